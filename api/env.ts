@@ -1,0 +1,30 @@
+/** The Hono environment: dependencies injected once per app, the caller and a per-request logger. */
+import type { Client } from '@temporalio/client';
+import type { Db } from '../db/client';
+import type { Config } from '../lib/config';
+import type { Logger } from '../lib/logger';
+import type { AuthUser } from './auth';
+
+export interface ReadyCheck {
+  name: string;
+  check: () => Promise<void>;
+}
+
+export interface AppDeps {
+  db: Db;
+  temporal: Client;
+  config: Config;
+  log: Logger;
+  clock: () => Date;
+  /** Checks behind GET /ready beyond the database and Temporal (e.g. the in-process worker). */
+  extraReadyChecks?: ReadyCheck[];
+}
+
+export interface AppEnv {
+  Variables: {
+    deps: AppDeps;
+    user?: AuthUser;
+    requestId: string;
+    log: Logger;
+  };
+}

@@ -1,0 +1,7 @@
+/** carts routes (placeholder until its issue lands). */
+import type { AppDeps } from '../env';
+import { createRouter } from '../openapi';
+
+export function cartsRoutes(_deps: AppDeps) {
+  return createRouter();
+}

@@ -1,0 +1,7 @@
+/** checkout routes (placeholder until its issue lands). */
+import type { AppDeps } from '../env';
+import { createRouter } from '../openapi';
+
+export function checkoutRoutes(_deps: AppDeps) {
+  return createRouter();
+}

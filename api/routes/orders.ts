@@ -1,0 +1,7 @@
+/** orders routes (placeholder until its issue lands). */
+import type { AppDeps } from '../env';
+import { createRouter } from '../openapi';
+
+export function ordersRoutes(_deps: AppDeps) {
+  return createRouter();
+}

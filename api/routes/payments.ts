@@ -1,0 +1,7 @@
+/** payments routes (placeholder until its issue lands). */
+import type { AppDeps } from '../env';
+import { createRouter } from '../openapi';
+
+export function paymentsRoutes(_deps: AppDeps) {
+  return createRouter();
+}

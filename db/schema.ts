@@ -1,0 +1,266 @@
+/** The single source of truth for Orderly's tables. Money is integer minor units plus an ISO 4217 currency. */
+import { sql, type SQL } from 'drizzle-orm';
+import {
+  bigserial,
+  boolean,
+  char,
+  check,
+  customType,
+  index,
+  integer,
+  jsonb,
+  pgTable,
+  primaryKey,
+  text,
+  timestamp,
+  uniqueIndex,
+  uuid,
+} from 'drizzle-orm/pg-core';
+
+const tsvector = customType<{ data: string }>({ dataType: () => 'tsvector' });
+const ts = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' });
+
+export const customers = pgTable('customers', {
+  id: uuid('id').primaryKey(),
+  email: text('email'),
+  phone: text('phone'),
+  pushToken: text('push_token'),
+  /** Channels the customer wants order notifications on, e.g. ["email","sms"]. */
+  notificationChannels: jsonb('notification_channels').$type<string[]>().notNull().default(sql`'["email"]'::jsonb`),
+  createdAt: ts('created_at').notNull().defaultNow(),
+  updatedAt: ts('updated_at').notNull().defaultNow(),
+});
+
+export const products = pgTable(
+  'products',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    sku: text('sku').notNull(),
+    name: text('name').notNull(),
+    description: text('description').notNull().default(''),
+    category: text('category').notNull(),
+    priceCents: integer('price_cents').notNull(),
+    currency: char('currency', { length: 3 }).notNull(),
+    /** Units available to sell now; reserved and sold units live in inventory_reservations. */
+    stock: integer('stock').notNull(),
+    active: boolean('active').notNull().default(true),
+    archivedAt: ts('archived_at'),
+    /** Bumped on every write; the ETag is derived from it. */
+    version: integer('version').notNull().default(1),
+    searchVector: tsvector('search_vector').generatedAlwaysAs(
+      (): SQL =>
+        sql`to_tsvector('simple', coalesce(${products.name}, '') || ' ' || coalesce(${products.description}, '') || ' ' || coalesce(${products.category}, ''))`,
+    ),
+    createdAt: ts('created_at').notNull().defaultNow(),
+    updatedAt: ts('updated_at').notNull().defaultNow(),
+  },
+  (t) => [
+    uniqueIndex('products_sku_key').on(t.sku),
+    index('products_category_idx').on(t.category, t.id),
+    index('products_price_idx').on(t.priceCents, t.id),
+    index('products_name_idx').on(t.name, t.id),
+    index('products_created_idx').on(t.createdAt, t.id),
+    index('products_search_idx').using('gin', t.searchVector),
+    check('products_stock_nonnegative', sql`${t.stock} >= 0`),
+    check('products_price_nonnegative', sql`${t.priceCents} >= 0`),
+  ],
+);
+
+export const carts = pgTable(
+  'carts',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    customerId: uuid('customer_id').notNull(),
+    currency: char('currency', { length: 3 }),
+    createdAt: ts('created_at').notNull().defaultNow(),
+    updatedAt: ts('updated_at').notNull().defaultNow(),
+  },
+  (t) => [index('carts_customer_idx').on(t.customerId)],
+);
+
+export const cartLines = pgTable(
+  'cart_lines',
+  {
+    cartId: uuid('cart_id')
+      .notNull()
+      .references(() => carts.id, { onDelete: 'cascade' }),
+    productId: uuid('product_id')
+      .notNull()
+      .references(() => products.id),
+    quantity: integer('quantity').notNull(),
+    addedAt: ts('added_at').notNull().defaultNow(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.cartId, t.productId] }),
+    check('cart_lines_quantity_range', sql`${t.quantity} between 1 and 1000`),
+  ],
+);
+
+export const ORDER_STATUSES = ['pending', 'awaiting_payment', 'confirmed', 'failed', 'cancelled'] as const;
+export const PAYMENT_STATUSES = ['authorized', 'requires_action', 'captured', 'voided', 'refunded', 'failed'] as const;
+
+export const orders = pgTable(
+  'orders',
+  {
+    id: uuid('id').primaryKey(),
+    customerId: uuid('customer_id').notNull(),
+    cartId: uuid('cart_id'),
+    email: text('email').notNull(),
+    status: text('status', { enum: ORDER_STATUSES }).notNull().default('pending'),
+    paymentStatus: text('payment_status', { enum: PAYMENT_STATUSES }),
+    currency: char('currency', { length: 3 }).notNull(),
+    totalCents: integer('total_cents').notNull(),
+    shippingAddress: jsonb('shipping_address').$type<Record<string, string>>().notNull(),
+    idempotencyKey: text('idempotency_key').notNull(),
+    requestHash: text('request_hash').notNull(),
+    workflowId: text('workflow_id').notNull(),
+    failureReason: text('failure_reason'),
+    createdAt: ts('created_at').notNull().defaultNow(),
+    updatedAt: ts('updated_at').notNull().defaultNow(),
+    confirmedAt: ts('confirmed_at'),
+  },
+  (t) => [
+    uniqueIndex('orders_customer_idempotency_key').on(t.customerId, t.idempotencyKey),
+    index('orders_customer_created_idx').on(t.customerId, t.createdAt, t.id),
+    index('orders_status_created_idx').on(t.status, t.createdAt, t.id),
+    check('orders_total_nonnegative', sql`${t.totalCents} >= 0`),
+  ],
+);
+
+export const orderLines = pgTable(
+  'order_lines',
+  {
+    orderId: uuid('order_id')
+      .notNull()
+      .references(() => orders.id, { onDelete: 'cascade' }),
+    productId: uuid('product_id')
+      .notNull()
+      .references(() => products.id),
+    sku: text('sku').notNull(),
+    name: text('name').notNull(),
+    unitPriceCents: integer('unit_price_cents').notNull(),
+    quantity: integer('quantity').notNull(),
+    lineTotalCents: integer('line_total_cents').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.orderId, t.productId] }), check('order_lines_quantity_positive', sql`${t.quantity} > 0`)],
+);
+
+export const RESERVATION_STATUSES = ['held', 'committed', 'released'] as const;
+
+export const inventoryReservations = pgTable(
+  'inventory_reservations',
+  {
+    orderId: uuid('order_id')
+      .notNull()
+      .references(() => orders.id, { onDelete: 'cascade' }),
+    productId: uuid('product_id')
+      .notNull()
+      .references(() => products.id),
+    quantity: integer('quantity').notNull(),
+    status: text('status', { enum: RESERVATION_STATUSES }).notNull().default('held'),
+    createdAt: ts('created_at').notNull().defaultNow(),
+    updatedAt: ts('updated_at').notNull().defaultNow(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.orderId, t.productId] }),
+    index('inventory_reservations_product_status_idx').on(t.productId, t.status),
+    check('inventory_reservations_quantity_positive', sql`${t.quantity} > 0`),
+  ],
+);
+
+export const payments = pgTable(
+  'payments',
+  {
+    orderId: uuid('order_id')
+      .primaryKey()
+      .references(() => orders.id, { onDelete: 'cascade' }),
+    provider: text('provider').notNull(),
+    providerPaymentId: text('provider_payment_id'),
+    idempotencyKey: text('idempotency_key').notNull(),
+    status: text('status', { enum: PAYMENT_STATUSES }).notNull(),
+    amountCents: integer('amount_cents').notNull(),
+    currency: char('currency', { length: 3 }).notNull(),
+    failureCode: text('failure_code'),
+    createdAt: ts('created_at').notNull().defaultNow(),
+    updatedAt: ts('updated_at').notNull().defaultNow(),
+  },
+  (t) => [uniqueIndex('payments_idempotency_key').on(t.idempotencyKey)],
+);
+
+/** The sandbox payment provider's own books, as a real provider would keep them: one row per payment intent. */
+export const sandboxPayments = pgTable(
+  'sandbox_payments',
+  {
+    id: text('id').primaryKey(),
+    idempotencyKey: text('idempotency_key').notNull(),
+    token: text('token').notNull(),
+    amountCents: integer('amount_cents').notNull(),
+    currency: char('currency', { length: 3 }).notNull(),
+    status: text('status').notNull(),
+    capturedCents: integer('captured_cents').notNull().default(0),
+    refundedCents: integer('refunded_cents').notNull().default(0),
+    attempts: integer('attempts').notNull().default(0),
+    createdAt: ts('created_at').notNull().defaultNow(),
+    updatedAt: ts('updated_at').notNull().defaultNow(),
+  },
+  (t) => [uniqueIndex('sandbox_payments_idempotency_key').on(t.idempotencyKey)],
+);
+
+/** Every provider call that reached the sandbox, keyed so a replayed call is recognised. */
+export const sandboxLedger = pgTable(
+  'sandbox_ledger',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    paymentId: text('payment_id').notNull(),
+    operation: text('operation').notNull(),
+    idempotencyKey: text('idempotency_key').notNull(),
+    amountCents: integer('amount_cents').notNull(),
+    createdAt: ts('created_at').notNull().defaultNow(),
+  },
+  (t) => [uniqueIndex('sandbox_ledger_idempotency_key').on(t.operation, t.idempotencyKey)],
+);
+
+export const orderEvents = pgTable(
+  'order_events',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    orderId: uuid('order_id')
+      .notNull()
+      .references(() => orders.id, { onDelete: 'cascade' }),
+    type: text('type').notNull(),
+    data: jsonb('data').$type<Record<string, unknown>>().notNull().default(sql`'{}'::jsonb`),
+    /** Set when the event is the effect of one idempotent step, so a retried step cannot write it twice. */
+    dedupeKey: text('dedupe_key'),
+    createdAt: ts('created_at').notNull().defaultNow(),
+  },
+  (t) => [index('order_events_order_idx').on(t.orderId, t.id), uniqueIndex('order_events_dedupe_key').on(t.dedupeKey)],
+);
+
+export const NOTIFICATION_STATUSES = ['pending', 'sent', 'failed'] as const;
+
+export const notifications = pgTable(
+  'notifications',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    orderId: uuid('order_id')
+      .notNull()
+      .references(() => orders.id, { onDelete: 'cascade' }),
+    kind: text('kind').notNull(),
+    channel: text('channel').notNull(),
+    recipient: text('recipient').notNull(),
+    status: text('status', { enum: NOTIFICATION_STATUSES }).notNull().default('pending'),
+    attempts: integer('attempts').notNull().default(0),
+    /** How many times an admin asked for a resend; part of the Message-ID so a resend is a new message. */
+    generation: integer('generation').notNull().default(0),
+    messageId: text('message_id'),
+    providerMessageId: text('provider_message_id'),
+    lastError: text('last_error'),
+    createdAt: ts('created_at').notNull().defaultNow(),
+    updatedAt: ts('updated_at').notNull().defaultNow(),
+    sentAt: ts('sent_at'),
+  },
+  (t) => [
+    uniqueIndex('notifications_order_kind_channel').on(t.orderId, t.kind, t.channel),
+    index('notifications_status_idx').on(t.status, t.createdAt),
+  ],
+);

@@ -1,0 +1,15 @@
+/** Jest runs TypeScript through swc (fast, no type check: `tsc --noEmit` does that in `make test`). */
+module.exports = {
+  testEnvironment: 'node',
+  roots: ['<rootDir>/test'],
+  testMatch: ['**/*.test.ts'],
+  transform: {
+    '^.+\\.(t|j)sx?$': ['@swc/jest', { jsc: { target: 'es2022' }, module: { type: 'commonjs' } }],
+  },
+  // hono and a few others ship ESM; let swc turn them into CommonJS for jest's module system.
+  transformIgnorePatterns: ['/node_modules/(?!(hono|@hono)/)'],
+  globalSetup: '<rootDir>/test/support/global-setup.ts',
+  globalTeardown: '<rootDir>/test/support/global-teardown.ts',
+  testTimeout: 60_000,
+  maxWorkers: 2,
+};

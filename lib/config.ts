@@ -1,0 +1,103 @@
+/** The one place environment variables are read: parsed with zod, failing fast with the name of every bad variable. */
+import { z } from 'zod';
+
+const duration = z
+  .string()
+  .regex(/^\d+(ms|s|m|h|d)$/, 'expected a duration such as 500ms, 30s, 15m, 24h or 7d');
+
+const port = z.coerce.number().int().min(0).max(65535);
+const optionalUrl = z.preprocess((v) => (v === '' ? undefined : v), z.url().optional());
+
+const DEV_SECRET = 'orderly-dev-secret-do-not-use-in-production-0000';
+
+const schema = z
+  .object({
+    NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
+    LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    HOST: z.string().min(1).default('127.0.0.1'),
+    PORT: port.default(3000),
+    PUBLIC_BASE_URL: optionalUrl,
+    DATABASE_URL: optionalUrl,
+    DATA_DIR: z.string().min(1).default('.data'),
+    TEMPORAL_ADDRESS: z.preprocess((v) => (v === '' ? undefined : v), z.string().regex(/^[^:\s]+:\d+$/, 'expected host:port').optional()),
+    TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
+    TASK_QUEUE: z.string().min(1).default('checkout'),
+    TEMPORAL_PORT: port.default(7233),
+    TEMPORAL_UI_PORT: port.default(8233),
+    SMTP_URL: optionalUrl,
+    SMTP_SINK_PORT: port.default(2525),
+    MAIL_FROM: z.string().min(3).default('Orderly <orders@orderly.local>'),
+    AUTH_JWT_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
+    PAYMENT_PROVIDER: z.enum(['sandbox']).default('sandbox'),
+    PAYMENT_WEBHOOK_SECRET: z.string().min(16, 'must be at least 16 characters').optional(),
+    PAYMENT_CONFIRMATION_TIMEOUT: duration.default('15m'),
+    CANCELLATION_WINDOW: duration.default('24h'),
+    NOTIFY_SMS_WEBHOOK_URL: optionalUrl,
+    NOTIFY_PUSH_WEBHOOK_URL: optionalUrl,
+  })
+  .superRefine((env, ctx) => {
+    if (env.NODE_ENV === 'production') {
+      for (const name of ['AUTH_JWT_SECRET', 'PAYMENT_WEBHOOK_SECRET'] as const) {
+        if (!env[name]) ctx.addIssue({ code: 'custom', path: [name], message: 'required when NODE_ENV=production' });
+      }
+    }
+  });
+
+export type Env = z.infer<typeof schema>;
+
+export interface Config {
+  env: Env['NODE_ENV'];
+  logLevel: Env['LOG_LEVEL'];
+  host: string;
+  port: number;
+  publicBaseUrl: string;
+  databaseUrl: string | undefined;
+  dataDir: string;
+  temporal: { address: string | undefined; namespace: string; taskQueue: string; port: number; uiPort: number };
+  smtp: { url: string | undefined; sinkPort: number; from: string };
+  auth: { jwtSecret: string };
+  payment: { provider: Env['PAYMENT_PROVIDER']; webhookSecret: string; confirmationTimeout: string };
+  cancellationWindow: string;
+  notify: { smsWebhookUrl: string | undefined; pushWebhookUrl: string | undefined };
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: { name: string; message: string }[]) {
+    super(`Invalid configuration: ${problems.map((p) => `${p.name} (${p.message})`).join('; ')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Parses the environment; throws ConfigError naming every bad variable. */
+export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = schema.safeParse(source);
+  if (!parsed.success) {
+    throw new ConfigError(parsed.error.issues.map((i) => ({ name: String(i.path[0] ?? '?'), message: i.message })));
+  }
+  const e = parsed.data;
+  return {
+    env: e.NODE_ENV,
+    logLevel: e.LOG_LEVEL,
+    host: e.HOST,
+    port: e.PORT,
+    publicBaseUrl: e.PUBLIC_BASE_URL ?? `http://localhost:${e.PORT}`,
+    databaseUrl: e.DATABASE_URL,
+    dataDir: e.DATA_DIR,
+    temporal: {
+      address: e.TEMPORAL_ADDRESS,
+      namespace: e.TEMPORAL_NAMESPACE,
+      taskQueue: e.TASK_QUEUE,
+      port: e.TEMPORAL_PORT,
+      uiPort: e.TEMPORAL_UI_PORT,
+    },
+    smtp: { url: e.SMTP_URL, sinkPort: e.SMTP_SINK_PORT, from: e.MAIL_FROM },
+    auth: { jwtSecret: e.AUTH_JWT_SECRET ?? DEV_SECRET },
+    payment: {
+      provider: e.PAYMENT_PROVIDER,
+      webhookSecret: e.PAYMENT_WEBHOOK_SECRET ?? `${DEV_SECRET}-webhook`,
+      confirmationTimeout: e.PAYMENT_CONFIRMATION_TIMEOUT,
+    },
+    cancellationWindow: e.CANCELLATION_WINDOW,
+    notify: { smsWebhookUrl: e.NOTIFY_SMS_WEBHOOK_URL, pushWebhookUrl: e.NOTIFY_PUSH_WEBHOOK_URL },
+  };
+}

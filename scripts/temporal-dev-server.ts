@@ -1,0 +1,105 @@
+/** Starts `temporal server start-dev` as a child process and waits until its frontend answers. */
+import { spawn, type ChildProcess } from 'node:child_process';
+import net from 'node:net';
+import { Connection } from '@temporalio/client';
+
+export interface DevServer {
+  address: string;
+  uiUrl: string | undefined;
+  child: ChildProcess;
+  stop(): Promise<void>;
+}
+
+export interface DevServerOptions {
+  cli: string;
+  port: number;
+  /** Web UI port; omit for a headless server. */
+  uiPort?: number;
+  /** SQLite file for state that survives restarts; omit for in-memory. */
+  dbFilename?: string;
+  namespace?: string;
+  logFile?: NodeJS.WritableStream;
+  readyTimeoutMs?: number;
+}
+
+/** A free TCP port on loopback, chosen by the kernel. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as net.AddressInfo;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+/** True when something already listens on host:port. */
+export function portInUse(port: number, host = '127.0.0.1'): Promise<boolean> {
+  return new Promise((resolve) => {
+    const sock = net.connect({ port, host });
+    sock.once('connect', () => {
+      sock.destroy();
+      resolve(true);
+    });
+    sock.once('error', () => resolve(false));
+  });
+}
+
+async function waitUntilServing(address: string, child: ChildProcess, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let lastError: unknown;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`temporal dev server exited early with code ${child.exitCode}`);
+    try {
+      const conn = await Connection.connect({ address, connectTimeout: 1_000 });
+      try {
+        await conn.workflowService.getSystemInfo({});
+        return;
+      } finally {
+        await conn.close();
+      }
+    } catch (err) {
+      lastError = err;
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  }
+  throw new Error(`temporal dev server at ${address} did not answer within ${timeoutMs} ms: ${String(lastError)}`);
+}
+
+export async function startDevServer(opts: DevServerOptions): Promise<DevServer> {
+  const args = ['server', 'start-dev', '--ip', '127.0.0.1', '--port', String(opts.port), '--log-level', 'warn'];
+  if (opts.uiPort === undefined) args.push('--headless');
+  else args.push('--ui-port', String(opts.uiPort));
+  if (opts.dbFilename) args.push('--db-filename', opts.dbFilename);
+  if (opts.namespace && opts.namespace !== 'default') args.push('--namespace', opts.namespace);
+  const child = spawn(opts.cli, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  if (opts.logFile) {
+    child.stdout?.pipe(opts.logFile, { end: false });
+    child.stderr?.pipe(opts.logFile, { end: false });
+  } else {
+    child.stdout?.resume();
+    child.stderr?.resume();
+  }
+  const address = `127.0.0.1:${opts.port}`;
+  const stop = async () => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    const exited = new Promise<void>((r) => child.once('exit', () => r()));
+    child.kill('SIGTERM');
+    const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+    await exited;
+    clearTimeout(timer);
+  };
+  try {
+    await waitUntilServing(address, child, opts.readyTimeoutMs ?? 60_000);
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+  return {
+    address,
+    uiUrl: opts.uiPort === undefined ? undefined : `http://localhost:${opts.uiPort}`,
+    child,
+    stop,
+  };
+}
