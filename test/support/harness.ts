@@ -11,6 +11,7 @@ import type { ActivityDeps } from '../../activities';
 import { loadConfig, type Config } from '../../lib/config';
 import { createLogger } from '../../lib/logger';
 import { createWorker } from '../../workers/worker';
+import { createActivityDeps } from '../../workers/deps';
 import { createTestDb, type TestDb } from './db';
 
 let runtimeInstalled = false;
@@ -78,7 +79,8 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
   const db = await createTestDb();
   const connection = await Connection.connect({ address });
   const client = new Client({ connection, namespace: config.temporal.namespace });
-  const deps: ActivityDeps = { db: db.db, config, clock: () => new Date() };
+  const built = await createActivityDeps({ config, db: db.db, log });
+  const deps: ActivityDeps = built.deps;
 
   let nativeConnection: NativeConnection | undefined;
   let worker: Worker | undefined;
@@ -144,6 +146,7 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
       await stopWorker();
       await nativeConnection?.close();
       await connection.close();
+      await built.close();
       await db.close();
     },
   };

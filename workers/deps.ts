@@ -1,0 +1,16 @@
+/** Builds the activities' dependencies from config: the one place production parts are chosen. */
+import type { ActivityDeps } from '../activities';
+import type { Db } from '../db/client';
+import type { Config } from '../lib/config';
+import type { Logger } from '../lib/logger';
+
+export interface BuiltDeps {
+  deps: ActivityDeps;
+  /** Closes what was opened here (mail transports and the like); the database is the caller's. */
+  close(): Promise<void>;
+}
+
+export async function createActivityDeps(opts: { config: Config; db: Db; log: Logger }): Promise<BuiltDeps> {
+  const deps: ActivityDeps = { db: opts.db, config: opts.config, clock: () => new Date() };
+  return { deps, close: async () => {} };
+}
