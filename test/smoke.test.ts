@@ -12,7 +12,7 @@ test('health answers and ready reports every check', async () => {
   expect((await h.call('GET', '/health')).status).toBe(200);
   const ready = await h.call('GET', '/ready');
   expect(ready.status).toBe(200);
-  expect(ready.body.checks.map((c: { name: string }) => c.name)).toEqual(['database', 'temporal']);
+  expect(ready.body.checks.map((c: { name: string }) => c.name)).toEqual(['database', 'temporal', 'worker']);
 });
 
 test('unknown routes answer problem+json 404', async () => {
