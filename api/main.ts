@@ -1,0 +1,103 @@
+/**
+ * The API process: Hono on @hono/node-server with one Temporal client; on SIGINT/SIGTERM it stops accepting,
+ * lets in-flight requests finish, then closes the client and the database. `serveApi` is shared with `make start`.
+ */
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createAdaptorServer } from '@hono/node-server';
+import { Client, Connection } from '@temporalio/client';
+import { createDb } from '../db/client';
+import { runMigrations } from '../db/migrate';
+import { loadConfigOrExit, onShutdownSignal, requireDatabaseUrl, temporalAddress } from '../lib/entry';
+import { createLogger, type Logger } from '../lib/logger';
+import { createApp, type App } from './app';
+
+/** In-flight requests get this long to finish on shutdown before their connections are cut. */
+const DRAIN_TIMEOUT_MS = 10_000;
+
+export class PortInUseError extends Error {
+  constructor(readonly host: string, readonly port: number, variable = 'PORT') {
+    super(`port ${port} on ${host} is already in use: stop whatever listens there or set ${variable} to a free port`);
+    this.name = 'PortInUseError';
+  }
+}
+
+export interface ApiServer {
+  /** The bound port (useful when PORT=0). */
+  port: number;
+  url: string;
+  /** Stops accepting, waits for in-flight requests (bounded), then closes idle and remaining connections. */
+  close(): Promise<void>;
+}
+
+export async function serveApi(app: App, opts: { host: string; port: number; log: Logger }): Promise<ApiServer> {
+  const server = createAdaptorServer({ fetch: app.fetch }) as Server;
+  await new Promise<void>((resolve, reject) => {
+    const onError = (err: NodeJS.ErrnoException) => {
+      reject(err.code === 'EADDRINUSE' ? new PortInUseError(opts.host, opts.port) : err);
+    };
+    server.once('error', onError);
+    server.listen(opts.port, opts.host, () => {
+      server.off('error', onError);
+      resolve();
+    });
+  });
+  const { port } = server.address() as AddressInfo;
+  const url = `http://${opts.host === '0.0.0.0' ? 'localhost' : opts.host}:${port}`;
+  opts.log.info({ url }, 'api listening');
+  let closing: Promise<void> | undefined;
+  const close = () =>
+    (closing ??= new Promise<void>((resolve) => {
+      const timer = setTimeout(() => {
+        opts.log.warn('requests still running after the drain timeout; closing their connections');
+        server.closeAllConnections();
+      }, DRAIN_TIMEOUT_MS);
+      server.close(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+      // Keep-alive sockets with no request in flight would otherwise hold close() open.
+      server.closeIdleConnections();
+    }));
+  return { port, url, close };
+}
+
+async function main(): Promise<void> {
+  const config = loadConfigOrExit('api');
+  const databaseUrl = requireDatabaseUrl(config, 'api');
+  const log = createLogger(config.logLevel, 'api');
+  const handle = await createDb({ url: databaseUrl });
+  // Lazy: the API comes up even while Temporal is still starting; /ready says so until it answers.
+  const connection = Connection.lazy({ address: temporalAddress(config) });
+  const temporal = new Client({ connection, namespace: config.temporal.namespace });
+  let server: ApiServer | undefined;
+  let stopRequested: (() => void) | undefined;
+  const stopped = new Promise<void>((resolve) => (stopRequested = resolve));
+  const removeSignals = onShutdownSignal((signal) => {
+    log.info({ signal }, 'shutting down: finishing in-flight requests');
+    stopRequested?.();
+  });
+  try {
+    await runMigrations(handle);
+    const app = createApp({ db: handle.db, temporal, config, log, clock: () => new Date() });
+    server = await serveApi(app, { host: config.host, port: config.port, log });
+    await stopped;
+  } catch (err) {
+    if (!(err instanceof PortInUseError)) throw err;
+    console.error(`api: ${err.message}`);
+    process.exitCode = 1;
+  } finally {
+    await server?.close();
+    await connection.close();
+    await handle.close();
+    removeSignals();
+    log.info('api stopped');
+  }
+}
+
+if (require.main === module) {
+  main().catch((err: unknown) => {
+    console.error('api failed:', err);
+    process.exit(1);
+  });
+}

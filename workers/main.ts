@@ -1,0 +1,118 @@
+/**
+ * The worker process: one NativeConnection, Orderly's workflows and activities on the task queue, drained on
+ * SIGINT/SIGTERM. `startWorker` is also what `make start` runs in-process.
+ */
+import fs from 'node:fs';
+import { NativeConnection, Runtime, type Worker } from '@temporalio/worker';
+import type { Logger as TemporalLogger, LogLevel, LogMetadata } from '@temporalio/common';
+import { createDb, type Db } from '../db/client';
+import { runMigrations } from '../db/migrate';
+import type { Config } from '../lib/config';
+import { loadConfigOrExit, onShutdownSignal, requireDatabaseUrl, temporalAddress } from '../lib/entry';
+import { createLogger, type Logger } from '../lib/logger';
+import { createActivityDeps } from './deps';
+import { createWorker, WORKFLOW_BUNDLE_PATH } from './worker';
+
+/** Routes the Temporal SDK's own log lines (worker state, workflow and activity `log`) into pino. */
+export function temporalLoggerFor(log: Logger): TemporalLogger {
+  const to = (level: LogLevel) => (level === 'TRACE' ? 'trace' : level === 'DEBUG' ? 'debug' : level === 'INFO' ? 'info' : level === 'WARN' ? 'warn' : 'error');
+  const write = (level: LogLevel, message: string, meta?: LogMetadata) => log[to(level)]({ ...meta }, message);
+  return {
+    log: write,
+    trace: (m, meta) => write('TRACE', m, meta),
+    debug: (m, meta) => write('DEBUG', m, meta),
+    info: (m, meta) => write('INFO', m, meta),
+    warn: (m, meta) => write('WARN', m, meta),
+    error: (m, meta) => write('ERROR', m, meta),
+  };
+}
+
+/** Installs the SDK runtime once, logging through pino; signals are ours to handle (we drain, then close). */
+export function installTemporalRuntime(log: Logger): void {
+  Runtime.install({ logger: temporalLoggerFor(log.child({ component: 'temporal-sdk' })), shutdownSignals: [] });
+}
+
+/** Asks the worker to stop polling and drain; a no-op unless it is running. */
+export function requestShutdown(worker: Worker | undefined): void {
+  if (worker?.getState() === 'RUNNING') worker.shutdown();
+}
+
+export interface RunningWorker {
+  worker: Worker;
+  /** Settles when the worker has stopped (after a shutdown, or on a fatal error). */
+  done: Promise<void>;
+  /** Stops polling, waits for in-flight tasks (up to the grace time), closes the connection and mail transports. */
+  stop(): Promise<void>;
+}
+
+export async function startWorker(opts: { config: Config; db: Db; log: Logger; workflowBundlePath?: string }): Promise<RunningWorker> {
+  const { config, log } = opts;
+  const address = temporalAddress(config);
+  const connection = await NativeConnection.connect({ address });
+  const built = await createActivityDeps({ config, db: opts.db, log });
+  let worker: Worker;
+  try {
+    // Production images carry a prebuilt bundle (`npm run build:workflows`); development bundles from source.
+    const bundle = opts.workflowBundlePath ?? (fs.existsSync(WORKFLOW_BUNDLE_PATH) ? WORKFLOW_BUNDLE_PATH : undefined);
+    worker = await createWorker({
+      connection,
+      namespace: config.temporal.namespace,
+      taskQueue: config.temporal.taskQueue,
+      deps: built.deps,
+      workflowBundlePath: bundle,
+    });
+    log.info({ address, namespace: config.temporal.namespace, taskQueue: config.temporal.taskQueue, bundle: bundle ?? 'from source' }, 'worker polling');
+  } catch (err) {
+    await built.close();
+    await connection.close();
+    throw err;
+  }
+  const done = worker.run();
+  let stopped: Promise<void> | undefined;
+  const stop = () =>
+    (stopped ??= (async () => {
+      try {
+        requestShutdown(worker);
+        await done.catch((err: unknown) => log.error({ err }, 'worker stopped with an error'));
+      } finally {
+        await built.close();
+        await connection.close();
+      }
+    })());
+  return { worker, done, stop };
+}
+
+async function main(): Promise<void> {
+  const config = loadConfigOrExit('worker');
+  const databaseUrl = requireDatabaseUrl(config, 'worker');
+  const log = createLogger(config.logLevel, 'worker');
+  installTemporalRuntime(log);
+  const handle = await createDb({ url: databaseUrl });
+  let running: RunningWorker | undefined;
+  let stopRequested = false;
+  const removeSignals = onShutdownSignal((signal) => {
+    log.info({ signal }, 'shutting down: draining in-flight tasks');
+    stopRequested = true;
+    requestShutdown(running?.worker);
+  });
+  try {
+    await runMigrations(handle);
+    log.info({ db: handle.location }, 'database ready');
+    if (stopRequested) return;
+    running = await startWorker({ config, db: handle.db, log });
+    if (stopRequested) requestShutdown(running.worker);
+    await running.done;
+  } finally {
+    await running?.stop();
+    await handle.close();
+    removeSignals();
+    log.info('worker stopped');
+  }
+}
+
+if (require.main === module) {
+  main().catch((err: unknown) => {
+    console.error('worker failed:', err);
+    process.exit(1);
+  });
+}
