@@ -1,16 +1,122 @@
-/** Order notifications. Placeholder until the notifications issue: records notification.sent in the timeline. */
-import { orderEvents } from '../db/schema';
+/**
+ * Order notifications, effectively once per (order, kind, channel, generation): claim the tracking row, send with a
+ * stable Message-ID, mark it sent with its timeline event. Retries come from the workflow's retry policy.
+ */
+import { Context, log } from '@temporalio/activity';
+import { ApplicationFailure } from '@temporalio/common';
 import type { ActivityDeps } from './deps';
-import type { NotifyOrderInput } from '../workflows/types';
+import type { NotificationKind, NotifyOrderInput } from '../workflows/types';
+import { notificationMessageId, PermanentSendError, type ChannelName, type NotificationChannel, type OutgoingMessage } from './notifications/channel';
+import { renderNotification } from './notifications/templates';
+import { beginResend, claim, loadOrder, loadPrefs, markFailed, markSent, markSkipped, recordAttemptError, type ClaimDecision, type NotificationKey } from './notifications/store';
+
+export interface ChannelNotificationInput extends NotifyOrderInput {
+  /** Which channel this call delivers on; email when absent. */
+  channel?: ChannelName;
+}
+
+export interface SendOutcome {
+  decision: ClaimDecision;
+  messageId: string | null;
+}
+
+export interface NotificationFailureInput extends ChannelNotificationInput {
+  error: string;
+}
+
+export interface ResendInput {
+  orderId: string;
+  kind: NotificationKind;
+  channel: ChannelName;
+  generation: number;
+  requestedBy?: string;
+}
+
+function keyOf(input: ChannelNotificationInput): NotificationKey {
+  return { orderId: input.orderId, kind: input.kind, channel: input.channel ?? 'email', generation: input.generation ?? 0 };
+}
+
+/** Inside an activity, a worker shutdown cancels the attempt; this lets the send stop waiting (the provider may still accept). */
+function cancellation(): { signal?: AbortSignal; cancelled?: Promise<never> } {
+  try {
+    const ctx = Context.current();
+    return { signal: ctx.cancellationSignal, cancelled: ctx.cancelled };
+  } catch {
+    return {}; // called outside an activity (scripts, direct tests)
+  }
+}
 
 export function createNotificationActivities(deps: ActivityDeps) {
+  const now = () => deps.clock();
+
+  const recipientFor = async (channel: ChannelName, order: { view: { email: string }; customerId: string }) => {
+    if (channel === 'email') return order.view.email;
+    const prefs = await loadPrefs(deps.db, order.customerId);
+    return channel === 'sms' ? prefs.phone : prefs.pushToken;
+  };
+
   return {
-    async sendOrderNotification(input: NotifyOrderInput): Promise<void> {
-      const key = `notify:${input.orderId}:${input.kind}:${input.generation ?? 0}`;
-      await deps.db
-        .insert(orderEvents)
-        .values({ orderId: input.orderId, type: 'notification.sent', data: { kind: input.kind, channel: 'outbox' }, dedupeKey: key })
-        .onConflictDoNothing();
+    /** Decides which channels to use for this order (customer preferences); records the ones that cannot be used. */
+    async planOrderNotification(input: NotifyOrderInput): Promise<ChannelName[]> {
+      const order = await loadOrder(deps.db, input.orderId);
+      if (!order) throw ApplicationFailure.nonRetryable(`order ${input.orderId} does not exist`, 'OrderNotFound');
+      const prefs = await loadPrefs(deps.db, order.customerId);
+      const usable: ChannelName[] = [];
+      for (const channel of prefs.channels.length ? prefs.channels : (['email'] as ChannelName[])) {
+        const missing = !deps.channels[channel]
+          ? `the ${channel} channel is not configured`
+          : !(await recipientFor(channel, order))
+            ? `the customer has no ${channel === 'sms' ? 'phone number' : channel === 'push' ? 'push token' : 'address'} on file`
+            : undefined;
+        if (missing) await markSkipped(deps.db, keyOf({ ...input, channel }), missing, now());
+        else usable.push(channel);
+      }
+      return usable;
+    },
+
+    /** Sends one notification on one channel, at most once per generation unless the process dies mid-send. */
+    async sendOrderNotification(input: ChannelNotificationInput): Promise<SendOutcome> {
+      const key = keyOf(input);
+      const channel: NotificationChannel | undefined = deps.channels[key.channel];
+      if (!channel) throw ApplicationFailure.nonRetryable(`the ${key.channel} channel is not configured`, 'ChannelNotConfigured');
+      const order = await loadOrder(deps.db, key.orderId);
+      if (!order) throw ApplicationFailure.nonRetryable(`order ${key.orderId} does not exist`, 'OrderNotFound');
+      const recipient = await recipientFor(key.channel, order);
+      if (!recipient) throw ApplicationFailure.nonRetryable(`no ${key.channel} recipient for order ${key.orderId}`, 'RecipientMissing');
+
+      const messageId = notificationMessageId(key.orderId, key.kind, key.generation, key.channel);
+      const { decision, row } = await claim(deps.db, key, { recipient, messageId }, now());
+      if (decision !== 'send') {
+        log.info('notification not sent again', { ...key, decision });
+        return { decision, messageId: row.messageId };
+      }
+
+      const rendered = renderNotification(input.kind, { order: order.view, publicBaseUrl: deps.config.publicBaseUrl });
+      const message: OutgoingMessage = { ...rendered, messageId, to: recipient, orderId: key.orderId, kind: key.kind };
+      const { signal, cancelled } = cancellation();
+      let providerMessageId: string;
+      try {
+        const sending = channel.send(message, signal);
+        ({ providerMessageId } = await (cancelled ? Promise.race([sending, cancelled]) : sending));
+      } catch (err) {
+        const text = err instanceof Error ? err.message : String(err);
+        await recordAttemptError(deps.db, row, text, now());
+        if (err instanceof PermanentSendError) throw ApplicationFailure.nonRetryable(text, 'NotificationRejected');
+        throw err;
+      }
+      await markSent(deps.db, key, row, providerMessageId, now());
+      log.info('notification sent', { ...key, messageId, attempt: row.attempts });
+      return { decision, messageId };
+    },
+
+    /** Called by the workflow once retries are exhausted: status failed plus `notification.failed`. */
+    async recordNotificationFailure(input: NotificationFailureInput): Promise<void> {
+      await markFailed(deps.db, keyOf(input), input.error, now());
+    },
+
+    /** First step of an admin resend: new generation on the row and `notification.resent` in the timeline. */
+    async beginNotificationResend(input: ResendInput): Promise<void> {
+      await beginResend(deps.db, keyOf(input), input.requestedBy, now());
     },
   };
 }

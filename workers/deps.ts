@@ -3,6 +3,7 @@ import type { ActivityDeps } from '../activities';
 import type { Db } from '../db/client';
 import type { Config } from '../lib/config';
 import type { Logger } from '../lib/logger';
+import { createNotificationChannels } from '../activities/notifications/build';
 
 export interface BuiltDeps {
   deps: ActivityDeps;
@@ -11,6 +12,7 @@ export interface BuiltDeps {
 }
 
 export async function createActivityDeps(opts: { config: Config; db: Db; log: Logger }): Promise<BuiltDeps> {
-  const deps: ActivityDeps = { db: opts.db, config: opts.config, clock: () => new Date() };
-  return { deps, close: async () => {} };
+  const notify = createNotificationChannels(opts.config, opts.log);
+  const deps: ActivityDeps = { db: opts.db, config: opts.config, clock: () => new Date(), channels: notify.channels };
+  return { deps, close: () => notify.close() };
 }

@@ -1,0 +1,170 @@
+/**
+ * The notifications tracking table: one row per (order, kind, channel), claimed before a send and marked after,
+ * each state change written with its order event in one transaction.
+ */
+import { and, asc, eq, lt, ne, sql } from 'drizzle-orm';
+import type { Db } from '../../db/client';
+import { customers, notifications, orderEvents, orderLines, orders } from '../../db/schema';
+import { NOTIFICATION_CHANNELS, type ChannelName } from './channel';
+import type { OrderView } from './templates';
+
+export type NotificationRow = typeof notifications.$inferSelect;
+
+export interface NotificationKey {
+  orderId: string;
+  kind: string;
+  channel: ChannelName;
+  generation: number;
+}
+
+export function eventKey(type: string, key: NotificationKey): string {
+  return `${key.orderId}:${type}:${key.kind}:${key.channel}:g${key.generation}`;
+}
+
+const rowOf = (key: NotificationKey) =>
+  and(eq(notifications.orderId, key.orderId), eq(notifications.kind, key.kind), eq(notifications.channel, key.channel));
+
+export async function loadOrder(db: Db, orderId: string): Promise<{ view: OrderView; customerId: string } | undefined> {
+  const [order] = await db.select().from(orders).where(eq(orders.id, orderId));
+  if (!order) return undefined;
+  const lines = await db.select().from(orderLines).where(eq(orderLines.orderId, orderId)).orderBy(asc(orderLines.name), asc(orderLines.sku));
+  return {
+    customerId: order.customerId,
+    view: {
+      id: order.id,
+      email: order.email,
+      currency: order.currency,
+      totalCents: order.totalCents,
+      status: order.status,
+      failureReason: order.failureReason,
+      shippingAddress: order.shippingAddress ?? {},
+      lines: lines.map((l) => ({ sku: l.sku, name: l.name, unitPriceCents: l.unitPriceCents, quantity: l.quantity, lineTotalCents: l.lineTotalCents })),
+    },
+  };
+}
+
+export interface ContactPrefs {
+  channels: ChannelName[];
+  phone: string | null;
+  pushToken: string | null;
+}
+
+/** A customer without a row (or without choices) gets email only. */
+export async function loadPrefs(db: Db, customerId: string): Promise<ContactPrefs> {
+  const [row] = await db.select().from(customers).where(eq(customers.id, customerId));
+  const wanted = (row?.notificationChannels ?? ['email']).filter((c): c is ChannelName => (NOTIFICATION_CHANNELS as readonly string[]).includes(c));
+  return { channels: [...new Set(wanted)], phone: row?.phone ?? null, pushToken: row?.pushToken ?? null };
+}
+
+export type ClaimDecision = 'send' | 'already_sent' | 'superseded';
+
+/**
+ * Takes the row for this send: creates it, or locks it and counts the attempt. A row already `sent` for this
+ * generation (or moved on to a newer one by a resend) means there is nothing to send.
+ */
+export async function claim(
+  db: Db,
+  key: NotificationKey,
+  fields: { recipient: string; messageId: string },
+  now: Date,
+): Promise<{ decision: ClaimDecision; row: NotificationRow }> {
+  return db.transaction(async (tx) => {
+    await tx
+      .insert(notifications)
+      .values({ orderId: key.orderId, kind: key.kind, channel: key.channel, recipient: fields.recipient, generation: key.generation, messageId: fields.messageId, attempts: 0, createdAt: now, updatedAt: now })
+      .onConflictDoNothing();
+    const [row] = await tx.select().from(notifications).where(rowOf(key)).for('update');
+    if (!row) throw new Error(`notification row for ${key.orderId}/${key.kind}/${key.channel} vanished`);
+    if (row.generation > key.generation) return { decision: 'superseded' as const, row };
+    if (row.generation === key.generation && row.status === 'sent') return { decision: 'already_sent' as const, row };
+    const fresh = row.generation < key.generation;
+    const [claimed] = await tx
+      .update(notifications)
+      .set({
+        status: 'pending',
+        generation: key.generation,
+        attempts: fresh ? 1 : sql`${notifications.attempts} + 1`,
+        recipient: fields.recipient,
+        messageId: fields.messageId,
+        ...(fresh ? { providerMessageId: null, lastError: null, sentAt: null } : {}),
+        updatedAt: now,
+      })
+      .where(eq(notifications.id, row.id))
+      .returning();
+    return { decision: 'send' as const, row: claimed ?? row };
+  });
+}
+
+/** Remembers why an attempt failed; the row stays pending while Temporal still has retries left. */
+export async function recordAttemptError(db: Db, row: NotificationRow, error: string, now: Date): Promise<void> {
+  await db
+    .update(notifications)
+    .set({ lastError: error.slice(0, 1000), updatedAt: now })
+    .where(and(eq(notifications.id, row.id), eq(notifications.generation, row.generation), ne(notifications.status, 'sent')));
+}
+
+/** The provider accepted: the row becomes `sent` and `notification.sent` joins the timeline, together. */
+export async function markSent(db: Db, key: NotificationKey, row: NotificationRow, providerMessageId: string, now: Date): Promise<void> {
+  await db.transaction(async (tx) => {
+    await tx
+      .update(notifications)
+      .set({ status: 'sent', providerMessageId, sentAt: now, lastError: null, updatedAt: now })
+      .where(and(eq(notifications.id, row.id), eq(notifications.generation, key.generation)));
+    await tx
+      .insert(orderEvents)
+      .values({
+        orderId: key.orderId,
+        type: 'notification.sent',
+        data: { kind: key.kind, channel: key.channel, generation: key.generation, messageId: row.messageId, recipient: row.recipient, attempts: row.attempts, providerMessageId },
+        dedupeKey: eventKey('notification.sent', key),
+        createdAt: now,
+      })
+      .onConflictDoNothing();
+  });
+}
+
+/** Retries are exhausted (or the provider refused for good): the row becomes `failed`; the order is left alone. */
+export async function markFailed(db: Db, key: NotificationKey, error: string, now: Date): Promise<void> {
+  await db.transaction(async (tx) => {
+    const updated = await tx
+      .update(notifications)
+      .set({ status: 'failed', lastError: error.slice(0, 1000), updatedAt: now })
+      .where(and(rowOf(key), eq(notifications.generation, key.generation), ne(notifications.status, 'sent')))
+      .returning({ id: notifications.id });
+    if (updated.length === 0) return; // sent after all, or superseded by a resend
+    await tx
+      .insert(orderEvents)
+      .values({ orderId: key.orderId, type: 'notification.failed', data: { kind: key.kind, channel: key.channel, generation: key.generation, error: error.slice(0, 500) }, dedupeKey: eventKey('notification.failed', key), createdAt: now })
+      .onConflictDoNothing();
+  });
+}
+
+/** A channel the customer chose but cannot be used (no phone, no webhook configured): recorded, not retried. */
+export async function markSkipped(db: Db, key: NotificationKey, reason: string, now: Date): Promise<void> {
+  await db.transaction(async (tx) => {
+    const inserted = await tx
+      .insert(notifications)
+      .values({ orderId: key.orderId, kind: key.kind, channel: key.channel, recipient: '', generation: key.generation, status: 'failed', lastError: `skipped: ${reason}`, createdAt: now, updatedAt: now })
+      .onConflictDoNothing()
+      .returning({ id: notifications.id });
+    if (inserted.length === 0) return;
+    await tx
+      .insert(orderEvents)
+      .values({ orderId: key.orderId, type: 'notification.skipped', data: { kind: key.kind, channel: key.channel, generation: key.generation, reason }, dedupeKey: eventKey('notification.skipped', key), createdAt: now })
+      .onConflictDoNothing();
+  });
+}
+
+/** An admin's resend: moves the row to the new generation (so older retries stand down) and records who asked. */
+export async function beginResend(db: Db, key: NotificationKey, requestedBy: string | undefined, now: Date): Promise<void> {
+  await db.transaction(async (tx) => {
+    await tx
+      .update(notifications)
+      .set({ generation: key.generation, status: 'pending', attempts: 0, providerMessageId: null, lastError: null, sentAt: null, updatedAt: now })
+      .where(and(rowOf(key), lt(notifications.generation, key.generation)));
+    await tx
+      .insert(orderEvents)
+      .values({ orderId: key.orderId, type: 'notification.resent', data: { kind: key.kind, channel: key.channel, generation: key.generation, requestedBy: requestedBy ?? null }, dedupeKey: eventKey('notification.resent', key), createdAt: now })
+      .onConflictDoNothing();
+  });
+}

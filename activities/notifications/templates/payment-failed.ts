@@ -1,0 +1,28 @@
+/** payment_failed: the payment was declined or not completed, nothing was charged. */
+import { html } from './html';
+import { formatMoney, greetingName, layout, linesHtml, linesText, orderRef, orderUrl, type RenderedMessage, type TemplateContext } from './format';
+
+export function paymentFailed(ctx: TemplateContext): RenderedMessage {
+  const { order } = ctx;
+  const ref = orderRef(order);
+  const total = formatMoney(order.totalCents, order.currency);
+  const reason = order.failureReason ?? 'the payment was not completed';
+  const subject = `Payment for your Orderly order ${ref} did not go through`;
+  const text = [
+    `Hi ${greetingName(order)},`,
+    '',
+    `We could not take the payment of ${total} for order ${ref}: ${reason}.`,
+    'You have not been charged and any hold on your card has been released. You can place the order again at any time.',
+    '',
+    linesText(order),
+    '',
+    `Order details: ${orderUrl(ctx)}`,
+    '',
+  ].join('\n');
+  const body = html`<p>Hi ${greetingName(order)},</p>
+<p>We could not take the payment of <strong>${total}</strong> for order <strong>${ref}</strong>: ${reason}.</p>
+<p>You have not been charged and any hold on your card has been released. You can place the order again at any time.</p>
+${linesHtml(order)}
+<p><a href="${orderUrl(ctx)}">Order details</a></p>`;
+  return { subject, text, html: layout(subject, body), short: `Orderly: payment for order ${ref} failed; you were not charged.` };
+}
