@@ -1,0 +1,164 @@
+/** Zod schemas of the catalog and cart API: they validate requests and generate the OpenAPI document. */
+import { z } from '@hono/zod-openapi';
+
+export const MAX_LINE_QUANTITY = 1000;
+const MAX_INT = 1_000_000_000;
+
+const CURRENCIES = new Set(Intl.supportedValuesOf('currency'));
+
+const currency = z
+  .string()
+  .regex(/^[A-Z]{3}$/, 'must be an ISO 4217 code: three upper-case letters')
+  .refine((v) => CURRENCIES.has(v), 'is not an ISO 4217 currency code')
+  .openapi({ example: 'EUR' });
+
+const productFields = {
+  sku: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, 'letters, digits, . _ - (1 to 64)').openapi({ example: 'TEA-001' }),
+  name: z.string().trim().min(1).max(200).openapi({ example: 'Green tea' }),
+  description: z.string().max(5000),
+  category: z.string().trim().min(1).max(100).openapi({ example: 'tea' }),
+  priceCents: z.number().int().min(0).max(MAX_INT).openapi({ example: 1250 }),
+  currency,
+  stock: z.number().int().min(0).max(MAX_INT).openapi({ example: 40 }),
+  active: z.boolean(),
+};
+
+/** POST /products and PUT /products/:id (a full replace: omitted description and active take their defaults). */
+export const ProductInputSchema = z
+  .strictObject({
+    ...productFields,
+    description: productFields.description.default(''),
+    active: productFields.active.default(true),
+  })
+  .openapi('ProductInput');
+
+export const ProductPatchSchema = z
+  .strictObject({
+    sku: productFields.sku.optional(),
+    name: productFields.name.optional(),
+    description: productFields.description.optional(),
+    category: productFields.category.optional(),
+    priceCents: productFields.priceCents.optional(),
+    currency: productFields.currency.optional(),
+    stock: productFields.stock.optional(),
+    active: productFields.active.optional(),
+  })
+  .refine((v) => Object.keys(v).length > 0, 'name at least one field to change')
+  .openapi('ProductPatch');
+
+export type ProductInput = z.infer<typeof ProductInputSchema>;
+export type ProductPatch = z.infer<typeof ProductPatchSchema>;
+
+export const ProductSchema = z
+  .object({
+    id: z.uuid(),
+    sku: z.string(),
+    name: z.string(),
+    description: z.string(),
+    category: z.string(),
+    priceCents: z.number().int(),
+    currency: z.string(),
+    stock: z.number().int(),
+    active: z.boolean(),
+    archivedAt: z.iso.datetime().nullable(),
+    version: z.number().int(),
+    createdAt: z.iso.datetime(),
+    updatedAt: z.iso.datetime(),
+  })
+  .openapi('Product');
+
+export const ProductPageSchema = z
+  .object({ items: z.array(ProductSchema), nextCursor: z.string().nullable() })
+  .openapi('ProductPage');
+
+export const SORTS = ['price', '-price', 'name', '-name', 'createdAt', '-createdAt'] as const;
+
+const uint = (max: number) =>
+  z
+    .string()
+    .regex(/^\d{1,10}$/, 'must be a non-negative integer')
+    .transform(Number)
+    .pipe(z.number().int().max(max));
+const bool = z.enum(['true', 'false']).transform((v) => v === 'true');
+
+export const ProductListQuerySchema = z
+  .strictObject({
+    limit: uint(100)
+      .pipe(z.number().min(1, 'must be between 1 and 100'))
+      .optional()
+      .openapi({ param: { description: 'Page size, 1 to 100 (default 20).' }, example: '20' }),
+    cursor: z.string().min(1).max(1024).optional().openapi({ param: { description: 'nextCursor of the previous page.' } }),
+    category: z.string().min(1).max(100).optional(),
+    minPrice: uint(MAX_INT).optional().openapi({ param: { description: 'Lowest priceCents, inclusive.' } }),
+    maxPrice: uint(MAX_INT).optional().openapi({ param: { description: 'Highest priceCents, inclusive.' } }),
+    inStock: bool.optional().openapi({ param: { description: 'true: stock > 0; false: stock = 0.' } }),
+    q: z
+      .string()
+      .max(200)
+      .optional()
+      .openapi({ param: { description: 'Full-text search over name, description and category; every word must match, as a prefix.' } }),
+    sort: z
+      .enum(SORTS)
+      .optional()
+      .openapi({ param: { description: 'price, name or createdAt; a leading - sorts descending (default -createdAt).' } }),
+    order: z.enum(['asc', 'desc']).optional().openapi({ param: { description: 'Alternative to the - prefix.' } }),
+    includeInactive: bool.optional().openapi({ param: { description: 'Admin only: also list inactive products.' } }),
+    includeArchived: bool.optional().openapi({ param: { description: 'Admin only: also list archived products.' } }),
+  })
+  .refine((v) => v.minPrice === undefined || v.maxPrice === undefined || v.minPrice <= v.maxPrice, {
+    message: 'minPrice must not exceed maxPrice',
+    path: ['minPrice'],
+  })
+  .refine((v) => !(v.order && v.sort?.startsWith('-') && v.order === 'asc'), {
+    message: 'sort says descending but order says asc',
+    path: ['order'],
+  });
+
+export type ProductListQuery = z.infer<typeof ProductListQuerySchema>;
+
+/** Path ids are checked in the handler: a malformed id answers 404 like an unknown one. */
+export const IdParamSchema = z.object({
+  id: z.string().openapi({ param: { name: 'id', in: 'path' }, format: 'uuid' }),
+});
+
+export const CartItemParamSchema = z.object({
+  id: z.string().openapi({ param: { name: 'id', in: 'path' }, format: 'uuid' }),
+  productId: z.string().openapi({ param: { name: 'productId', in: 'path' }, format: 'uuid' }),
+});
+
+export const AddCartItemSchema = z
+  .strictObject({
+    productId: z.uuid(),
+    quantity: z.number().int().min(1).max(MAX_LINE_QUANTITY),
+  })
+  .openapi('AddCartItem');
+
+export const SetCartItemSchema = z
+  .strictObject({ quantity: z.number().int().min(0).max(MAX_LINE_QUANTITY) })
+  .openapi('SetCartItem');
+
+export const CartLineSchema = z
+  .object({
+    productId: z.uuid(),
+    name: z.string(),
+    quantity: z.number().int(),
+    unitPriceCents: z.number().int(),
+    lineTotalCents: z.number().int(),
+    /** false when the quantity exceeds the current stock (allowed in a cart; checkout enforces stock). */
+    inStock: z.boolean(),
+    available: z.number().int().openapi({ description: 'Units in stock now.' }),
+    purchasable: z.boolean().openapi({ description: 'false when the product was deactivated or archived since it was added.' }),
+  })
+  .openapi('CartLine');
+
+export const CartSchema = z
+  .object({
+    id: z.uuid(),
+    customerId: z.uuid(),
+    lines: z.array(CartLineSchema),
+    totalCents: z.number().int(),
+    currency: z.string().nullable().openapi({ description: 'Currency of every line; null while the cart is empty.' }),
+  })
+  .openapi('Cart');
+
+export const CartCreatedSchema = z.object({ id: z.uuid() }).openapi('CartCreated');
