@@ -2,6 +2,7 @@
 import type { Db } from '../db/client';
 import type { Config } from '../lib/config';
 import type { NotificationChannels } from './notifications/channel';
+import type { PaymentProvider } from './payments/provider';
 
 export interface ActivityDeps {
   db: Db;
@@ -10,4 +11,6 @@ export interface ActivityDeps {
   clock: () => Date;
   /** Delivery channels for order notifications (email always; sms/push when their webhook URL is configured). */
   channels: NotificationChannels;
+  /** The card processor (the sandbox provider in development and tests). */
+  payments: PaymentProvider;
 }

@@ -3,6 +3,7 @@ import type { ActivityDeps } from '../activities';
 import type { Db } from '../db/client';
 import type { Config } from '../lib/config';
 import type { Logger } from '../lib/logger';
+import { createSandboxProvider } from '../activities/payments/sandbox';
 import { createNotificationChannels } from '../activities/notifications/build';
 
 export interface BuiltDeps {
@@ -12,7 +13,9 @@ export interface BuiltDeps {
 }
 
 export async function createActivityDeps(opts: { config: Config; db: Db; log: Logger }): Promise<BuiltDeps> {
+  // PAYMENT_PROVIDER only allows 'sandbox' today; a real provider would be chosen here.
+  const payments = createSandboxProvider(opts.db);
   const notify = createNotificationChannels(opts.config, opts.log);
-  const deps: ActivityDeps = { db: opts.db, config: opts.config, clock: () => new Date(), channels: notify.channels };
+  const deps: ActivityDeps = { db: opts.db, config: opts.config, clock: () => new Date(), payments, channels: notify.channels };
   return { deps, close: () => notify.close() };
 }

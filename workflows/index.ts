@@ -1,2 +1,3 @@
 /** Every workflow the worker hosts. */
 export * from './notifications';
+export * from './checkout';

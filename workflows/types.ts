@@ -43,3 +43,91 @@ export function checkoutWorkflowId(orderId: string): string {
 export function notifyWorkflowId(orderId: string, kind: NotificationKind, generation = 0): string {
   return generation === 0 ? `notify-${orderId}-${kind}` : `notify-${orderId}-${kind}-r${generation}`;
 }
+
+/** What POST /checkout accepts (validated by the API; the workflow trusts it). */
+export interface ShippingAddress {
+  name: string;
+  line1: string;
+  line2?: string;
+  city: string;
+  region?: string;
+  postalCode: string;
+  country: string;
+}
+
+export interface CheckoutRequest {
+  cartId: string;
+  email: string;
+  shippingAddress: ShippingAddress;
+  payment: { method: 'card'; token: string };
+}
+
+/** Input of the checkout workflow: the request plus who asked and the timeouts in force when it was accepted. */
+export interface CheckoutInput {
+  orderId: string;
+  customerId: string;
+  idempotencyKey: string;
+  requestHash: string;
+  request: CheckoutRequest;
+  /** Durations such as '15m' (PAYMENT_CONFIRMATION_TIMEOUT) and '24h' (CANCELLATION_WINDOW). */
+  paymentConfirmationTimeout: string;
+  cancellationWindow: string;
+}
+
+export const CHECKOUT_STEPS = [
+  'creating_order',
+  'reserving_inventory',
+  'authorizing_payment',
+  'awaiting_payment',
+  'capturing_payment',
+  'confirming_order',
+  'cancellation_window',
+  'compensating',
+  'done',
+] as const;
+export type CheckoutStep = (typeof CHECKOUT_STEPS)[number];
+
+/** Answer of the `status` query. */
+export interface CheckoutStatus {
+  orderId: string;
+  status: OrderStatus;
+  step: CheckoutStep;
+  paymentState: PaymentState | null;
+  /** ISO time until which the stock is held waiting for payment confirmation; null before the reservation. */
+  deadline: string | null;
+  failureReason: string | null;
+  cancellable: boolean;
+}
+
+/** Argument of the cancel Update and the cancel signal. */
+export interface CancelRequest {
+  reason?: string;
+}
+
+/** What the checkout workflow returns: business failures are results, not workflow failures. */
+export interface CheckoutResult {
+  orderId: string;
+  status: OrderStatus;
+  paymentState: PaymentState | null;
+  failureReason: string | null;
+}
+
+/** Memo stored on every checkout workflow so the API can answer idempotent repeats without the database. */
+export interface CheckoutMemo {
+  requestHash: string;
+  customerId: string;
+}
+
+/** Application failure types the checkout raises and handles. */
+export const OUT_OF_STOCK = 'OutOfStock';
+export const PAYMENT_DECLINED = 'PaymentDeclined';
+export const INVALID_CART = 'InvalidCart';
+
+const DURATION_UNITS: Record<string, number> = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+
+/** '15m' -> 900000. The config accepts exactly these forms (lib/config.ts). */
+export function durationMs(value: string): number {
+  const match = /^(\d+)(ms|s|m|h|d)$/.exec(value);
+  if (!match) throw new Error(`not a duration: ${value}`);
+  return Number(match[1]) * DURATION_UNITS[match[2]!]!;
+}

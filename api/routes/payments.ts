@@ -1,7 +1,74 @@
-/** payments routes (placeholder until its issue lands). */
+/**
+ * POST /payments/webhook: the payment provider's callback. Authenticated by its HMAC signature (not a user token)
+ * and routed into the order's workflow as the paymentConfirmed signal.
+ */
+import { createRoute, z } from '@hono/zod-openapi';
+import { WorkflowNotFoundError } from '@temporalio/client';
+import { eq } from 'drizzle-orm';
+import { payments } from '../../db/schema';
+import { PAYMENT_CONFIRMED_SIGNAL, checkoutWorkflowId } from '../../workflows/types';
 import type { AppDeps } from '../env';
-import { createRouter } from '../openapi';
+import { createRouter, zodProblems } from '../openapi';
+import { badRequest, problemResponses, unauthorized } from '../problem';
+import { WebhookBodySchema } from '../orders/schemas';
+import { SIGNATURE_HEADER, verifyWebhook } from '../orders/webhook-signature';
 
-export function paymentsRoutes(_deps: AppDeps) {
-  return createRouter();
+const route = createRoute({
+  method: 'post',
+  path: '/payments/webhook',
+  tags: ['payments'],
+  summary: 'Payment provider callback (HMAC-signed: Orderly-Signature: t=<unix>,v1=<hex sha256 of "<t>.<body>">)',
+  description:
+    'payment_intent.succeeded signals the order\'s workflow (paymentConfirmed). Repeats are harmless; a callback for an ' +
+    'order whose workflow has closed, or of another type, answers 200 {ignored: true}.',
+  responses: {
+    200: {
+      description: 'Received',
+      content: { 'application/json': { schema: z.object({ received: z.boolean(), ignored: z.boolean(), orderId: z.string().nullable() }) } },
+    },
+    ...problemResponses(400, 401, 413, 415),
+  },
+});
+
+const SUCCEEDED = 'payment_intent.succeeded';
+
+export function paymentsRoutes(deps: AppDeps) {
+  const router = createRouter();
+
+  router.openapi(route, async (c) => {
+    // The signature covers the exact bytes, so read the raw body before parsing anything.
+    const raw = await c.req.text();
+    const check = verifyWebhook(deps.config.payment.webhookSecret, raw, c.req.header(SIGNATURE_HEADER), deps.clock().getTime());
+    if (!check.ok) throw unauthorized(`Webhook signature rejected: ${check.reason}.`);
+    let json: unknown;
+    try {
+      json = JSON.parse(raw);
+    } catch {
+      throw badRequest('The request body is not valid JSON.');
+    }
+    const parsed = WebhookBodySchema.safeParse(json);
+    if (!parsed.success) throw badRequest('The webhook body is invalid.', zodProblems(parsed.error));
+    const event = parsed.data;
+    let orderId = event.data.orderId ?? null;
+    if (!orderId && event.data.paymentId) {
+      const [p] = await deps.db.select({ orderId: payments.orderId }).from(payments).where(eq(payments.providerPaymentId, event.data.paymentId));
+      orderId = p?.orderId ?? null;
+    }
+    const ignored = (why: string) => {
+      c.var.log.info({ orderId, type: event.type, why }, 'webhook ignored');
+      return c.json({ received: true, ignored: true, orderId }, 200);
+    };
+    if (event.type !== SUCCEEDED) return ignored('event type not handled');
+    if (!orderId) return ignored('unknown payment');
+    try {
+      await deps.temporal.workflow.getHandle(checkoutWorkflowId(orderId)).signal(PAYMENT_CONFIRMED_SIGNAL, { paymentId: event.data.paymentId });
+    } catch (err) {
+      if (err instanceof WorkflowNotFoundError) return ignored('the order workflow is closed or unknown');
+      throw err;
+    }
+    c.var.log.info({ orderId, workflowId: checkoutWorkflowId(orderId) }, 'payment confirmation signalled');
+    return c.json({ received: true, ignored: false, orderId }, 200);
+  });
+
+  return router;
 }

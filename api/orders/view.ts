@@ -1,0 +1,93 @@
+/** Renders orders and timelines for the API from their rows. */
+import { and, asc, desc, eq, lt, or, type SQL } from 'drizzle-orm';
+import type { Db } from '../../db/client';
+import { orderEvents, orderLines, orders } from '../../db/schema';
+import type { OrderStatus } from '../../workflows/types';
+import { badRequest } from '../problem';
+import type { FoundOrder, OrderRow } from './lookup';
+
+export async function timeline(db: Db, orderId: string) {
+  const rows = await db.select().from(orderEvents).where(eq(orderEvents.orderId, orderId)).orderBy(asc(orderEvents.id));
+  return rows.map((e) => ({ id: e.id, type: e.type, at: e.createdAt.toISOString(), data: e.data }));
+}
+
+export async function orderView(db: Db, found: FoundOrder) {
+  if (found.kind === 'workflow') {
+    return {
+      id: found.orderId,
+      status: found.status,
+      paymentState: null,
+      failureReason: found.running ? null : 'checkout_error',
+      currency: null,
+      totalCents: null,
+      email: null,
+      shippingAddress: null,
+      lines: [],
+      createdAt: null,
+      confirmedAt: null,
+      timeline: [],
+    };
+  }
+  const row = found.row;
+  const lines = await db.select().from(orderLines).where(eq(orderLines.orderId, row.id)).orderBy(asc(orderLines.productId));
+  return {
+    id: row.id,
+    status: row.status,
+    paymentState: row.paymentStatus,
+    failureReason: row.failureReason,
+    currency: row.currency,
+    totalCents: row.totalCents,
+    email: row.email,
+    shippingAddress: row.shippingAddress,
+    lines: lines.map((l) => ({
+      productId: l.productId,
+      sku: l.sku,
+      name: l.name,
+      unitPriceCents: l.unitPriceCents,
+      quantity: l.quantity,
+      lineTotalCents: l.lineTotalCents,
+    })),
+    createdAt: row.createdAt.toISOString(),
+    confirmedAt: row.confirmedAt?.toISOString() ?? null,
+    timeline: await timeline(db, row.id),
+  };
+}
+
+export const summaryView = (row: OrderRow) => ({
+  id: row.id,
+  status: row.status,
+  paymentState: row.paymentStatus,
+  currency: row.currency,
+  totalCents: row.totalCents,
+  createdAt: row.createdAt.toISOString(),
+});
+
+/** Keyset cursor over (created_at desc, id desc): opaque base64url of "<iso>|<id>". */
+export function encodeCursor(row: OrderRow): string {
+  return Buffer.from(`${row.createdAt.toISOString()}|${row.id}`).toString('base64url');
+}
+
+function decodeCursor(cursor: string): { at: Date; id: string } {
+  const [at, id] = Buffer.from(cursor, 'base64url').toString('utf8').split('|');
+  const date = new Date(at ?? '');
+  if (!id || Number.isNaN(date.getTime()) || !/^[0-9a-f-]{36}$/i.test(id)) throw badRequest('The cursor is not valid.');
+  return { at: date, id };
+}
+
+export async function listOrders(db: Db, opts: { customerId?: string; status?: OrderStatus; limit: number; cursor?: string }) {
+  const where: SQL[] = [];
+  if (opts.customerId) where.push(eq(orders.customerId, opts.customerId));
+  if (opts.status) where.push(eq(orders.status, opts.status));
+  if (opts.cursor) {
+    const c = decodeCursor(opts.cursor);
+    where.push(or(lt(orders.createdAt, c.at), and(eq(orders.createdAt, c.at), lt(orders.id, c.id)))!);
+  }
+  const rows = await db
+    .select()
+    .from(orders)
+    .where(where.length ? and(...where) : undefined)
+    .orderBy(desc(orders.createdAt), desc(orders.id))
+    .limit(opts.limit + 1);
+  const page = rows.slice(0, opts.limit);
+  return { items: page.map(summaryView), nextCursor: rows.length > opts.limit ? encodeCursor(page[page.length - 1]!) : null };
+}

@@ -1,0 +1,186 @@
+/** Shared steps for the checkout tests: seed products and carts, place orders over HTTP, wait, and check invariants. */
+import fs from 'node:fs';
+import path from 'node:path';
+import { randomUUID } from 'node:crypto';
+import { eq, inArray } from 'drizzle-orm';
+import { cartLines, carts, inventoryReservations, orderEvents, orders, products, sandboxLedger, sandboxPayments } from '../../db/schema';
+import { checkoutWorkflowId } from '../../workflows/types';
+import type { Harness } from '../support/harness';
+
+export interface Shopper {
+  id: string;
+  token: string;
+}
+
+export async function shopper(h: Harness): Promise<Shopper> {
+  const id = randomUUID();
+  return { id, token: await h.token('customer', id) };
+}
+
+/** Initial stock of every product a test created, for the conservation invariant. */
+export type StockBook = Map<string, number>;
+
+export async function seedProduct(
+  h: Harness,
+  book: StockBook,
+  opts: { stock?: number; priceCents?: number; currency?: string; active?: boolean } = {},
+): Promise<string> {
+  const id = randomUUID();
+  const stock = opts.stock ?? 100;
+  await h.db.db.insert(products).values({
+    id,
+    sku: `SKU-${id.slice(0, 8)}`,
+    name: `Product ${id.slice(0, 4)}`,
+    category: 'test',
+    priceCents: opts.priceCents ?? 1999,
+    currency: opts.currency ?? 'EUR',
+    stock,
+    active: opts.active ?? true,
+  });
+  book.set(id, stock);
+  return id;
+}
+
+/** Carts are written straight to the database: checkout only reads them. */
+export async function seedCart(h: Harness, customerId: string, lines: { productId: string; quantity: number }[]): Promise<string> {
+  const [cart] = await h.db.db.insert(carts).values({ customerId, currency: 'EUR' }).returning({ id: carts.id });
+  if (lines.length) await h.db.db.insert(cartLines).values(lines.map((l) => ({ cartId: cart!.id, ...l })));
+  return cart!.id;
+}
+
+export function checkoutBody(cartId: string, token = 'tok_visa') {
+  return {
+    cartId,
+    email: 'ada@example.com',
+    shippingAddress: { name: 'Ada Lovelace', line1: '1 Analytical St', city: 'London', postalCode: 'N1 9GU', country: 'GB' },
+    payment: { method: 'card' as const, token },
+  };
+}
+
+export function postCheckout(h: Harness, who: Shopper, body: unknown, key: string = randomUUID()) {
+  return h.call('POST', '/checkout', { token: who.token, body, headers: { 'idempotency-key': key } });
+}
+
+/** Places an order for one product and returns the order id. */
+export async function placeOrder(h: Harness, who: Shopper, productId: string, token = 'tok_visa', quantity = 1): Promise<string> {
+  const cartId = await seedCart(h, who.id, [{ productId, quantity }]);
+  const res = await postCheckout(h, who, checkoutBody(cartId, token));
+  if (res.status !== 202) throw new Error(`checkout answered ${res.status}: ${JSON.stringify(res.body)}`);
+  return res.body.orderId as string;
+}
+
+export async function waitFor<T>(what: string, probe: () => Promise<T>, done: (v: T) => boolean, timeoutMs = 30_000): Promise<T> {
+  const until = Date.now() + timeoutMs;
+  let last: T = await probe();
+  while (!done(last)) {
+    if (Date.now() > until) throw new Error(`timed out waiting for ${what}; last value ${JSON.stringify(last)}`);
+    await new Promise((r) => setTimeout(r, 100));
+    last = await probe();
+  }
+  return last;
+}
+
+export async function orderRow(h: Harness, orderId: string) {
+  const [row] = await h.db.db.select().from(orders).where(eq(orders.id, orderId));
+  return row;
+}
+
+export function waitForStatus(h: Harness, orderId: string, statuses: string[], timeoutMs?: number) {
+  return waitFor(`order ${orderId} to be ${statuses.join('|')}`, () => orderRow(h, orderId), (r) => !!r && statuses.includes(r.status), timeoutMs);
+}
+
+/** Waits until the workflow has nothing left to do (its status query says step done, or it has closed). */
+export async function waitForWorkflowDone(h: Harness, orderId: string, timeoutMs = 30_000) {
+  const handle = h.client.workflow.getHandle(checkoutWorkflowId(orderId));
+  return waitFor(
+    `workflow of ${orderId} to finish`,
+    async () => {
+      const d = await handle.describe();
+      if (d.status.name !== 'RUNNING') return 'closed';
+      const s = await handle.query<{ step: string }>('status');
+      return s.step;
+    },
+    (v) => v === 'closed' || v === 'done' || v === 'cancellation_window',
+    timeoutMs,
+  );
+}
+
+export async function events(h: Harness, orderId: string): Promise<string[]> {
+  const rows = await h.db.db.select().from(orderEvents).where(eq(orderEvents.orderId, orderId)).orderBy(orderEvents.id);
+  return rows.map((r) => r.type);
+}
+
+export async function sandboxPaymentOf(h: Harness, orderId: string) {
+  const [row] = await h.db.db.select().from(sandboxPayments).where(eq(sandboxPayments.idempotencyKey, `${checkoutWorkflowId(orderId)}:authorize`));
+  return row;
+}
+
+/**
+ * The invariants of ARCHITECTURE.md over everything this test database holds: money (captured = confirmed totals,
+ * at most one charge per order, failed/cancelled orders voided or refunded), stock conservation, one terminal state.
+ * Call it when no order is mid-flight.
+ */
+export async function expectInvariants(h: Harness, book: StockBook) {
+  const db = h.db.db;
+  const allOrders = await db.select().from(orders);
+  const ledger = await db.select().from(sandboxLedger);
+  const pays = await db.select().from(sandboxPayments);
+  const reservations = await db.select().from(inventoryReservations);
+
+  // Money.
+  const captured = ledger.filter((l) => l.operation === 'capture').reduce((s, l) => s + l.amountCents, 0);
+  const refunded = ledger.filter((l) => l.operation === 'refund').reduce((s, l) => s + l.amountCents, 0);
+  const confirmedTotal = allOrders.filter((o) => o.status === 'confirmed').reduce((s, o) => s + o.totalCents, 0);
+  expect(captured - refunded).toBe(confirmedTotal);
+  const capturesPerPayment = new Map<string, number>();
+  for (const l of ledger.filter((x) => x.operation === 'capture')) capturesPerPayment.set(l.paymentId, (capturesPerPayment.get(l.paymentId) ?? 0) + 1);
+  for (const n of capturesPerPayment.values()) expect(n).toBe(1);
+  const paysPerOrder = new Map<string, typeof pays>();
+  for (const p of pays) {
+    const orderId = p.idempotencyKey.replace(/^order-/, '').replace(/:authorize$/, '');
+    paysPerOrder.set(orderId, [...(paysPerOrder.get(orderId) ?? []), p]);
+  }
+  for (const o of allOrders) {
+    const ps = paysPerOrder.get(o.id) ?? [];
+    expect(ps.length).toBeLessThanOrEqual(1);
+    if (o.status === 'failed' || o.status === 'cancelled') {
+      for (const p of ps) expect(['voided', 'refunded', 'declined', 'processing']).toContain(p.status);
+    }
+    if (o.status === 'confirmed') expect(ps.map((p) => p.status)).toEqual(['captured']);
+  }
+
+  // Stock: initial = on the shelf + held + sold.
+  const ids = [...book.keys()];
+  const shelf = ids.length ? await db.select({ id: products.id, stock: products.stock }).from(products).where(inArray(products.id, ids)) : [];
+  for (const p of shelf) {
+    const out = reservations
+      .filter((r) => r.productId === p.id && (r.status === 'held' || r.status === 'committed'))
+      .reduce((s, r) => s + r.quantity, 0);
+    expect({ product: p.id, total: p.stock + out }).toEqual({ product: p.id, total: book.get(p.id) });
+    expect(p.stock).toBeGreaterThanOrEqual(0);
+  }
+
+  // One terminal state per order; nothing left held behind a closed order.
+  const evs = await db.select().from(orderEvents);
+  for (const o of allOrders) {
+    const mine = evs.filter((e) => e.orderId === o.id).map((e) => e.type);
+    expect(mine.filter((t) => t === 'order.failed' || t === 'order.cancelled').length).toBeLessThanOrEqual(1);
+    if (o.status === 'failed') expect(mine).not.toContain('order.confirmed');
+    if (o.status !== 'pending' && o.status !== 'awaiting_payment') {
+      expect(reservations.filter((r) => r.orderId === o.id && r.status === 'held')).toEqual([]);
+    }
+    if (o.status === 'cancelled' || o.status === 'failed') {
+      expect(reservations.filter((r) => r.orderId === o.id && r.status !== 'released')).toEqual([]);
+    }
+  }
+}
+
+/** With RECORD_HISTORIES=1, saves the workflow's history as a replay fixture (same JSON as `temporal workflow show -o json`). */
+export async function maybeRecordHistory(h: Harness, orderId: string, name: string) {
+  if (!process.env.RECORD_HISTORIES) return;
+  const history = await h.client.workflow.getHandle(checkoutWorkflowId(orderId)).fetchHistory();
+  const { historyToJSON } = await import('@temporalio/common/lib/proto-utils');
+  const dir = path.resolve(__dirname, '..', 'fixtures', 'histories');
+  fs.mkdirSync(dir, { recursive: true });
+  fs.writeFileSync(path.join(dir, `checkout-${name}.json`), `${JSON.stringify(JSON.parse(historyToJSON(history)), null, 2)}\n`);
+}
