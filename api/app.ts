@@ -13,6 +13,7 @@ import { checkoutRoutes } from './routes/checkout';
 import { ordersRoutes } from './routes/orders';
 import { paymentsRoutes } from './routes/payments';
 import { notificationsRoutes } from './routes/notifications';
+import { customersRoutes } from './routes/customers';
 import { docsRoutes } from './routes/docs';
 
 export const MAX_BODY_BYTES = 1024 * 1024;
@@ -58,6 +59,7 @@ export function createApp(deps: AppDeps) {
   app.route('/', ordersRoutes(deps));
   app.route('/', paymentsRoutes(deps));
   app.route('/', notificationsRoutes(deps));
+  app.route('/', customersRoutes(deps));
   app.route('/', docsRoutes());
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearerAuth', {
