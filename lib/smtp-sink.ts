@@ -16,7 +16,8 @@ export interface SmtpSink {
 
 /** Decodes RFC 2047 encoded words (=?utf-8?Q?...?= and =?utf-8?B?...?=), which nodemailer uses for non-ASCII subjects. */
 export function decodeHeaderWords(value: string): string {
-  return value.replace(/=\?([^?]+)\?([bBqQ])\?([^?]*)\?=\s*(?==\?)?/g, (_all, charset: string, enc: string, text: string) => {
+  // Whitespace between two adjacent encoded words is not part of the text (RFC 2047 section 6.2).
+  return value.replace(/\?=\s+=\?/g, '?==?').replace(/=\?([^?]+)\?([bBqQ])\?([^?]*)\?=/g, (_all, charset: string, enc: string, text: string) => {
     const bytes =
       enc.toUpperCase() === 'B'
         ? Buffer.from(text, 'base64')
@@ -63,7 +64,7 @@ export async function startSmtpSink(opts: { port: number; dir: string; log: Logg
             return;
           }
           const to = session.envelope.rcptTo.map((r) => r.address).join(', ');
-          opts.log.info({ to, subject: headerValue(text, 'Subject'), messageId, file }, `mail to ${to}: ${headerValue(text, 'Subject') ?? '(no subject)'} -> ${file}`);
+          opts.log.info({ to, subject: headerValue(text, 'Subject'), messageId, file }, 'mail stored');
           callback(null, `queued as ${path.basename(file)}`);
         });
       });
