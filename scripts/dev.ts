@@ -15,6 +15,7 @@ import { DEMO_PRODUCTS, seedCatalog } from '../db/seed';
 import type { Config } from '../lib/config';
 import { loadConfigOrExit, onShutdownSignal, temporalAddress } from '../lib/entry';
 import { createLogger, type Logger } from '../lib/logger';
+import { startSmtpSink } from '../lib/smtp-sink';
 import { installTemporalRuntime, requestShutdown, startWorker, type RunningWorker } from '../workers/main';
 import { resolveTemporalCli, TemporalCliMissing } from './temporal-cli';
 import { portInUse, startDevServer, type DevServer } from './temporal-dev-server';
@@ -94,8 +95,16 @@ async function startTemporal(config: Config, log: Logger, parts: Part[]): Promis
  * `startSmtpSink({ port: config.smtp.sinkPort, dir: path.join(config.dataDir, 'outbox'), log })`, push its
  * close() onto `parts`, and return its url so the worker's mailer sends there.
  */
-async function startMailSink(config: Config, _log: Logger, _parts: Part[]): Promise<string | undefined> {
-  return config.smtp.url;
+async function startMailSink(config: Config, log: Logger, parts: Part[]): Promise<string | undefined> {
+  if (config.smtp.url) return config.smtp.url;
+  const dir = path.join(config.dataDir, 'outbox');
+  const sink = await startSmtpSink({ port: config.smtp.sinkPort, dir, log: log.child({ part: 'smtp-sink' }) }).catch((err: NodeJS.ErrnoException) => {
+    if (err.code === 'EADDRINUSE') throw new StartupError(`port ${config.smtp.sinkPort} (SMTP_SINK_PORT, the embedded mail sink) is in use; set SMTP_SINK_PORT or SMTP_URL`);
+    throw err;
+  });
+  parts.push({ name: 'smtp sink', stop: () => sink.close() });
+  log.info({ url: sink.url, dir }, 'emails go to the embedded SMTP sink: one .eml file per message (set SMTP_URL to use a real server)');
+  return sink.url;
 }
 
 function printBanner(lines: Record<string, string>): void {
@@ -189,6 +198,7 @@ async function main(): Promise<void> {
       'Temporal Web UI': uiUrl ?? `(Temporal at ${config.temporal.address}: open its own UI)`,
       Temporal: `${temporalAddress(config)} namespace ${config.temporal.namespace}, task queue ${config.temporal.taskQueue}`,
       Database: handle.kind === 'pglite' ? `PGlite in ${handle.location}` : handle.location,
+      Emails: config.smtp.url ? `SMTP ${config.smtp.url}` : `.eml files in ${path.join(config.dataDir, 'outbox')}`,
       'Admin token': await mintToken(config.auth.jwtSecret, { sub: DEMO_ADMIN_ID, role: 'admin' }),
       'Customer token': await mintToken(config.auth.jwtSecret, { sub: DEMO_CUSTOMER_ID, role: 'customer' }),
       'Try it': `curl ${api.url}/products`,

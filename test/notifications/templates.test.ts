@@ -18,7 +18,7 @@ const ctx = { order, publicBaseUrl: 'http://localhost:3000' };
 
 describe.each(NOTIFICATION_KINDS)('template %s', (kind) => {
   test('matches its snapshot (subject, text, html, short)', () => {
-    expect(renderNotification(kind, kind === 'payment_failed' ? { ...ctx, order: { ...order, status: 'failed', failureReason: 'card declined' } } : ctx)).toMatchSnapshot();
+    expect(renderNotification(kind, kind === 'payment_failed' ? { ...ctx, order: { ...order, status: 'failed', failureReason: 'payment_declined:card_declined' } } : ctx)).toMatchSnapshot();
   });
 
   test('has a subject, a text part and an HTML part naming the order and its total', () => {

@@ -2,11 +2,25 @@
 import { html } from './html';
 import { formatMoney, greetingName, layout, linesHtml, linesText, orderRef, orderUrl, type RenderedMessage, type TemplateContext } from './format';
 
+/** Checkout's failure codes (`payment_declined:<code>`, `payment_confirmation_timeout`) in words a customer reads. */
+const REASONS: Record<string, string> = {
+  card_declined: 'your card was declined',
+  insufficient_funds: 'your card has insufficient funds',
+  payment_confirmation_timeout: 'the payment was not confirmed in time',
+  checkout_error: 'something went wrong on our side',
+};
+
+export function describeFailure(reason: string | null): string {
+  if (!reason) return 'the payment was not completed';
+  const code = reason.split(':').pop() ?? reason;
+  return REASONS[code] ?? code.replace(/_/g, ' ');
+}
+
 export function paymentFailed(ctx: TemplateContext): RenderedMessage {
   const { order } = ctx;
   const ref = orderRef(order);
   const total = formatMoney(order.totalCents, order.currency);
-  const reason = order.failureReason ?? 'the payment was not completed';
+  const reason = describeFailure(order.failureReason);
   const subject = `Payment for your Orderly order ${ref} did not go through`;
   const text = [
     `Hi ${greetingName(order)},`,
