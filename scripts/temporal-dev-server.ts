@@ -57,7 +57,8 @@ async function waitUntilServing(address: string, child: ChildProcess, timeoutMs:
   while (Date.now() < deadline) {
     if (child.exitCode !== null) throw new Error(`temporal dev server exited early with code ${child.exitCode}`);
     try {
-      const conn = await Connection.connect({ address, connectTimeout: 1_000 });
+      // No retry interceptor: this loop is the retry, and a retry timer left behind would fire on a closed channel.
+      const conn = await Connection.connect({ address, connectTimeout: 1_000, interceptors: [] });
       try {
         await conn.workflowService.getSystemInfo({});
         return;

@@ -7,6 +7,12 @@ import { createRouter } from '../openapi';
 
 const CHECK_TIMEOUT_MS = 2_000;
 /**
+ * Temporal calls carry a deadline and are awaited to the end rather than abandoned: the client retries an
+ * unavailable server on timers, and a retry still pending when the connection closes (shutdown) would throw.
+ * The last retry can start up to ~5 s after the deadline; this backstop only guards against a hang.
+ */
+const CHECK_BACKSTOP_MS = CHECK_TIMEOUT_MS + 8_000;
+/**
  * A worker long-polls for up to about a minute and the server records a poller when its poll starts, so an idle
  * but healthy worker can look up to ~60 s old; anything older than this has stopped polling.
  */
@@ -26,11 +32,13 @@ function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
 /** Passes when at least one worker polled the workflow task queue recently. */
 export async function checkWorkerPolling(deps: Pick<AppDeps, 'temporal' | 'config' | 'clock'>): Promise<void> {
   const { namespace, taskQueue } = deps.config.temporal;
-  const res = await deps.temporal.workflowService.describeTaskQueue({
-    namespace,
-    taskQueue: { name: taskQueue, kind: TASK_QUEUE_KIND_NORMAL },
-    taskQueueType: TASK_QUEUE_TYPE_WORKFLOW,
-  });
+  const res = await deps.temporal.withDeadline(Date.now() + CHECK_TIMEOUT_MS, () =>
+    deps.temporal.workflowService.describeTaskQueue({
+      namespace,
+      taskQueue: { name: taskQueue, kind: TASK_QUEUE_KIND_NORMAL },
+      taskQueueType: TASK_QUEUE_TYPE_WORKFLOW,
+    }),
+  );
   const now = deps.clock().getTime();
   const fresh = (res.pollers ?? []).filter((p) => {
     const at = optionalTsToMs(p.lastAccessTime);
@@ -72,10 +80,11 @@ const readyRoute = createRoute({
 export function healthRoutes(deps: AppDeps) {
   const router = createRouter();
   const checks: ReadyCheck[] = [
-    { name: 'database', check: async () => void (await deps.db.execute(sql`select 1`)) },
+    { name: 'database', check: () => withTimeout(deps.db.execute(sql`select 1`), CHECK_TIMEOUT_MS, 'database').then(() => {}) },
     {
       name: 'temporal',
-      check: async () => void (await deps.temporal.workflowService.getSystemInfo({})),
+      check: async () =>
+        void (await deps.temporal.withDeadline(Date.now() + CHECK_TIMEOUT_MS, () => deps.temporal.workflowService.getSystemInfo({}))),
     },
     { name: 'worker', check: () => checkWorkerPolling(deps) },
     ...(deps.extraReadyChecks ?? []),
@@ -87,7 +96,7 @@ export function healthRoutes(deps: AppDeps) {
     const results = await Promise.all(
       checks.map(async ({ name, check }) => {
         try {
-          await withTimeout(check(), CHECK_TIMEOUT_MS, name);
+          await withTimeout(check(), CHECK_BACKSTOP_MS, name);
           return { name, ok: true };
         } catch (err) {
           return { name, ok: false, error: err instanceof Error ? err.message : String(err) };
