@@ -2,6 +2,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
+import { execFileSync } from 'node:child_process';
+import { resolveTemporalCli } from '../../scripts/temporal-cli';
 import { eq, inArray } from 'drizzle-orm';
 import { cartLines, carts, inventoryReservations, orderEvents, orders, products, sandboxLedger, sandboxPayments } from '../../db/schema';
 import { checkoutWorkflowId } from '../../workflows/types';
@@ -175,12 +177,20 @@ export async function expectInvariants(h: Harness, book: StockBook) {
   }
 }
 
-/** With RECORD_HISTORIES=1, saves the workflow's history as a replay fixture (same JSON as `temporal workflow show -o json`). */
+/**
+ * With RECORD_HISTORIES=1, saves the workflow's history as a replay fixture, exported by the Temporal CLI itself
+ * (`temporal workflow show --output json`), the format operators get and `npm run replay` reads.
+ */
 export async function maybeRecordHistory(h: Harness, orderId: string, name: string) {
   if (!process.env.RECORD_HISTORIES) return;
-  const history = await h.client.workflow.getHandle(checkoutWorkflowId(orderId)).fetchHistory();
-  const { historyToJSON } = await import('@temporalio/common/lib/proto-utils');
+  await h.client.workflow.getHandle(checkoutWorkflowId(orderId)).result();
+  const cli = process.env.ORDERLY_TEMPORAL_CLI ?? resolveTemporalCli();
+  const json = execFileSync(
+    cli,
+    ['workflow', 'show', '--workflow-id', checkoutWorkflowId(orderId), '--address', process.env.ORDERLY_TEST_TEMPORAL_ADDRESS!, '--output', 'json'],
+    { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 },
+  );
   const dir = path.resolve(__dirname, '..', 'fixtures', 'histories');
   fs.mkdirSync(dir, { recursive: true });
-  fs.writeFileSync(path.join(dir, `checkout-${name}.json`), `${JSON.stringify(JSON.parse(historyToJSON(history)), null, 2)}\n`);
+  fs.writeFileSync(path.join(dir, `checkout-${name}.json`), json.endsWith('\n') ? json : `${json}\n`);
 }
