@@ -1,26 +1,26 @@
 /**
- * A bounded LRU with a short TTL for product-by-id. Entries carry the pre-serialised JSON and ETag so a hit costs a
- * Map lookup. Writes in this process invalidate immediately; other processes see a write within the TTL.
+ * Bounded LRU caches with a TTL for the catalog read path. Entries hold pre-serialised JSON so a hit costs a Map
+ * lookup. Writes in this process invalidate at once; other API processes see a write within the TTL.
  */
 export interface CachedProduct {
   body: string;
   etag: string;
   /** Visible to the public (active and not archived); hidden ones are only served to admins. */
   visible: boolean;
-  expiresAt: number;
 }
 
-export interface ProductCacheOptions {
-  maxEntries?: number;
-  ttlMs?: number;
+export interface LruOptions {
+  maxEntries: number;
+  ttlMs: number;
   now?: () => number;
 }
 
-export const PRODUCT_CACHE_MAX_ENTRIES = 10_000;
-export const PRODUCT_CACHE_TTL_MS = 5_000;
+export const PRODUCT_CACHE = { maxEntries: 10_000, ttlMs: 30_000 };
+/** Listing pages: a micro-cache, so a burst of identical browse requests costs one query per second. */
+export const PAGE_CACHE = { maxEntries: 1_000, ttlMs: 1_000 };
 
-export class ProductCache {
-  private readonly map = new Map<string, CachedProduct>();
+export class LruCache<V> {
+  private readonly map = new Map<string, { value: V; expiresAt: number }>();
   private readonly maxEntries: number;
   private readonly ttlMs: number;
   private readonly now: () => number;
@@ -30,9 +30,9 @@ export class ProductCache {
    */
   private epochValue = 0;
 
-  constructor(opts: ProductCacheOptions = {}) {
-    this.maxEntries = opts.maxEntries ?? PRODUCT_CACHE_MAX_ENTRIES;
-    this.ttlMs = opts.ttlMs ?? PRODUCT_CACHE_TTL_MS;
+  constructor(opts: LruOptions) {
+    this.maxEntries = opts.maxEntries;
+    this.ttlMs = opts.ttlMs;
     this.now = opts.now ?? Date.now;
   }
 
@@ -44,32 +44,49 @@ export class ProductCache {
     return this.map.size;
   }
 
-  get(id: string): CachedProduct | undefined {
-    const entry = this.map.get(id);
+  get(key: string): V | undefined {
+    const entry = this.map.get(key);
     if (!entry) return undefined;
     if (entry.expiresAt <= this.now()) {
-      this.map.delete(id);
+      this.map.delete(key);
       return undefined;
     }
     // Re-insert so Map order is least-recently-used first.
-    this.map.delete(id);
-    this.map.set(id, entry);
-    return entry;
+    this.map.delete(key);
+    this.map.set(key, entry);
+    return entry.value;
   }
 
   /** Stores unless an invalidation happened since `epoch` was read. */
-  set(id: string, value: Omit<CachedProduct, 'expiresAt'>, epoch: number): void {
+  set(key: string, value: V, epoch: number): void {
     if (epoch !== this.epochValue) return;
-    this.map.delete(id);
-    this.map.set(id, { ...value, expiresAt: this.now() + this.ttlMs });
+    this.map.delete(key);
+    this.map.set(key, { value, expiresAt: this.now() + this.ttlMs });
     if (this.map.size > this.maxEntries) {
       const oldest = this.map.keys().next().value;
       if (oldest !== undefined) this.map.delete(oldest);
     }
   }
 
-  invalidate(id: string): void {
+  invalidate(key: string): void {
     this.epochValue++;
-    this.map.delete(id);
+    this.map.delete(key);
+  }
+
+  clear(): void {
+    this.epochValue++;
+    this.map.clear();
+  }
+}
+
+export class ProductCache extends LruCache<CachedProduct> {
+  constructor(opts: Partial<LruOptions> = {}) {
+    super({ ...PRODUCT_CACHE, ...opts });
+  }
+}
+
+export class PageCache extends LruCache<string> {
+  constructor(opts: Partial<LruOptions> = {}) {
+    super({ ...PAGE_CACHE, ...opts });
   }
 }

@@ -3,13 +3,13 @@ import { and, eq, isNull, sql } from 'drizzle-orm';
 import type { Db } from '../../db/client';
 import { products } from '../../db/schema';
 import { conflict, notFound } from '../problem';
-import { ProductCache, type CachedProduct } from './cache';
+import { PageCache, ProductCache, type CachedProduct } from './cache';
 import { isUuid, isVisible, pgErrorCode, productColumns, productEtag, toProductJson, type ProductRow } from './product-row';
 import type { ProductInput, ProductPatch } from './schemas';
 
 export type DeleteOutcome = { kind: 'deleted' } | { kind: 'archived'; product: ProductRow };
 
-export function createProductStore(db: Db, cache = new ProductCache()) {
+export function createProductStore(db: Db, cache = new ProductCache(), pages = new PageCache()) {
   const byId = db
     .select(productColumns)
     .from(products)
@@ -17,7 +17,7 @@ export function createProductStore(db: Db, cache = new ProductCache()) {
     .limit(1)
     .prepare('catalog_product_by_id');
 
-  function entryOf(row: ProductRow): Omit<CachedProduct, 'expiresAt'> {
+  function entryOf(row: ProductRow): CachedProduct {
     return { body: JSON.stringify(toProductJson(row)), etag: productEtag(row.id, row.version), visible: isVisible(row) };
   }
 
@@ -25,6 +25,12 @@ export function createProductStore(db: Db, cache = new ProductCache()) {
     const [row] = await byId.execute({ id });
     if (row?.archivedAt) throw conflict('The product is archived and can no longer be changed.');
     throw notFound(`Product ${id}`);
+  }
+
+  /** Every write changes what some listing page shows: drop them all (writes are rare, pages refill in a query). */
+  function written(id: string) {
+    cache.invalidate(id);
+    pages.clear();
   }
 
   function rethrowUnique(err: unknown, sku: string | undefined): never {
@@ -44,15 +50,16 @@ export function createProductStore(db: Db, cache = new ProductCache()) {
     } catch (err) {
       rethrowUnique(err, values.sku);
     }
-    cache.invalidate(id);
+    written(id);
     return rows[0] ?? explainMissing(id);
   }
 
   return {
     cache,
+    pages,
 
     /** The cached JSON and ETag of a product, or undefined when there is no such product. */
-    async get(id: string): Promise<Omit<CachedProduct, 'expiresAt'> | undefined> {
+    async get(id: string): Promise<CachedProduct | undefined> {
       const hit = cache.get(id);
       if (hit) return hit;
       if (!isUuid(id)) return undefined;
@@ -67,6 +74,7 @@ export function createProductStore(db: Db, cache = new ProductCache()) {
     async create(input: ProductInput): Promise<ProductRow> {
       try {
         const [row] = await db.insert(products).values(input).returning(productColumns);
+        pages.clear();
         return row!;
       } catch (err) {
         rethrowUnique(err, input.sku);
@@ -84,7 +92,7 @@ export function createProductStore(db: Db, cache = new ProductCache()) {
       if (!isUuid(id)) throw notFound(`Product ${id}`);
       try {
         const deleted = await db.delete(products).where(eq(products.id, id)).returning({ id: products.id });
-        cache.invalidate(id);
+        written(id);
         if (deleted.length === 0) throw notFound(`Product ${id}`);
         return { kind: 'deleted' };
       } catch (err) {
@@ -95,7 +103,7 @@ export function createProductStore(db: Db, cache = new ProductCache()) {
         .set({ active: false, archivedAt: sql`now()`, version: sql`${products.version} + 1`, updatedAt: sql`now()` })
         .where(and(eq(products.id, id), isNull(products.archivedAt)))
         .returning(productColumns);
-      cache.invalidate(id);
+      written(id);
       if (archived) return { kind: 'archived', product: archived };
       const [already] = await byId.execute({ id });
       if (!already) throw notFound(`Product ${id}`);

@@ -112,7 +112,21 @@ export function productsRoutes(deps: AppDeps) {
   const store = createProductStore(deps.db);
   const list = createProductLister(deps.db);
 
-  router.openapi(listRoute, async (c) => c.json(await list(c.req.valid('query'), c.var.user), 200));
+  router.openapi(listRoute, async (c) => {
+    const query = c.req.valid('query');
+    // Admins may see hidden products: only public pages (the same for every non-admin caller) are cached.
+    const cacheable = c.var.user?.role !== 'admin';
+    const url = c.req.url;
+    const key = url.slice(url.indexOf('?') + 1 || url.length);
+    let body = cacheable ? store.pages.get(key) : undefined;
+    if (body === undefined) {
+      const epoch = store.pages.epoch;
+      body = JSON.stringify(await list(query, c.var.user));
+      if (cacheable) store.pages.set(key, body, epoch);
+    }
+    // Already-serialised JSON of the documented ProductPage; the typed c.json would serialise it again.
+    return new Response(body, { status: 200, headers: { 'content-type': 'application/json' } }) as never;
+  });
 
   router.openapi(getRoute, async (c) => {
     const id = c.req.param('id');

@@ -168,3 +168,17 @@ test.each([
   expect(res.headers.get('content-type')).toBe('application/problem+json');
   expect(JSON.stringify(res.body.errors)).toContain(field);
 });
+
+// Last in the file: it adds and changes products.
+test('listing pages are micro-cached, but a write in this process shows on the next listing', async () => {
+  const url = '/products?sort=-price&limit=3';
+  const before = await h.call('GET', url);
+  expect((await h.call('GET', url)).body).toEqual(before.body);
+  const created = await h.call('POST', '/products', { token: admin, body: productInput({ name: 'Priciest', priceCents: 999_999 }) });
+  const after = await h.call('GET', url, { token: customer });
+  expect(after.body.items[0].id).toBe(created.body.id);
+  await h.call('PATCH', `/products/${created.body.id}`, { token: admin, body: { name: 'Renamed' } });
+  expect((await h.call('GET', url)).body.items[0].name).toBe('Renamed');
+  await h.call('DELETE', `/products/${created.body.id}`, { token: admin });
+  expect((await h.call('GET', url)).body).toEqual(before.body);
+});
