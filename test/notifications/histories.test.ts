@@ -1,0 +1,72 @@
+/**
+ * notifyOrder and resendNotification histories: each scenario's fresh history replays against the current code, and
+ * with RECORD_HISTORIES=1 it is saved (as `temporal workflow show --output json` prints it) to test/fixtures/histories/,
+ * where the replay test checks it on every run from then on.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { execFileSync } from 'node:child_process';
+import { Worker } from '@temporalio/worker';
+import { resolveTemporalCli } from '../../scripts/temporal-cli';
+import { startHarness, type Harness } from '../support/harness';
+import { startTestSmtp, type TestSmtp } from '../support/smtp';
+import { rowsFor, runNotify, seedOrder, setPrefs } from './fixtures';
+
+let smtp: TestSmtp;
+let h: Harness;
+beforeAll(async () => {
+  smtp = await startTestSmtp();
+  // No push webhook configured: a push preference is skipped, which the history records as a plain plan result.
+  h = await startHarness({ env: { SMTP_URL: smtp.url } });
+});
+afterAll(async () => {
+  await h?.close();
+  await smtp?.stop();
+});
+
+async function replayAndMaybeRecord(workflowId: string, name: string) {
+  const history = await h.client.workflow.getHandle(workflowId).fetchHistory();
+  const bundle = process.env.ORDERLY_WORKFLOW_BUNDLE;
+  await Worker.runReplayHistory(bundle ? { workflowBundle: { codePath: bundle } } : { workflowsPath: require.resolve('../../workflows') }, history, workflowId);
+  if (!process.env.RECORD_HISTORIES) return;
+  const cli = process.env.ORDERLY_TEMPORAL_CLI ?? resolveTemporalCli();
+  const json = execFileSync(cli, ['workflow', 'show', '--workflow-id', workflowId, '--address', process.env.ORDERLY_TEST_TEMPORAL_ADDRESS!, '--output', 'json'], {
+    encoding: 'utf8',
+    maxBuffer: 64 * 1024 * 1024,
+  });
+  fs.writeFileSync(path.resolve(__dirname, '..', 'fixtures', 'histories', `notify-${name}.json`), json.endsWith('\n') ? json : `${json}\n`);
+}
+
+test('notifyOrder: sent after an SMTP outage, with a skipped channel', async () => {
+  const { orderId, customerId } = await seedOrder(h.db.db);
+  await setPrefs(h.db.db, customerId, { channels: ['email', 'push'], pushToken: 'tok' });
+  await smtp.stop();
+  const workflowId = `notify-history-sent-${orderId}`;
+  const run = runNotify(h, orderId, 'order_confirmed', workflowId);
+  for (let i = 0; i < 100 && !(await rowsFor(h.db.db, orderId)).find((r) => r.channel === 'email')?.lastError; i++) await new Promise((r) => setTimeout(r, 100));
+  await smtp.start();
+  await expect(run).resolves.toEqual({ email: 'sent' });
+  await replayAndMaybeRecord(workflowId, 'sent-after-outage');
+});
+
+test('notifyOrder: permanent refusal recorded as failed', async () => {
+  const { orderId } = await seedOrder(h.db.db);
+  smtp.rejectCode = 550;
+  const workflowId = `notify-history-failed-${orderId}`;
+  try {
+    await expect(runNotify(h, orderId, 'payment_failed', workflowId)).resolves.toEqual({ email: 'failed' });
+  } finally {
+    smtp.rejectCode = undefined;
+  }
+  await replayAndMaybeRecord(workflowId, 'failed');
+});
+
+test('resendNotification: a new generation through the same activity', async () => {
+  const { orderId } = await seedOrder(h.db.db);
+  await runNotify(h, orderId);
+  const [row] = await rowsFor(h.db.db, orderId);
+  const res = await h.call('POST', `/notifications/${row!.id}/resend`, { token: await h.token('admin') });
+  expect(res.status).toBe(202);
+  await expect(h.client.workflow.getHandle(res.body.workflowId).result()).resolves.toBe('sent');
+  await replayAndMaybeRecord(res.body.workflowId, 'resend');
+});
