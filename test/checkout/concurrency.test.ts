@@ -84,7 +84,7 @@ test('a worker stopped during the 3-D Secure wait: the confirmation waits in his
     });
     expect(hook.status).toBe(200);
     await new Promise((r) => setTimeout(r, 500));
-    expect((await waitForStatus(h, orderId, ['awaiting_payment'])).status).toBe('awaiting_payment');
+    expect((await waitForStatus(h, orderId, ['awaiting_payment']))!.status).toBe('awaiting_payment');
   } finally {
     await h.restartWorker();
   }
