@@ -46,22 +46,22 @@ import {
 
 // ---- Retry and timeout presets: every policy the checkout uses, in one place (README "Retries and timeouts"). ----
 
-/** Card processor calls: backoff 0.5s -> 30s, 8 attempts (about 1.5 min in all); declines never retry. */
+/** Card processor calls: backoff 0.5s -> 30s, 8 attempts (at most about 5 min with timeouts); declines never retry. */
 export const PAYMENT: ActivityOptions = {
   startToCloseTimeout: '30s',
   retry: { initialInterval: '500ms', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 8, nonRetryableErrorTypes: [PAYMENT_DECLINED] },
 };
-/** Stock updates: fast retries, 0.2s -> 5s, 10 attempts (about 20 s); OutOfStock never retries. */
+/** Stock updates: fast retries, 0.2s -> 5s, 10 attempts (at most about 2 min with timeouts); OutOfStock never retries. */
 export const STOCK: ActivityOptions = {
   startToCloseTimeout: '10s',
   retry: { initialInterval: '200ms', backoffCoefficient: 2, maximumInterval: '5s', maximumAttempts: 10, nonRetryableErrorTypes: [OUT_OF_STOCK] },
 };
-/** Order rows and events: fast retries, 0.2s -> 5s, 10 attempts (about 20 s). */
+/** Order rows and events: fast retries, 0.2s -> 5s, 10 attempts (at most about 2 min with timeouts). */
 export const ORDER_WRITE: ActivityOptions = {
   startToCloseTimeout: '10s',
   retry: { initialInterval: '200ms', backoffCoefficient: 2, maximumInterval: '5s', maximumAttempts: 10, nonRetryableErrorTypes: [INVALID_CART] },
 };
-/** Compensations must land: 1s -> 1 min, 60 attempts (about 55 min) before an operator has to step in. */
+/** Compensations must land: 1s -> 1 min, 60 attempts (at most about 85 min) before an operator has to step in. */
 export const COMPENSATION: ActivityOptions = {
   startToCloseTimeout: '30s',
   retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1m', maximumAttempts: 60 },
