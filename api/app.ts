@@ -41,10 +41,12 @@ export function createApp(deps: AppDeps) {
   // Bodies are JSON; anything else is refused before a handler sees it.
   app.use('*', async (c, next) => {
     if (WRITE_METHODS.has(c.req.method)) {
+      // A body is announced by Content-Length or Transfer-Encoding (HTTP/1.1) or by a Content-Type;
+      // a bodyless POST such as `curl -X POST` has none of them and passes.
       const length = c.req.header('content-length');
-      const hasBody = c.req.raw.body !== null && length !== '0';
-      const type = c.req.header('content-type') ?? '';
-      if (hasBody && !/^application\/([\w.+-]+\+)?json(\s*;|$)/i.test(type)) {
+      const type = c.req.header('content-type');
+      const hasBody = length !== '0' && (type !== undefined || length !== undefined || c.req.header('transfer-encoding') !== undefined);
+      if (hasBody && !/^application\/([\w.+-]+\+)?json(\s*;|$)/i.test(type ?? '')) {
         throw new HttpProblem(415, 'Request bodies must be application/json.');
       }
     }
