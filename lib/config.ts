@@ -45,6 +45,9 @@ const schema = z
 
 export type Env = z.infer<typeof schema>;
 
+/** Every environment variable Orderly reads (for checks such as "compose sets only variables we know"). */
+export const CONFIG_VARIABLES = Object.keys(schema.shape) as (keyof Env)[];
+
 export interface Config {
   env: Env['NODE_ENV'];
   logLevel: Env['LOG_LEVEL'];
