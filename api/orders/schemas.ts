@@ -30,7 +30,7 @@ export const IdempotencyHeaderSchema = z.object({
     .string({ error: 'the Idempotency-Key header is required' })
     .min(1)
     .max(255)
-    .openapi({ param: { name: 'Idempotency-Key', in: 'header' }, example: 'a8f3c2e0-checkout-1' }),
+    .openapi({ param: { name: 'idempotency-key', in: 'header' }, description: 'Idempotency-Key (1..255 characters): the same key and body return the same order', example: 'a8f3c2e0-checkout-1' }),
 });
 
 export const AcceptedSchema = z
