@@ -90,11 +90,7 @@ async function startTemporal(config: Config, log: Logger, parts: Part[]): Promis
   return server;
 }
 
-/**
- * SMTP sink: wired by the notifications issue. When SMTP_URL is unset, start lib/smtp-sink.ts's
- * `startSmtpSink({ port: config.smtp.sinkPort, dir: path.join(config.dataDir, 'outbox'), log })`, push its
- * close() onto `parts`, and return its url so the worker's mailer sends there.
- */
+/** With SMTP_URL unset, mail goes to the embedded sink (lib/smtp-sink.ts): one .eml file per message in DATA_DIR/outbox. */
 async function startMailSink(config: Config, log: Logger, parts: Part[]): Promise<string | undefined> {
   if (config.smtp.url) return config.smtp.url;
   const dir = path.join(config.dataDir, 'outbox');
@@ -133,8 +129,11 @@ async function main(): Promise<void> {
   };
 
   try {
-    // Refuse early, before starting anything, when the API's port is taken.
-    await ensurePortsFree([{ port: config.port, variable: 'PORT', what: 'Orderly API' }]);
+    // Refuse early, before starting anything, when a port we need is taken.
+    await ensurePortsFree([
+      { port: config.port, variable: 'PORT', what: 'Orderly API' },
+      ...(config.smtp.url ? [] : [{ port: config.smtp.sinkPort, variable: 'SMTP_SINK_PORT', what: 'embedded SMTP sink' }]),
+    ]);
     const temporalServer = await startTemporal(config, log, parts);
     checkpoint();
 

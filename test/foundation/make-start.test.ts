@@ -85,7 +85,7 @@ test('make start comes up ready, stops cleanly on SIGINT, and keeps workflows an
     await untilReady(api, current);
     expect(current.output()).toContain('using the embedded PGlite database');
     expect(current.output()).toContain('demo catalog loaded');
-    for (const line of ['API docs', `${api}/docs`, `${api}/openapi.json`, `http://localhost:${uiPort}`, 'Admin token', 'Customer token']) {
+    for (const line of ['Emails', 'API docs', `${api}/docs`, `${api}/openapi.json`, `http://localhost:${uiPort}`, 'Admin token', 'Customer token']) {
       expect(current.output()).toContain(line);
     }
     const ui = await fetch(`http://127.0.0.1:${uiPort}/`);
@@ -101,7 +101,7 @@ test('make start comes up ready, stops cleanly on SIGINT, and keeps workflows an
     }
 
     expect(await stop(current)).toBe(0);
-    expect(current.output()).toContain('temporal dev server stopped');
+    for (const part of ['api', 'worker', 'smtp sink', 'database', 'temporal dev server']) expect(current.output()).toContain(`${part} stopped`);
     expect(devServerProcesses(temporalPort)).toBe('');
     expect(await portInUse(temporalPort)).toBe(false);
     expect(await portInUse(port)).toBe(false);
