@@ -3,12 +3,13 @@
  * exit 1 saying which variable (or the port, or the missing DATABASE_URL) is the problem.
  */
 import { spawn } from 'node:child_process';
+import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { createApp } from '../../api/app';
 import { PortInUseError, serveApi } from '../../api/main';
-import { ConfigError, loadConfig } from '../../lib/config';
+import { CONFIG_VARIABLES, ConfigError, loadConfig } from '../../lib/config';
 import { createLogger } from '../../lib/logger';
 import { createTestDb } from '../support/db';
 
@@ -156,4 +157,12 @@ describe('a port that is already taken', () => {
       await db.close();
     }
   });
+});
+
+test('the README configuration table lists exactly the variables lib/config.ts reads', () => {
+  const readme = fs.readFileSync(path.join(root, 'README.md'), 'utf8');
+  const section = readme.slice(readme.indexOf('<!-- foundation: start -->'), readme.indexOf('<!-- foundation: end -->'));
+  const table = section.slice(section.indexOf('| Variable | Default | Meaning |'));
+  const listed = [...table.matchAll(/^\| `([A-Z_]+)` \|/gm)].map((m) => m[1]);
+  expect([...listed].sort()).toEqual([...CONFIG_VARIABLES].sort());
 });
