@@ -36,7 +36,7 @@ export function createInventoryActivities(deps: ActivityDeps) {
         for (const line of lines) {
           const taken = await tx
             .update(products)
-            .set({ stock: sql`${products.stock} - ${line.quantity}` })
+            .set({ stock: sql`${products.stock} - ${line.quantity}`, version: sql`${products.version} + 1` })
             .where(and(eq(products.id, line.productId), sql`${products.stock} >= ${line.quantity}`))
             .returning({ id: products.id });
           if (!taken.length) {
@@ -71,7 +71,7 @@ export function createInventoryActivities(deps: ActivityDeps) {
         if (!rows.length) return { released: 0 };
         const now = deps.clock();
         for (const r of rows) {
-          await tx.update(products).set({ stock: sql`${products.stock} + ${r.quantity}` }).where(eq(products.id, r.productId));
+          await tx.update(products).set({ stock: sql`${products.stock} + ${r.quantity}`, version: sql`${products.version} + 1` }).where(eq(products.id, r.productId));
         }
         await tx
           .update(inventoryReservations)
