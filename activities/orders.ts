@@ -1,6 +1,6 @@
 /** Order activities: snapshot the cart into an order, confirm it, close it; each writes its event in the same transaction. */
 import { ApplicationFailure } from '@temporalio/common';
-import { and, asc, eq, inArray } from 'drizzle-orm';
+import { and, asc, eq, inArray, sql } from 'drizzle-orm';
 import type { Db } from '../db/client';
 import { cartLines, carts, inventoryReservations, orderEvents, orderLines, orders, products } from '../db/schema';
 import { INVALID_CART, type CheckoutInput } from '../workflows/types';
@@ -17,6 +17,21 @@ export async function recordEvent(tx: Db | Tx, orderId: string, type: string, da
     .insert(orderEvents)
     .values({ orderId, type, data, dedupeKey: extra ? `${orderId}:${type}:${extra}` : `${orderId}:${type}` })
     .onConflictDoNothing();
+}
+
+/**
+ * The bought quantities leave the cart with the confirmation; lines added meanwhile, and any extra units, stay.
+ * A failed or cancelled checkout leaves the cart as it was, so the customer can try again.
+ */
+async function consumeCartLines(tx: Tx, orderId: string): Promise<void> {
+  await tx.execute(sql`
+    delete from ${cartLines} cl using ${orderLines} ol, ${orders} o
+     where o.id = ${orderId} and ol.order_id = o.id and cl.cart_id = o.cart_id
+       and cl.product_id = ol.product_id and cl.quantity <= ol.quantity`);
+  await tx.execute(sql`
+    update ${cartLines} cl set quantity = cl.quantity - ol.quantity
+      from ${orderLines} ol, ${orders} o
+     where o.id = ${orderId} and ol.order_id = o.id and cl.cart_id = o.cart_id and cl.product_id = ol.product_id`);
 }
 
 export interface OrderSummary {
@@ -107,7 +122,9 @@ export function createOrderActivities(deps: ActivityDeps) {
           .set({ status: 'confirmed', confirmedAt: now, updatedAt: now })
           .where(and(eq(orders.id, input.orderId), inArray(orders.status, ['pending', 'awaiting_payment'])))
           .returning({ id: orders.id });
-        if (updated.length) await recordEvent(tx, input.orderId, 'order.confirmed', {});
+        if (!updated.length) return;
+        await recordEvent(tx, input.orderId, 'order.confirmed', {});
+        await consumeCartLines(tx, input.orderId);
       });
     },
 

@@ -123,6 +123,7 @@ export const orders = pgTable(
     uniqueIndex('orders_customer_idempotency_key').on(t.customerId, t.idempotencyKey),
     index('orders_customer_created_idx').on(t.customerId, t.createdAt, t.id),
     index('orders_status_created_idx').on(t.status, t.createdAt, t.id),
+    index('orders_cart_status_idx').on(t.cartId, t.status),
     check('orders_total_nonnegative', sql`${t.totalCents} >= 0`),
   ],
 );

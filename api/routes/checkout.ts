@@ -2,13 +2,13 @@
 import { createRoute } from '@hono/zod-openapi';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import { WorkflowIdConflictPolicy, WorkflowIdReusePolicy } from '@temporalio/common';
-import { asc, eq } from 'drizzle-orm';
+import { and, asc, eq, inArray } from 'drizzle-orm';
 import { cartLines, carts, orders, products } from '../../db/schema';
 import { CHECKOUT_WORKFLOW_TYPE, checkoutWorkflowId, type CheckoutInput, type CheckoutMemo, type OrderStatus } from '../../workflows/types';
 import { requireUser } from '../auth';
 import type { AppDeps } from '../env';
 import { BEARER, createRouter } from '../openapi';
-import { HttpProblem, notFound, problemResponses, unprocessable } from '../problem';
+import { HttpProblem, conflict, notFound, problemResponses, unprocessable } from '../problem';
 import { describeCheckout } from '../orders/lookup';
 import { orderIdFor, requestHash } from '../orders/ids';
 import { AcceptedSchema, CheckoutBodySchema, IdempotencyHeaderSchema } from '../orders/schemas';
@@ -62,6 +62,17 @@ export function checkoutRoutes(deps: AppDeps) {
       });
     }
     if (new Set(lines.map((l) => l.currency)).size > 1) throw unprocessable('The cart mixes currencies.');
+    // One checkout of a cart at a time: a second key while the first is in flight would sell the same lines twice.
+    const [inFlight] = await deps.db
+      .select({ id: orders.id })
+      .from(orders)
+      .where(and(eq(orders.cartId, cartId), inArray(orders.status, ['pending', 'awaiting_payment'])))
+      .limit(1);
+    if (inFlight) {
+      throw conflict(`This cart is already being checked out as order ${inFlight.id}; wait for it to finish.`, {
+        orderId: inFlight.id,
+      });
+    }
   };
 
   router.openapi(route, async (c) => {
