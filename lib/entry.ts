@@ -27,6 +27,19 @@ export function requireDatabaseUrl(config: Config, processName: string): string 
   process.exit(1);
 }
 
+/**
+ * A production worker must deliver its emails: without SMTP_URL it would render them, deliver none and still record
+ * them as sent. Outside production a missing SMTP_URL only warns (tests and make start bring their own server).
+ */
+export function requireSmtpInProduction(config: Config, processName: string): void {
+  if (config.env !== 'production' || config.smtp.url) return;
+  console.error(
+    `${processName}: SMTP_URL is not set. In production the worker must send order emails to a real SMTP server ` +
+      '(e.g. SMTP_URL=smtp://mailpit:1025 in docker compose).',
+  );
+  process.exit(1);
+}
+
 /** Where the Temporal frontend is: TEMPORAL_ADDRESS, or the local dev server `make start` runs on TEMPORAL_PORT. */
 export function temporalAddress(config: Config): string {
   return config.temporal.address ?? `127.0.0.1:${config.temporal.port}`;

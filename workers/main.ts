@@ -8,7 +8,7 @@ import type { Logger as TemporalLogger, LogLevel, LogMetadata } from '@temporali
 import { createDb, type Db } from '../db/client';
 import { runMigrations } from '../db/migrate';
 import type { Config } from '../lib/config';
-import { loadConfigOrExit, onShutdownSignal, requireDatabaseUrl, temporalAddress } from '../lib/entry';
+import { loadConfigOrExit, onShutdownSignal, requireDatabaseUrl, requireSmtpInProduction, temporalAddress } from '../lib/entry';
 import { createLogger, type Logger } from '../lib/logger';
 import { createActivityDeps } from './deps';
 import { createWorker, WORKFLOW_BUNDLE_PATH } from './worker';
@@ -85,6 +85,7 @@ export async function startWorker(opts: { config: Config; db: Db; log: Logger; w
 async function main(): Promise<void> {
   const config = loadConfigOrExit('worker');
   const databaseUrl = requireDatabaseUrl(config, 'worker');
+  requireSmtpInProduction(config, 'worker');
   const log = createLogger(config.logLevel, 'worker');
   installTemporalRuntime(log);
   const handle = await createDb({ url: databaseUrl });

@@ -105,6 +105,17 @@ describe('entry points', () => {
     }
   });
 
+  test('a production worker without SMTP_URL refuses to start rather than drop every email', async () => {
+    const r = await run('workers/main.ts', {
+      NODE_ENV: 'production',
+      AUTH_JWT_SECRET: 'x'.repeat(40),
+      PAYMENT_WEBHOOK_SECRET: 'y'.repeat(20),
+      DATABASE_URL: 'postgres://u:p@127.0.0.1:1/x',
+    });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('worker: SMTP_URL is not set');
+  });
+
   test('the worker also exits 1 naming a bad variable', async () => {
     const r = await run('workers/main.ts', { TASK_QUEUE: '', NODE_ENV: 'staging' });
     expect(r.code).toBe(1);
