@@ -251,6 +251,8 @@ export async function checkout(input: CheckoutInput): Promise<CheckoutResult> {
 
   // Within the window a cancel refunds and restocks; after it the order is final.
   step = 'cancellation_window';
+  // The status query's deadline is the current wait's: now the end of the window for a cancel with refund.
+  deadline = Date.now() + durationMs(input.cancellationWindow);
   const cancelled = await condition(() => cancelReason !== null, durationMs(input.cancellationWindow));
   if (cancelled) {
     const reason = cancelReason ?? 'cancelled_by_customer';

@@ -93,7 +93,7 @@ export interface CheckoutStatus {
   status: OrderStatus;
   step: CheckoutStep;
   paymentState: PaymentState | null;
-  /** ISO time until which the stock is held waiting for payment confirmation; null before the reservation. */
+  /** ISO end of the current wait: payment confirmation (stock held), then the cancellation window; null before. */
   deadline: string | null;
   failureReason: string | null;
   cancellable: boolean;

@@ -1,0 +1,47 @@
+/** The `status` query as an operator sees it with `temporal workflow query --name status`. */
+import { STATUS_QUERY, checkoutWorkflowId, type CheckoutStatus } from '../../workflows/types';
+import { startHarness, type Harness } from '../support/harness';
+import { checkoutBody, expectInvariants, postCheckout, seedCart, seedProduct, shopper, waitForStatus, type StockBook } from './helpers';
+
+let h: Harness;
+const book: StockBook = new Map();
+
+beforeAll(async () => {
+  h = await startHarness({ env: { CANCELLATION_WINDOW: '1h', PAYMENT_CONFIRMATION_TIMEOUT: '10m' } });
+});
+afterAll(async () => {
+  await h?.close();
+});
+afterEach(async () => {
+  await expectInvariants(h, book);
+});
+
+const query = (orderId: string) => h.client.workflow.getHandle(checkoutWorkflowId(orderId)).query<CheckoutStatus>(STATUS_QUERY);
+
+test('the deadline is the payment deadline while waiting, then the end of the cancellation window', async () => {
+  const who = await shopper(h);
+  const p = await seedProduct(h, book, { stock: 3, priceCents: 900 });
+  const cartId = await seedCart(h, who.id, [{ productId: p, quantity: 1 }]);
+  const res = await postCheckout(h, who, checkoutBody(cartId, 'tok_threeDSecureRequired'));
+  const { orderId } = res.body;
+  await waitForStatus(h, orderId, ['awaiting_payment']);
+  const waiting = await query(orderId);
+  expect(waiting).toMatchObject({ status: 'awaiting_payment', paymentState: 'requires_action', cancellable: true });
+  const paymentDeadline = Date.parse(waiting.deadline!);
+  expect(Math.abs(paymentDeadline - (Date.now() + 10 * 60_000))).toBeLessThan(60_000);
+
+  await h.client.workflow.getHandle(checkoutWorkflowId(orderId)).signal('paymentConfirmed', {});
+  await waitForStatus(h, orderId, ['confirmed']);
+  let inWindow = await query(orderId);
+  for (let i = 0; i < 50 && inWindow.step !== 'cancellation_window'; i++) {
+    await new Promise((r) => setTimeout(r, 100));
+    inWindow = await query(orderId);
+  }
+  expect(inWindow).toMatchObject({ status: 'confirmed', paymentState: 'captured', step: 'cancellation_window' });
+  expect(Math.abs(Date.parse(inWindow.deadline!) - (Date.now() + 3_600_000))).toBeLessThan(60_000);
+
+  // End the workflow (refund) so nothing is left running on the shared server.
+  const cancel = await h.call('POST', `/orders/${orderId}/cancel`, { token: who.token, body: {} });
+  expect(cancel.status).toBe(200);
+  await waitForStatus(h, orderId, ['cancelled']);
+});
