@@ -16,6 +16,7 @@ import type { Config } from '../lib/config';
 import { loadConfigOrExit, onShutdownSignal, temporalAddress } from '../lib/entry';
 import { createLogger, type Logger } from '../lib/logger';
 import { startSmtpSink } from '../lib/smtp-sink';
+import { buildWorkflowBundle } from './build-workflow-bundle';
 import { installTemporalRuntime, requestShutdown, startWorker, type RunningWorker } from '../workers/main';
 import { resolveTemporalCli, TemporalCliMissing } from './temporal-cli';
 import { portInUse, startDevServer, type DevServer } from './temporal-dev-server';
@@ -152,7 +153,9 @@ async function main(): Promise<void> {
     const smtpUrl = await startMailSink(config, log, parts);
     const runConfig: Config = { ...config, smtp: { ...config.smtp, url: smtpUrl } };
 
-    worker = await startWorker({ config: runConfig, db: handle.db, log: log.child({ part: 'worker' }) });
+    // Bundled from the current sources every start (quietly), so a stale dist/ bundle never runs in development.
+    const workflowBundlePath = await buildWorkflowBundle(path.join(config.dataDir, 'workflow-bundle.js'));
+    worker = await startWorker({ config: runConfig, db: handle.db, log: log.child({ part: 'worker' }), workflowBundlePath });
     const runningWorker = worker;
     parts.push({ name: 'worker', stop: () => runningWorker.stop() });
     // A worker that dies on its own takes the whole dev process down with it, loudly.
