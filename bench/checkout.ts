@@ -1,7 +1,10 @@
 /**
  * `npm run bench:checkout`: completed checkouts per second against a bare workflow running the same number of no-op
  * activities (the ceiling), then a burst of N checkouts posted within one second. One dev server, same worker settings.
- * BENCH_TOTAL (default 300) and BENCH_CONCURRENCY (default 50) size the sustained runs; DATABASE_URL picks PostgreSQL.
+ * Both sides count an item complete when the workflow that ran its last activity has closed, seen through the
+ * client's result long-poll: the bare workflow, or the checkout's order-confirmation notifyOrder child.
+ * BENCH_TOTAL (default 300) and BENCH_CONCURRENCY (default 50) size the sustained runs; DATABASE_URL picks PostgreSQL;
+ * BENCH_DETAIL=1 adds where the time goes (CPU per item, per-activity time and SQL statements, history figures).
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -9,20 +12,23 @@ import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
-import { and, inArray } from 'drizzle-orm';
+import { and, eq, inArray } from 'drizzle-orm';
 import { createApp } from '../api/app';
 import { mintToken } from '../api/auth';
 import { createTestDb } from '../test/support/db';
-import { cartLines, carts, orders, products } from '../db/schema';
+import { cartLines, carts, orderEvents, orders, products } from '../db/schema';
 import { loadConfig } from '../lib/config';
 import { createLogger } from '../lib/logger';
 import { resolveTemporalCli } from '../scripts/temporal-cli';
 import { freePort, startDevServer } from '../scripts/temporal-dev-server';
 import { createActivityDeps } from '../workers/deps';
 import { createWorker } from '../workers/worker';
+import { checkoutWorkflowId, notifyWorkflowId } from '../workflows/types';
+import { countSql, cpuNow, cpuPer, historySummary, resetStats, statsPer, timingInterceptor } from './checkout-measure';
 
 const TOTAL = Number(process.env.BENCH_TOTAL ?? 300);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 50);
+const DETAIL = process.env.BENCH_DETAIL === '1';
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function pool<T>(items: T[], limit: number, fn: (item: T) => Promise<void>) {
@@ -44,16 +50,21 @@ async function main() {
   // A throwaway database (a fresh PostgreSQL database when DATABASE_URL is set, else in-memory PGlite), dropped at the end.
   const handle = await createTestDb();
   const db = handle.db;
+  if (DETAIL) countSql(handle);
+  // The same worker options on both sides; the timing interceptor only when asked for, and then on both.
+  const extra = DETAIL ? { interceptors: { activity: [timingInterceptor] } } : {};
   const connection = await Connection.connect({ address: server.address });
   const client = new Client({ connection });
   const native = await NativeConnection.connect({ address: server.address });
   const built = await createActivityDeps({ config, db, log });
-  const worker = await createWorker({ connection: native, namespace: 'default', taskQueue, deps: built.deps });
+  const worker = await createWorker({ connection: native, namespace: 'default', taskQueue, deps: built.deps, extra });
   const bareWorker = await Worker.create({
     connection: native,
     taskQueue: `${taskQueue}-bare`,
     workflowsPath: require.resolve('./checkout-bare-workflows'),
     activities: { noop: async () => {} },
+    shutdownGraceTime: '10s',
+    ...extra,
   });
   const running = [worker.run(), bareWorker.run()];
   const app = createApp({ db, temporal: client, config, log, clock: () => new Date() });
@@ -84,58 +95,88 @@ async function main() {
     const body = (await res.json()) as { orderId?: string };
     return { status: res.status, orderId: body.orderId, ms: performance.now() - started };
   };
-  // One poller for every waiting order, so measuring does not load the database more than the checkouts do.
-  const waiters = new Map<string, () => void>();
+  // One poller for every waiting order, so measuring does not load the database more than the checkouts do:
+  // `terminal` waits for a final order status, `notified` for the order's confirmation email (notification.sent).
+  const waiters = { terminal: new Map<string, () => void>(), notified: new Map<string, () => void>() };
   let polling = true;
   const poller = (async () => {
     while (polling) {
-      const ids = [...waiters.keys()];
-      if (ids.length) {
-        const done = await db
-          .select({ id: orders.id })
-          .from(orders)
-          .where(and(inArray(orders.id, ids), inArray(orders.status, ['confirmed', 'failed', 'cancelled'])));
-        for (const d of done) {
-          waiters.get(d.id)?.();
-          waiters.delete(d.id);
-        }
+      const terminal = [...waiters.terminal.keys()];
+      const notified = [...waiters.notified.keys()];
+      const done = [
+        ...(terminal.length
+          ? (await db.select({ id: orders.id }).from(orders).where(and(inArray(orders.id, terminal), inArray(orders.status, ['confirmed', 'failed', 'cancelled'])))).map((d) => ({ id: d.id, set: waiters.terminal }))
+          : []),
+        ...(notified.length
+          ? (await db.select({ id: orderEvents.orderId }).from(orderEvents).where(and(inArray(orderEvents.orderId, notified), eq(orderEvents.type, 'notification.sent')))).map((d) => ({ id: d.id, set: waiters.notified }))
+          : []),
+      ];
+      for (const d of done) {
+        d.set.get(d.id)?.();
+        d.set.delete(d.id);
       }
       await sleep(50);
     }
   })();
-  const waitTerminal = async (ids: string[], timeoutMs: number): Promise<string[]> => {
+  const waitFor = async (kind: keyof typeof waiters, ids: string[], timeoutMs: number): Promise<string[]> => {
     const left = new Set(ids);
     await Promise.race([
-      Promise.all(ids.map((id) => new Promise<void>((resolve) => waiters.set(id, () => (left.delete(id), resolve()))))),
+      Promise.all(ids.map((id) => new Promise<void>((resolve) => waiters[kind].set(id, () => (left.delete(id), resolve()))))),
       sleep(timeoutMs),
     ]);
-    for (const id of left) waiters.delete(id);
+    for (const id of left) waiters[kind].delete(id);
     return [...left];
   };
+  const waitTerminal = (ids: string[], timeoutMs: number) => waitFor('terminal', ids, timeoutMs);
+
+  /**
+   * A checkout is complete when the notifyOrder child that sent its confirmation email has closed: the poller sees
+   * `notification.sent` (so the child exists), then the child's result, as the bare side waits for its workflow.
+   */
+  const waitComplete = async (orderId: string) => {
+    const left = await waitFor('notified', [orderId], 60_000);
+    if (left.length) throw new Error(`order ${orderId} sent no confirmation`);
+    await client.workflow.getHandle(notifyWorkflowId(orderId, 'order_confirmed')).result();
+  };
+  /** Waits until the checkout workflows themselves closed (after the cancellation window), so phases do not overlap. */
+  const waitClosed = (orderIds: string[]) => Promise.all(orderIds.map((id) => client.workflow.getHandle(checkoutWorkflowId(id)).result()));
 
   // Warm-up: bundles loaded, connections open.
-  await waitTerminal((await Promise.all((await prepare(10)).map(post))).map((r) => r.orderId!), 30_000);
+  const warm = (await Promise.all((await prepare(10)).map(post))).map((r) => r.orderId!);
+  await Promise.all(warm.map(waitComplete));
+  await waitClosed(warm);
   await pool(Array.from({ length: 10 }, (_, i) => i), 10, async () => {
     await client.workflow.execute('bareCheckout', { taskQueue: `${taskQueue}-bare`, workflowId: `bare-warm-${randomUUID()}` });
   });
 
   // Ceiling: bare workflows with the same number of activities.
+  const bareIds: string[] = [];
+  let cpu0 = cpuNow(server.child.pid);
   let t0 = performance.now();
   await pool(Array.from({ length: TOTAL }, (_, i) => i), CONCURRENCY, async () => {
-    await client.workflow.execute('bareCheckout', { taskQueue: `${taskQueue}-bare`, workflowId: `bare-${randomUUID()}` });
+    const workflowId = `bare-${randomUUID()}`;
+    bareIds.push(workflowId);
+    await client.workflow.execute('bareCheckout', { taskQueue: `${taskQueue}-bare`, workflowId });
   });
   const bareRate = TOTAL / ((performance.now() - t0) / 1000);
+  const bareCpu = cpuPer(cpu0, cpuNow(server.child.pid), TOTAL);
 
-  // Checkout: post, then wait for each order to be confirmed, CONCURRENCY in flight.
+  // Checkout: post, then wait for each to complete, CONCURRENCY in flight.
   const shoppers = await prepare(TOTAL);
+  const orderIds: string[] = [];
+  resetStats();
+  cpu0 = cpuNow(server.child.pid);
   t0 = performance.now();
   await pool(shoppers, CONCURRENCY, async (s) => {
     const r = await post(s);
     if (r.status !== 202 || !r.orderId) throw new Error(`checkout answered ${r.status}`);
-    const left = await waitTerminal([r.orderId], 60_000);
-    if (left.length) throw new Error(`order ${r.orderId} did not finish`);
+    orderIds.push(r.orderId);
+    await waitComplete(r.orderId);
   });
   const checkoutRate = TOTAL / ((performance.now() - t0) / 1000);
+  const checkoutCpu = cpuPer(cpu0, cpuNow(server.child.pid), TOTAL);
+  const activities = statsPer(TOTAL);
+  await waitClosed(orderIds);
 
   // Burst: N within one second.
   const n = Math.min(500, Math.max(10, Math.round(checkoutRate * 10)));
@@ -156,6 +197,19 @@ async function main() {
     burst: { posted: n, postedWithinMs: Math.round(postedIn), accepted: accepted.length, p99AcceptMs: Math.round(p99(results.map((r) => r.ms))), allTerminalAfterS: +allTerminalS.toFixed(1), lostOrders: lost.length },
   };
   console.log(JSON.stringify(figures, null, 2));
+  if (DETAIL) {
+    const sample = orderIds.slice(-10);
+    const detail = {
+      cpuPerItem: { bare: bareCpu, checkout: checkoutCpu },
+      checkoutActivitiesInWorker: activities,
+      histories: {
+        bare: await historySummary(client, bareIds.slice(-10)),
+        checkout: await historySummary(client, sample.map(checkoutWorkflowId)),
+        notifyOrder: await historySummary(client, sample.map((id) => notifyWorkflowId(id, 'order_confirmed'))),
+      },
+    };
+    console.log(JSON.stringify(detail, null, 2));
+  }
 
   polling = false;
   await poller;
