@@ -1,11 +1,11 @@
 /** Payment activities: every provider call carries an idempotency key from the workflow id and step, and every
  * outcome lands in `payments` with its timeline event in one transaction. */
 import { ApplicationFailure } from '@temporalio/common';
-import { eq } from 'drizzle-orm';
+import { eq, sql } from 'drizzle-orm';
 import { orders, payments } from '../db/schema';
-import { PAYMENT_DECLINED, type PaymentState } from '../workflows/types';
+import { PAYMENT_DECLINED, type OrderStatus, type PaymentState } from '../workflows/types';
 import type { ActivityDeps } from './deps';
-import { recordEvent, type Tx } from './orders';
+import { eventCte } from './orders';
 import { PaymentDeclinedError, type ProviderPayment } from './payments/provider';
 
 export interface PaymentRef {
@@ -18,34 +18,34 @@ export const paymentKey = (workflowId: string, step: 'authorize' | 'capture' | '
 export function createPaymentActivities(deps: ActivityDeps) {
   const { db, payments: provider } = deps;
 
-  /** Upserts the order's payment row and mirrors the state on the order, inside the caller's transaction. */
+  /**
+   * Upserts the order's payment row, mirrors the state (and optionally a new status) on the order and appends the
+   * timeline event: one statement, so one transaction and one round trip.
+   */
   const savePayment = async (
-    tx: Tx,
     ref: PaymentRef,
     p: { status: PaymentState; providerPaymentId?: string; amountCents: number; currency: string; failureCode?: string },
+    event: { type: string; data: Record<string, unknown> },
+    orderStatus?: OrderStatus,
   ) => {
-    const now = deps.clock();
-    await tx
-      .insert(payments)
-      .values({
-        orderId: ref.orderId,
-        provider: provider.name,
-        providerPaymentId: p.providerPaymentId,
-        idempotencyKey: paymentKey(ref.workflowId, 'authorize'),
-        status: p.status,
-        amountCents: p.amountCents,
-        currency: p.currency,
-        failureCode: p.failureCode,
-      })
-      .onConflictDoUpdate({
-        target: payments.orderId,
-        set: { status: p.status, providerPaymentId: p.providerPaymentId, failureCode: p.failureCode ?? null, updatedAt: now },
-      });
-    await tx.update(orders).set({ paymentStatus: p.status, updatedAt: now }).where(eq(orders.id, ref.orderId));
+    const now = deps.clock().toISOString();
+    const providerPaymentId = p.providerPaymentId === undefined ? sql`${payments}.provider_payment_id` : sql`excluded.provider_payment_id`;
+    await db.execute(sql`
+      with p as (
+        insert into ${payments} (order_id, provider, provider_payment_id, idempotency_key, status, amount_cents, currency, failure_code)
+        values (${ref.orderId}, ${provider.name}, ${p.providerPaymentId ?? null}, ${paymentKey(ref.workflowId, 'authorize')}, ${p.status},
+                ${p.amountCents}, ${p.currency}, ${p.failureCode ?? null})
+        on conflict (order_id) do update
+          set status = excluded.status, provider_payment_id = ${providerPaymentId}, failure_code = excluded.failure_code, updated_at = ${now}::timestamptz),
+      o as (
+        update ${orders} set payment_status = ${p.status}, updated_at = ${now}::timestamptz${orderStatus ? sql`, status = ${orderStatus}` : sql``}
+         where id = ${ref.orderId}),
+      ${eventCte('e', ref.orderId, event.type, event.data)}
+      select 1`);
   };
 
   const loadOrder = async (orderId: string) => {
-    const [order] = await db.select().from(orders).where(eq(orders.id, orderId));
+    const [order] = await db.select({ totalCents: orders.totalCents, currency: orders.currency }).from(orders).where(eq(orders.id, orderId));
     if (!order) throw ApplicationFailure.nonRetryable(`order ${orderId} does not exist`, 'OrderMissing');
     return order;
   };
@@ -70,28 +70,20 @@ export function createPaymentActivities(deps: ActivityDeps) {
         });
       } catch (err) {
         if (!(err instanceof PaymentDeclinedError)) throw err; // transient: the retry policy asks again with the same key
-        await db.transaction(async (tx) => {
-          await savePayment(tx, input, {
-            status: 'failed',
-            providerPaymentId: err.paymentId,
-            amountCents: order.totalCents,
-            currency: order.currency,
-            failureCode: err.code,
-          });
-          await recordEvent(tx, input.orderId, 'payment.failed', { code: err.code, paymentId: err.paymentId });
-        });
+        await savePayment(
+          input,
+          { status: 'failed', providerPaymentId: err.paymentId, amountCents: order.totalCents, currency: order.currency, failureCode: err.code },
+          { type: 'payment.failed', data: { code: err.code, paymentId: err.paymentId } },
+        );
         throw ApplicationFailure.nonRetryable(`payment declined: ${err.code}`, PAYMENT_DECLINED, { code: err.code });
       }
       const state: PaymentState = payment.status === 'requires_action' ? 'requires_action' : 'authorized';
-      await db.transaction(async (tx) => {
-        await savePayment(tx, input, { status: state, providerPaymentId: payment.id, amountCents: payment.amountCents, currency: payment.currency });
-        if (state === 'requires_action') {
-          await tx.update(orders).set({ status: 'awaiting_payment' }).where(eq(orders.id, input.orderId));
-          await recordEvent(tx, input.orderId, 'payment.action_required', { paymentId: payment.id });
-        } else {
-          await recordEvent(tx, input.orderId, 'payment.authorized', { paymentId: payment.id, amountCents: payment.amountCents });
-        }
-      });
+      const saved = { status: state, providerPaymentId: payment.id, amountCents: payment.amountCents, currency: payment.currency };
+      if (state === 'requires_action') {
+        await savePayment(input, saved, { type: 'payment.action_required', data: { paymentId: payment.id } }, 'awaiting_payment');
+      } else {
+        await savePayment(input, saved, { type: 'payment.authorized', data: { paymentId: payment.id, amountCents: payment.amountCents } });
+      }
       return { paymentId: payment.id, state };
     },
 
@@ -99,20 +91,22 @@ export function createPaymentActivities(deps: ActivityDeps) {
     async confirmPayment(input: PaymentRef): Promise<void> {
       const current = await providerPayment(input);
       const payment = await provider.confirm({ paymentId: current.id });
-      await db.transaction(async (tx) => {
-        await savePayment(tx, input, { status: 'authorized', providerPaymentId: payment.id, amountCents: payment.amountCents, currency: payment.currency });
-        await tx.update(orders).set({ status: 'pending' }).where(eq(orders.id, input.orderId));
-        await recordEvent(tx, input.orderId, 'payment.authorized', { paymentId: payment.id, amountCents: payment.amountCents, via: 'confirmation' });
-      });
+      await savePayment(
+        input,
+        { status: 'authorized', providerPaymentId: payment.id, amountCents: payment.amountCents, currency: payment.currency },
+        { type: 'payment.authorized', data: { paymentId: payment.id, amountCents: payment.amountCents, via: 'confirmation' } },
+        'pending',
+      );
     },
 
     async capturePayment(input: PaymentRef): Promise<void> {
       const current = await providerPayment(input);
       const payment = await provider.capture({ paymentId: current.id, idempotencyKey: paymentKey(input.workflowId, 'capture') });
-      await db.transaction(async (tx) => {
-        await savePayment(tx, input, { status: 'captured', providerPaymentId: payment.id, amountCents: payment.amountCents, currency: payment.currency });
-        await recordEvent(tx, input.orderId, 'payment.processed', { paymentId: payment.id, capturedCents: payment.capturedCents });
-      });
+      await savePayment(
+        input,
+        { status: 'captured', providerPaymentId: payment.id, amountCents: payment.amountCents, currency: payment.currency },
+        { type: 'payment.processed', data: { paymentId: payment.id, capturedCents: payment.capturedCents } },
+      );
     },
 
     /**
@@ -132,14 +126,14 @@ export function createPaymentActivities(deps: ActivityDeps) {
         result = await provider.void({ paymentId: found.id, idempotencyKey: paymentKey(input.workflowId, 'void') });
         state = 'voided';
       }
-      await db.transaction(async (tx) => {
-        await savePayment(tx, input, { status: state, providerPaymentId: result.id, amountCents: result.amountCents, currency: result.currency });
-        await recordEvent(tx, input.orderId, state === 'refunded' ? 'payment.refunded' : 'payment.voided', {
-          paymentId: result.id,
-          amountCents: state === 'refunded' ? result.refundedCents : result.amountCents,
-          reason: input.reason,
-        });
-      });
+      await savePayment(
+        input,
+        { status: state, providerPaymentId: result.id, amountCents: result.amountCents, currency: result.currency },
+        {
+          type: state === 'refunded' ? 'payment.refunded' : 'payment.voided',
+          data: { paymentId: result.id, amountCents: state === 'refunded' ? result.refundedCents : result.amountCents, reason: input.reason },
+        },
+      );
       return state;
     },
   };

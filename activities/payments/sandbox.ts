@@ -3,7 +3,7 @@
  * own books (sandbox_payments, sandbox_ledger) so a double charge would be visible in the database.
  */
 import { randomBytes } from 'node:crypto';
-import { eq, sql } from 'drizzle-orm';
+import { eq, sql, type SQL } from 'drizzle-orm';
 import type { Db } from '../../db/client';
 import { sandboxLedger, sandboxPayments } from '../../db/schema';
 import {
@@ -43,7 +43,28 @@ export class ProviderUnavailableError extends Error {
 
 type Row = typeof sandboxPayments.$inferSelect;
 
-function toPayment(row: Row): ProviderPayment {
+/** The columns toPayment reads, as a raw statement returns them. */
+interface RawRow {
+  id: string;
+  token: string;
+  status: string;
+  amount_cents: number;
+  currency: string;
+  captured_cents: number;
+  refunded_cents: number;
+}
+const fromRaw = (r: RawRow): Pick<Row, 'id' | 'token' | 'status' | 'amountCents' | 'currency' | 'capturedCents' | 'refundedCents'> => ({
+  id: r.id,
+  token: r.token,
+  status: r.status,
+  amountCents: Number(r.amount_cents),
+  currency: r.currency,
+  capturedCents: Number(r.captured_cents),
+  refundedCents: Number(r.refunded_cents),
+});
+const rowsOf = (result: unknown): RawRow[] => (Array.isArray(result) ? result : (result as { rows: RawRow[] }).rows);
+
+function toPayment(row: Pick<Row, 'id' | 'token' | 'status' | 'amountCents' | 'currency' | 'capturedCents' | 'refundedCents'>): ProviderPayment {
   const status = (row.status === 'processing' ? 'declined' : row.status) as ProviderPaymentStatus;
   return {
     id: row.id,
@@ -64,30 +85,34 @@ function outcomeFor(token: string): 'authorized' | 'requires_action' | 'declined
 }
 
 export function createSandboxProvider(db: Db): PaymentProvider {
-  /** Moves a payment from one of `from` to `to` in one transaction with its ledger line; replays are no-ops. */
+  /**
+   * Moves a payment from one of `from` to `to` with its ledger line, in one statement (so one transaction): the
+   * conditional update is the lock. When nothing moved, the row says whether it was a replay (no-op) or a bad move.
+   */
   const transition = async (
     id: string,
-    op: { from: string[]; to: string; done: string[]; ledger?: { operation: string; key: string; amount: (r: Row) => number } },
-    patch: (r: Row) => Partial<Row> = () => ({}),
-  ): Promise<ProviderPayment> =>
-    db.transaction(async (tx) => {
-      const [row] = await tx.select().from(sandboxPayments).where(eq(sandboxPayments.id, id)).for('update');
-      if (!row) throw new PaymentStateError(`no such payment ${id}`);
-      if (op.done.includes(row.status)) return toPayment(row);
-      if (!op.from.includes(row.status)) throw new PaymentStateError(`payment ${id} is ${row.status}, cannot become ${op.to}`);
-      const [next] = await tx
-        .update(sandboxPayments)
-        .set({ status: op.to, updatedAt: new Date(), ...patch(row) })
-        .where(eq(sandboxPayments.id, id))
-        .returning();
-      if (op.ledger) {
-        await tx
-          .insert(sandboxLedger)
-          .values({ paymentId: id, operation: op.ledger.operation, idempotencyKey: op.ledger.key, amountCents: op.ledger.amount(row) })
-          .onConflictDoNothing();
-      }
-      return toPayment(next!);
-    });
+    op: { from: string[]; to: string; done: string[]; ledger?: { operation: string; key: string; amount: 'amount_cents' | 'captured_cents' } },
+    patch: SQL = sql``,
+  ): Promise<ProviderPayment> => {
+    const ledger = op.ledger
+      ? sql`, l as (insert into ${sandboxLedger} (payment_id, operation, idempotency_key, amount_cents)
+                select id, ${op.ledger.operation}::text, ${op.ledger.key}::text, ${sql.identifier(op.ledger.amount)} from next
+                on conflict do nothing)`
+      : sql``;
+    const [next] = rowsOf(
+      await db.execute(sql`
+        with next as (
+          update ${sandboxPayments} set status = ${op.to}, updated_at = ${new Date().toISOString()}::timestamptz ${patch}
+           where id = ${id} and status = any(string_to_array(${op.from.join(',')}, ','))
+          returning *)${ledger}
+        select * from next`),
+    );
+    if (next) return toPayment(fromRaw(next));
+    const [row] = await db.select().from(sandboxPayments).where(eq(sandboxPayments.id, id));
+    if (!row) throw new PaymentStateError(`no such payment ${id}`);
+    if (op.done.includes(row.status)) return toPayment(row);
+    throw new PaymentStateError(`payment ${id} is ${row.status}, cannot become ${op.to}`);
+  };
 
   return {
     name: 'sandbox',
@@ -118,24 +143,21 @@ export function createSandboxProvider(db: Db): PaymentProvider {
         throw new ProviderUnavailableError(`sandbox: 503 Service Unavailable (attempt ${current.attempts})`, 503);
       }
       const outcome = outcomeFor(current.token);
-      const payment = await db.transaction(async (tx) => {
-        const [next] = await tx
-          .update(sandboxPayments)
-          .set({ status: outcome, updatedAt: new Date() })
-          .where(sql`${sandboxPayments.id} = ${current.id} and ${sandboxPayments.status} = 'processing'`)
-          .returning();
-        if (!next) {
-          const [other] = await tx.select().from(sandboxPayments).where(eq(sandboxPayments.id, current.id));
-          return toPayment(other!);
-        }
-        if (outcome !== 'declined') {
-          await tx
-            .insert(sandboxLedger)
-            .values({ paymentId: next.id, operation: 'authorize', idempotencyKey: req.idempotencyKey, amountCents: next.amountCents })
-            .onConflictDoNothing();
-        }
-        return toPayment(next);
-      });
+      // The outcome and its ledger line in one statement; a concurrent attempt that got there first wins.
+      const [next] = rowsOf(
+        await db.execute(sql`
+          with next as (
+            update ${sandboxPayments} set status = ${outcome}, updated_at = ${new Date().toISOString()}::timestamptz
+             where id = ${current.id} and status = 'processing'
+            returning *),
+          l as (insert into ${sandboxLedger} (payment_id, operation, idempotency_key, amount_cents)
+                select id, 'authorize', ${req.idempotencyKey}::text, amount_cents from next where status <> 'declined'
+                on conflict do nothing)
+          select * from next`),
+      );
+      const payment = next
+        ? toPayment(fromRaw(next))
+        : toPayment((await db.select().from(sandboxPayments).where(eq(sandboxPayments.id, current.id)))[0]!);
       if (payment.status === 'declined') throw new PaymentDeclinedError(payment.declineCode!, payment.id);
       if (current.token === 'tok_timeoutAfterCharge' && current.attempts === 1) {
         throw new ProviderUnavailableError('sandbox: request timed out after the authorization was recorded', 504);
@@ -145,11 +167,12 @@ export function createSandboxProvider(db: Db): PaymentProvider {
 
     confirm: ({ paymentId }) => transition(paymentId, { from: ['requires_action'], to: 'authorized', done: ['authorized', 'captured'] }),
 
+    // Patches read the row before the move; ledger amounts read columns the move leaves alone.
     capture: ({ paymentId, idempotencyKey }) =>
       transition(
         paymentId,
-        { from: ['authorized'], to: 'captured', done: ['captured'], ledger: { operation: 'capture', key: idempotencyKey, amount: (r) => r.amountCents } },
-        (r) => ({ capturedCents: r.amountCents }),
+        { from: ['authorized'], to: 'captured', done: ['captured'], ledger: { operation: 'capture', key: idempotencyKey, amount: 'amount_cents' } },
+        sql`, captured_cents = amount_cents`,
       ),
 
     void: ({ paymentId, idempotencyKey }) =>
@@ -157,14 +180,14 @@ export function createSandboxProvider(db: Db): PaymentProvider {
         from: ['authorized', 'requires_action'],
         to: 'voided',
         done: ['voided', 'declined'],
-        ledger: { operation: 'void', key: idempotencyKey, amount: (r) => r.amountCents },
+        ledger: { operation: 'void', key: idempotencyKey, amount: 'amount_cents' },
       }),
 
     refund: ({ paymentId, idempotencyKey }) =>
       transition(
         paymentId,
-        { from: ['captured'], to: 'refunded', done: ['refunded'], ledger: { operation: 'refund', key: idempotencyKey, amount: (r) => r.capturedCents } },
-        (r) => ({ refundedCents: r.capturedCents }),
+        { from: ['captured'], to: 'refunded', done: ['refunded'], ledger: { operation: 'refund', key: idempotencyKey, amount: 'captured_cents' } },
+        sql`, refunded_cents = captured_cents`,
       ),
 
     async retrieve(key) {
