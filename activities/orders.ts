@@ -19,19 +19,22 @@ export async function recordEvent(tx: Db | Tx, orderId: string, type: string, da
     .onConflictDoNothing();
 }
 
+/** Rows of a raw statement, whichever driver ran it (postgres.js answers with an array, PGlite with `{ rows }`). */
+export function rowsOf<T>(result: unknown): T[] {
+  return (Array.isArray(result) ? result : (result as { rows: T[] }).rows) as T[];
+}
+
 /**
- * The bought quantities leave the cart with the confirmation; lines added meanwhile, and any extra units, stay.
- * A failed or cancelled checkout leaves the cart as it was, so the customer can try again.
+ * recordEvent as a CTE of a larger statement, so the event commits with the change it describes (one statement is
+ * one transaction). With `onlyIf`, it is written only when that CTE returned a row (the change happened).
  */
-async function consumeCartLines(tx: Tx, orderId: string): Promise<void> {
-  await tx.execute(sql`
-    delete from ${cartLines} cl using ${orderLines} ol, ${orders} o
-     where o.id = ${orderId} and ol.order_id = o.id and cl.cart_id = o.cart_id
-       and cl.product_id = ol.product_id and cl.quantity <= ol.quantity`);
-  await tx.execute(sql`
-    update ${cartLines} cl set quantity = cl.quantity - ol.quantity
-      from ${orderLines} ol, ${orders} o
-     where o.id = ${orderId} and ol.order_id = o.id and cl.cart_id = o.cart_id and cl.product_id = ol.product_id`);
+export function eventCte(name: string, orderId: string, type: string, data: Record<string, unknown>, opts: { extra?: string; onlyIf?: string } = {}) {
+  const dedupeKey = opts.extra ? `${orderId}:${type}:${opts.extra}` : `${orderId}:${type}`;
+  const when = opts.onlyIf ? sql`where exists (select 1 from ${sql.identifier(opts.onlyIf)})` : sql``;
+  return sql`${sql.identifier(name)} as (
+    insert into ${orderEvents} (order_id, type, data, dedupe_key)
+    select ${orderId}::uuid, ${type}::text, ${JSON.stringify(data)}::jsonb, ${dedupeKey}::text ${when}
+    on conflict do nothing)`;
 }
 
 export interface OrderSummary {
@@ -44,88 +47,99 @@ export interface OrderSummary {
 export function createOrderActivities(deps: ActivityDeps) {
   const { db } = deps;
 
-  const summary = async (tx: Db | Tx, orderId: string): Promise<OrderSummary | undefined> => {
-    const [row] = await tx.select().from(orders).where(eq(orders.id, orderId));
-    if (!row) return undefined;
-    const lines = await tx.select({ productId: orderLines.productId }).from(orderLines).where(eq(orderLines.orderId, orderId));
-    return { orderId, totalCents: row.totalCents, currency: row.currency, lineCount: lines.length };
+  /** The order as already created (a retried createOrder), with its line count, in one query. */
+  const summary = async (orderId: string): Promise<OrderSummary | undefined> => {
+    const [row] = await db
+      .select({
+        totalCents: orders.totalCents,
+        currency: orders.currency,
+        lineCount: sql<number>`(select count(*) from ${orderLines} where ${orderLines.orderId} = ${orders.id})`.mapWith(Number),
+      })
+      .from(orders)
+      .where(eq(orders.id, orderId));
+    return row && { orderId, ...row };
   };
 
   return {
-    /** Freezes the cart's prices into orders + order_lines; a second run finds the order and returns it. */
+    /**
+     * Freezes the cart's prices into orders + order_lines; a second run finds the order and returns it. The order, its
+     * lines and `order.created` go in one statement (one transaction); ON CONFLICT makes a concurrent retry harmless.
+     */
     async createOrder(input: CheckoutInput): Promise<OrderSummary> {
-      return db.transaction(async (tx) => {
-        const existing = await summary(tx, input.orderId);
-        if (existing) return existing;
-        const [cart] = await tx.select().from(carts).where(eq(carts.id, input.request.cartId));
-        if (!cart || cart.customerId !== input.customerId) {
-          throw ApplicationFailure.nonRetryable('the cart does not exist or belongs to someone else', INVALID_CART);
-        }
-        const rows = await tx
-          .select({ line: cartLines, product: products })
-          .from(cartLines)
-          .innerJoin(products, eq(products.id, cartLines.productId))
-          .where(eq(cartLines.cartId, cart.id))
-          .orderBy(asc(cartLines.productId));
-        if (rows.length === 0) throw ApplicationFailure.nonRetryable('the cart is empty', INVALID_CART);
-        const unavailable = rows.filter((r) => !r.product.active || r.product.archivedAt).map((r) => r.product.sku);
-        if (unavailable.length) {
-          throw ApplicationFailure.nonRetryable(`products no longer sold: ${unavailable.join(', ')}`, INVALID_CART, { skus: unavailable });
-        }
-        const currencies = new Set(rows.map((r) => r.product.currency));
-        if (currencies.size !== 1) throw ApplicationFailure.nonRetryable('the cart mixes currencies', INVALID_CART);
-        const currency = rows[0]!.product.currency;
-        const lines = rows.map(({ line, product }) => ({
-          orderId: input.orderId,
-          productId: product.id,
-          sku: product.sku,
-          name: product.name,
-          unitPriceCents: product.priceCents,
-          quantity: line.quantity,
-          lineTotalCents: product.priceCents * line.quantity,
-        }));
-        const totalCents = lines.reduce((sum, l) => sum + l.lineTotalCents, 0);
-        const inserted = await tx
-          .insert(orders)
-          .values({
-            id: input.orderId,
-            customerId: input.customerId,
-            cartId: cart.id,
-            email: input.request.email,
-            status: 'pending',
-            currency,
-            totalCents,
-            shippingAddress: { ...input.request.shippingAddress },
-            idempotencyKey: input.idempotencyKey,
-            requestHash: input.requestHash,
-            workflowId: `order-${input.orderId}`,
-          })
-          .onConflictDoNothing()
-          .returning({ id: orders.id });
-        if (inserted.length === 0) return (await summary(tx, input.orderId))!;
-        await tx.insert(orderLines).values(lines);
-        await recordEvent(tx, input.orderId, 'order.created', { totalCents, currency, lines: lines.length });
-        return { orderId: input.orderId, totalCents, currency, lineCount: lines.length };
-      });
+      const existing = await summary(input.orderId);
+      if (existing) return existing;
+      const found = await db
+        .select({ cart: carts, line: cartLines, product: products })
+        .from(carts)
+        .leftJoin(cartLines, eq(cartLines.cartId, carts.id))
+        .leftJoin(products, eq(products.id, cartLines.productId))
+        .where(eq(carts.id, input.request.cartId))
+        .orderBy(asc(cartLines.productId));
+      const cart = found[0]?.cart;
+      if (!cart || cart.customerId !== input.customerId) {
+        throw ApplicationFailure.nonRetryable('the cart does not exist or belongs to someone else', INVALID_CART);
+      }
+      const rows = found.flatMap(({ line, product }) => (line && product ? [{ line, product }] : []));
+      if (rows.length === 0) throw ApplicationFailure.nonRetryable('the cart is empty', INVALID_CART);
+      const unavailable = rows.filter((r) => !r.product.active || r.product.archivedAt).map((r) => r.product.sku);
+      if (unavailable.length) {
+        throw ApplicationFailure.nonRetryable(`products no longer sold: ${unavailable.join(', ')}`, INVALID_CART, { skus: unavailable });
+      }
+      const currencies = new Set(rows.map((r) => r.product.currency));
+      if (currencies.size !== 1) throw ApplicationFailure.nonRetryable('the cart mixes currencies', INVALID_CART);
+      const currency = rows[0]!.product.currency;
+      const lines = rows.map(({ line, product }) => ({
+        product_id: product.id,
+        sku: product.sku,
+        name: product.name,
+        unit_price_cents: product.priceCents,
+        quantity: line.quantity,
+        line_total_cents: product.priceCents * line.quantity,
+      }));
+      const totalCents = lines.reduce((sum, l) => sum + l.line_total_cents, 0);
+      const inserted = rowsOf<{ id: string }>(
+        await db.execute(sql`
+          with o as (
+            insert into ${orders} (id, customer_id, cart_id, email, status, currency, total_cents, shipping_address, idempotency_key, request_hash, workflow_id)
+            values (${input.orderId}, ${input.customerId}, ${cart.id}, ${input.request.email}, 'pending', ${currency}, ${totalCents},
+                    ${JSON.stringify({ ...input.request.shippingAddress })}::jsonb, ${input.idempotencyKey}, ${input.requestHash}, ${`order-${input.orderId}`})
+            on conflict do nothing
+            returning id),
+          l as (
+            insert into ${orderLines} (order_id, product_id, sku, name, unit_price_cents, quantity, line_total_cents)
+            select o.id, x.product_id, x.sku, x.name, x.unit_price_cents, x.quantity, x.line_total_cents
+              from o, jsonb_to_recordset(${JSON.stringify(lines)}::jsonb)
+                   as x(product_id uuid, sku text, name text, unit_price_cents integer, quantity integer, line_total_cents integer)),
+          ${eventCte('e', input.orderId, 'order.created', { totalCents, currency, lines: lines.length }, { onlyIf: 'o' })}
+          select id from o`),
+      );
+      if (inserted.length === 0) return (await summary(input.orderId))!;
+      return { orderId: input.orderId, totalCents, currency, lineCount: lines.length };
     },
 
-    /** Payment captured: the held stock becomes sold and the order confirmed, in one transaction. */
+    /**
+     * Payment captured: the held stock becomes sold, the order confirmed with `order.confirmed`, and the bought
+     * quantities leave the cart (lines added meanwhile, and any extra units, stay; a failed or cancelled checkout
+     * leaves the cart as it was, so the customer can try again). One statement, so one transaction.
+     */
     async confirmOrder(input: { orderId: string }): Promise<void> {
-      const now = deps.clock();
-      await db.transaction(async (tx) => {
-        await tx
-          .update(inventoryReservations)
-          .set({ status: 'committed', updatedAt: now })
-          .where(and(eq(inventoryReservations.orderId, input.orderId), eq(inventoryReservations.status, 'held')));
-        const updated = await tx
-          .update(orders)
-          .set({ status: 'confirmed', confirmedAt: now, updatedAt: now })
-          .where(and(eq(orders.id, input.orderId), inArray(orders.status, ['pending', 'awaiting_payment'])))
-          .returning({ id: orders.id });
-        if (!updated.length) return;
-        await recordEvent(tx, input.orderId, 'order.confirmed', {});
-        await consumeCartLines(tx, input.orderId);
-      });
+      const now = deps.clock().toISOString();
+      await db.execute(sql`
+        with r as (
+          update ${inventoryReservations} set status = 'committed', updated_at = ${now}::timestamptz
+           where order_id = ${input.orderId} and status = 'held'),
+        o as (
+          update ${orders} set status = 'confirmed', confirmed_at = ${now}::timestamptz, updated_at = ${now}::timestamptz
+           where id = ${input.orderId} and status in ('pending', 'awaiting_payment')
+          returning id, cart_id),
+        ${eventCte('e', input.orderId, 'order.confirmed', {}, { onlyIf: 'o' })},
+        d as (
+          delete from ${cartLines} cl using ${orderLines} ol, o
+           where ol.order_id = o.id and cl.cart_id = o.cart_id and cl.product_id = ol.product_id and cl.quantity <= ol.quantity),
+        u as (
+          update ${cartLines} cl set quantity = cl.quantity - ol.quantity from ${orderLines} ol, o
+           where ol.order_id = o.id and cl.cart_id = o.cart_id and cl.product_id = ol.product_id and cl.quantity > ol.quantity)
+        select id from o`);
     },
 
     /** Ends an order as failed or cancelled (with the reason); a no-op if the order was never created or already closed. */
