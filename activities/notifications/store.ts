@@ -24,10 +24,17 @@ export function eventKey(type: string, key: NotificationKey): string {
 const rowOf = (key: NotificationKey) =>
   and(eq(notifications.orderId, key.orderId), eq(notifications.kind, key.kind), eq(notifications.channel, key.channel));
 
+/** The order and its lines in one query (one round trip). */
 export async function loadOrder(db: Db, orderId: string): Promise<{ view: OrderView; customerId: string } | undefined> {
-  const [order] = await db.select().from(orders).where(eq(orders.id, orderId));
+  const found = await db
+    .select({ order: orders, line: orderLines })
+    .from(orders)
+    .leftJoin(orderLines, eq(orderLines.orderId, orders.id))
+    .where(eq(orders.id, orderId))
+    .orderBy(asc(orderLines.name), asc(orderLines.sku));
+  const order = found[0]?.order;
   if (!order) return undefined;
-  const lines = await db.select().from(orderLines).where(eq(orderLines.orderId, orderId)).orderBy(asc(orderLines.name), asc(orderLines.sku));
+  const lines = found.flatMap((r) => (r.line ? [r.line] : []));
   return {
     customerId: order.customerId,
     view: {
@@ -68,31 +75,32 @@ export async function claim(
   fields: { recipient: string; messageId: string },
   now: Date,
 ): Promise<{ decision: ClaimDecision; row: NotificationRow }> {
-  return db.transaction(async (tx) => {
-    await tx
-      .insert(notifications)
-      .values({ orderId: key.orderId, kind: key.kind, channel: key.channel, recipient: fields.recipient, generation: key.generation, messageId: fields.messageId, attempts: 0, createdAt: now, updatedAt: now })
-      .onConflictDoNothing();
-    const [row] = await tx.select().from(notifications).where(rowOf(key)).for('update');
-    if (!row) throw new Error(`notification row for ${key.orderId}/${key.kind}/${key.channel} vanished`);
-    if (row.generation > key.generation) return { decision: 'superseded' as const, row };
-    if (row.generation === key.generation && row.status === 'sent') return { decision: 'already_sent' as const, row };
-    const fresh = row.generation < key.generation;
-    const [claimed] = await tx
-      .update(notifications)
-      .set({
+  // One upsert claims the row (new: attempt 1; same generation not yet sent: one more attempt; older generation:
+  // a fresh start). It returns nothing when the row is sent for this generation or superseded, which is rare.
+  const fresh = sql`${notifications.generation} < excluded.generation`;
+  const [claimed] = await db
+    .insert(notifications)
+    .values({ orderId: key.orderId, kind: key.kind, channel: key.channel, recipient: fields.recipient, generation: key.generation, messageId: fields.messageId, status: 'pending', attempts: 1, createdAt: now, updatedAt: now })
+    .onConflictDoUpdate({
+      target: [notifications.orderId, notifications.kind, notifications.channel],
+      set: {
         status: 'pending',
-        generation: key.generation,
-        attempts: fresh ? 1 : sql`${notifications.attempts} + 1`,
-        recipient: fields.recipient,
-        messageId: fields.messageId,
-        ...(fresh ? { providerMessageId: null, lastError: null, sentAt: null } : {}),
+        generation: sql`excluded.generation`,
+        attempts: sql`case when ${fresh} then 1 else ${notifications.attempts} + 1 end`,
+        recipient: sql`excluded.recipient`,
+        messageId: sql`excluded.message_id`,
+        providerMessageId: sql`case when ${fresh} then null else ${notifications.providerMessageId} end`,
+        lastError: sql`case when ${fresh} then null else ${notifications.lastError} end`,
+        sentAt: sql`case when ${fresh} then null else ${notifications.sentAt} end`,
         updatedAt: now,
-      })
-      .where(eq(notifications.id, row.id))
-      .returning();
-    return { decision: 'send' as const, row: claimed ?? row };
-  });
+      },
+      setWhere: sql`${fresh} or (${notifications.generation} = excluded.generation and ${notifications.status} <> 'sent')`,
+    })
+    .returning();
+  if (claimed) return { decision: 'send', row: claimed };
+  const [row] = await db.select().from(notifications).where(rowOf(key));
+  if (!row) throw new Error(`notification row for ${key.orderId}/${key.kind}/${key.channel} vanished`);
+  return { decision: row.generation > key.generation ? 'superseded' : 'already_sent', row };
 }
 
 /** Remembers why an attempt failed; the row stays pending while Temporal still has retries left. */
@@ -103,24 +111,17 @@ export async function recordAttemptError(db: Db, row: NotificationRow, error: st
     .where(and(eq(notifications.id, row.id), eq(notifications.generation, row.generation), ne(notifications.status, 'sent')));
 }
 
-/** The provider accepted: the row becomes `sent` and `notification.sent` joins the timeline, together. */
+/** The provider accepted: the row becomes `sent` and `notification.sent` joins the timeline, in one statement. */
 export async function markSent(db: Db, key: NotificationKey, row: NotificationRow, providerMessageId: string, now: Date): Promise<void> {
-  await db.transaction(async (tx) => {
-    await tx
-      .update(notifications)
-      .set({ status: 'sent', providerMessageId, sentAt: now, lastError: null, updatedAt: now })
-      .where(and(eq(notifications.id, row.id), eq(notifications.generation, key.generation)));
-    await tx
-      .insert(orderEvents)
-      .values({
-        orderId: key.orderId,
-        type: 'notification.sent',
-        data: { kind: key.kind, channel: key.channel, generation: key.generation, messageId: row.messageId, recipient: row.recipient, attempts: row.attempts, providerMessageId },
-        dedupeKey: eventKey('notification.sent', key),
-        createdAt: now,
-      })
-      .onConflictDoNothing();
-  });
+  const at = now.toISOString();
+  const data = { kind: key.kind, channel: key.channel, generation: key.generation, messageId: row.messageId, recipient: row.recipient, attempts: row.attempts, providerMessageId };
+  await db.execute(sql`
+    with n as (
+      update ${notifications} set status = 'sent', provider_message_id = ${providerMessageId}, sent_at = ${at}::timestamptz, last_error = null, updated_at = ${at}::timestamptz
+       where id = ${row.id} and generation = ${key.generation})
+    insert into ${orderEvents} (order_id, type, data, dedupe_key, created_at)
+    values (${key.orderId}, 'notification.sent', ${JSON.stringify(data)}::jsonb, ${eventKey('notification.sent', key)}, ${at}::timestamptz)
+    on conflict do nothing`);
 }
 
 /** Retries are exhausted (or the provider refused for good): the row becomes `failed`; the order is left alone. */
