@@ -31,10 +31,17 @@ export interface RenderedMessage {
 export const LOCALE = 'en-US';
 
 /** Formats integer minor units in the order currency, honouring the currency's own number of decimals (JPY has 0). */
+/** Building a NumberFormat costs far more than using one (it showed in the checkout profile): one per currency. */
+const formats = new Map<string, { fmt: Intl.NumberFormat; digits: number }>();
+
 export function formatMoney(minor: number, currency: string): string {
-  const fmt = new Intl.NumberFormat(LOCALE, { style: 'currency', currency });
-  const digits = fmt.resolvedOptions().maximumFractionDigits ?? 2;
-  return fmt.format(minor / 10 ** digits);
+  let f = formats.get(currency);
+  if (!f) {
+    const fmt = new Intl.NumberFormat(LOCALE, { style: 'currency', currency });
+    f = { fmt, digits: fmt.resolvedOptions().maximumFractionDigits ?? 2 };
+    formats.set(currency, f);
+  }
+  return f.fmt.format(minor / 10 ** f.digits);
 }
 
 /** The customer-facing order reference: the first block of the uuid, as shown in the API's order pages. */
