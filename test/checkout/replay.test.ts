@@ -1,11 +1,20 @@
 /** Every recorded checkout history replays against the current workflow code: a non-deterministic change fails here. */
 import fs from 'node:fs';
 import path from 'node:path';
-import { Worker } from '@temporalio/worker';
+import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
 import { readHistoryFile } from '../../scripts/history-file';
 
 const DIR = path.resolve(__dirname, '..', 'fixtures', 'histories');
 const files = fs.existsSync(DIR) ? fs.readdirSync(DIR).filter((f) => f.endsWith('.json')).sort() : [];
+
+beforeAll(() => {
+  // Replay workers log every state change at INFO; only warnings belong in the test output.
+  try {
+    Runtime.install({ logger: new DefaultLogger('WARN') });
+  } catch {
+    // A runtime is already installed in this jest worker (by a harness): its logger is already quiet.
+  }
+});
 
 test('the fixtures cover every checkout path', () => {
   const names = files.map((f) => f.replace(/^checkout-|\.json$/g, ''));
