@@ -32,5 +32,9 @@ export default async function globalSetup(): Promise<void> {
     logFile: fs.createWriteStream(path.join(tmp, 'temporal.log')),
   });
   globalThis.__ORDERLY_TEMPORAL__ = server;
+  // If jest dies without running global teardown (an uncaught error), the dev server must not outlive it.
+  process.once('exit', () => {
+    if (server.child.exitCode === null) server.child.kill('SIGKILL');
+  });
   process.env.ORDERLY_TEST_TEMPORAL_ADDRESS = server.address;
 }
