@@ -8,6 +8,9 @@ import { eq, inArray } from 'drizzle-orm';
 import { cartLines, carts, inventoryReservations, orderEvents, orders, products, sandboxLedger, sandboxPayments } from '../../db/schema';
 import { checkoutWorkflowId } from '../../workflows/types';
 import type { Harness } from '../support/harness';
+import { waitFor } from '../support/wait';
+
+export { waitFor };
 
 export interface Shopper {
   id: string;
@@ -69,17 +72,6 @@ export async function placeOrder(h: Harness, who: Shopper, productId: string, to
   const res = await postCheckout(h, who, checkoutBody(cartId, token));
   if (res.status !== 202) throw new Error(`checkout answered ${res.status}: ${JSON.stringify(res.body)}`);
   return res.body.orderId as string;
-}
-
-export async function waitFor<T>(what: string, probe: () => Promise<T>, done: (v: T) => boolean, timeoutMs = 30_000): Promise<T> {
-  const until = Date.now() + timeoutMs;
-  let last: T = await probe();
-  while (!done(last)) {
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}; last value ${JSON.stringify(last)}`);
-    await new Promise((r) => setTimeout(r, 100));
-    last = await probe();
-  }
-  return last;
 }
 
 export async function orderRow(h: Harness, orderId: string) {

@@ -1,7 +1,7 @@
 /** The `status` query as an operator sees it with `temporal workflow query --name status`. */
 import { STATUS_QUERY, checkoutWorkflowId, type CheckoutStatus } from '../../workflows/types';
 import { startHarness, type Harness } from '../support/harness';
-import { checkoutBody, expectInvariants, postCheckout, seedCart, seedProduct, shopper, waitForStatus, type StockBook } from './helpers';
+import { checkoutBody, expectInvariants, postCheckout, seedCart, seedProduct, shopper, waitFor, waitForStatus, type StockBook } from './helpers';
 
 let h: Harness;
 const book: StockBook = new Map();
@@ -32,11 +32,7 @@ test('the deadline is the payment deadline while waiting, then the end of the ca
 
   await h.client.workflow.getHandle(checkoutWorkflowId(orderId)).signal('paymentConfirmed', {});
   await waitForStatus(h, orderId, ['confirmed']);
-  let inWindow = await query(orderId);
-  for (let i = 0; i < 50 && inWindow.step !== 'cancellation_window'; i++) {
-    await new Promise((r) => setTimeout(r, 100));
-    inWindow = await query(orderId);
-  }
+  const inWindow = await waitFor('the cancellation window', () => query(orderId), (s) => s.step === 'cancellation_window', 5_000);
   expect(inWindow).toMatchObject({ status: 'confirmed', paymentState: 'captured', step: 'cancellation_window' });
   expect(Math.abs(Date.parse(inWindow.deadline!) - (Date.now() + 3_600_000))).toBeLessThan(60_000);
 

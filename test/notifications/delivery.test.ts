@@ -2,6 +2,7 @@ import { eq } from 'drizzle-orm';
 import { orders } from '../../db/schema';
 import { startHarness, type Harness } from '../support/harness';
 import { startTestSmtp, type TestSmtp } from '../support/smtp';
+import { waitFor } from '../support/wait';
 import { eventsFor, rowsFor, runNotify, seedOrder } from './fixtures';
 
 let smtp: TestSmtp;
@@ -60,13 +61,7 @@ test('SMTP down while sending: the activity retries and exactly one copy arrives
   await smtp.stop();
   const run = runNotify(h, orderId);
   // Wait until at least one attempt has failed against the stopped server and left its error on the row.
-  const deadline = Date.now() + 20_000;
-  let row;
-  while (Date.now() < deadline) {
-    [row] = await rowsFor(h.db.db, orderId);
-    if (row?.lastError) break;
-    await new Promise((r) => setTimeout(r, 100));
-  }
+  const [row] = await waitFor('a failed attempt on the row', () => rowsFor(h.db.db, orderId), (rows) => Boolean(rows[0]?.lastError), 20_000);
   expect(row).toMatchObject({ status: 'pending' });
   expect(row!.lastError).toMatch(/ECONNREFUSED|connect/i);
   await smtp.start();

@@ -10,6 +10,7 @@ import { Worker } from '@temporalio/worker';
 import { resolveTemporalCli } from '../../scripts/temporal-cli';
 import { startHarness, type Harness } from '../support/harness';
 import { startTestSmtp, type TestSmtp } from '../support/smtp';
+import { waitFor } from '../support/wait';
 import { rowsFor, runNotify, seedOrder, setPrefs } from './fixtures';
 
 let smtp: TestSmtp;
@@ -43,7 +44,7 @@ test('notifyOrder: sent after an SMTP outage, with a skipped channel', async () 
   await smtp.stop();
   const workflowId = `notify-history-sent-${orderId}`;
   const run = runNotify(h, orderId, 'order_confirmed', workflowId);
-  for (let i = 0; i < 100 && !(await rowsFor(h.db.db, orderId)).find((r) => r.channel === 'email')?.lastError; i++) await new Promise((r) => setTimeout(r, 100));
+  await waitFor('a failed email attempt', () => rowsFor(h.db.db, orderId), (rows) => Boolean(rows.find((r) => r.channel === 'email')?.lastError), 10_000);
   await smtp.start();
   await expect(run).resolves.toEqual({ email: 'sent' });
   await replayAndMaybeRecord(workflowId, 'sent-after-outage');
