@@ -2,7 +2,7 @@
 import { createRoute } from '@hono/zod-openapi';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import { WorkflowIdConflictPolicy, WorkflowIdReusePolicy } from '@temporalio/common';
-import { and, asc, eq, inArray, sql } from 'drizzle-orm';
+import { and, asc, eq, inArray, ne } from 'drizzle-orm';
 import { cartLines, carts, orders, products } from '../../db/schema';
 import { CHECKOUT_WORKFLOW_TYPE, checkoutWorkflowId, type CheckoutInput, type CheckoutMemo, type OrderStatus } from '../../workflows/types';
 import { requireUser } from '../auth';
@@ -44,10 +44,11 @@ export function checkoutRoutes(deps: AppDeps) {
   const router = createRouter();
 
   /**
-   * Cart checks that must hold before a workflow exists; the workflow re-checks when it snapshots. `self` is the
-   * order this request's key stands for: if it appeared since the first lookup, it is answered as a repeat, not a 409.
+   * Cart checks that must hold before a workflow exists; the workflow re-checks when it snapshots. The order this
+   * request's own key stands for is not "another checkout": if it appeared since the first lookup, the workflow start
+   * below meets it and answers as for any repeat (same order, or 422 on another body).
    */
-  const validateCart = async (cartId: string, customerId: string, self: { orderId: string; hash: string }): Promise<OrderStatus | undefined> => {
+  const validateCart = async (cartId: string, customerId: string, ownOrderId: string): Promise<void> => {
     const [cart] = await deps.db.select().from(carts).where(eq(carts.id, cartId));
     if (!cart || cart.customerId !== customerId) throw notFound('Cart');
     const lines = await deps.db
@@ -67,15 +68,10 @@ export function checkoutRoutes(deps: AppDeps) {
     if (new Set(lines.map((l) => l.currency)).size > 1) throw unprocessable('The cart mixes currencies.');
     // One checkout of a cart at a time: a second key while the first is in flight would sell the same lines twice.
     const [inFlight] = await deps.db
-      .select({ id: orders.id, requestHash: orders.requestHash, status: orders.status })
+      .select({ id: orders.id })
       .from(orders)
-      .where(and(eq(orders.cartId, cartId), inArray(orders.status, ['pending', 'awaiting_payment'])))
-      .orderBy(sql`${orders.id} = ${self.orderId} desc`)
+      .where(and(eq(orders.cartId, cartId), ne(orders.id, ownOrderId), inArray(orders.status, ['pending', 'awaiting_payment'])))
       .limit(1);
-    if (inFlight?.id === self.orderId) {
-      if (inFlight.requestHash !== self.hash) throw keyReused();
-      return inFlight.status;
-    }
     if (inFlight) {
       throw conflict(`This cart is already being checked out as order ${inFlight.id}; wait for it to finish.`, {
         orderId: inFlight.id,
@@ -103,8 +99,7 @@ export function checkoutRoutes(deps: AppDeps) {
       return seen(existing.status);
     }
 
-    const repeat = await validateCart(body.cartId, user.sub, { orderId, hash });
-    if (repeat) return seen(repeat);
+    await validateCart(body.cartId, user.sub, orderId);
 
     const input: CheckoutInput = {
       orderId,
