@@ -4,6 +4,7 @@
  */
 import { and, asc, desc, eq, gt, gte, isNull, lte, sql, type SQL } from 'drizzle-orm';
 import type { Db } from '../../db/client';
+import { exactTimestamp } from '../../db/keyset';
 import { products } from '../../db/schema';
 import { forbidden } from '../problem';
 import type { AuthUser } from '../auth';
@@ -14,8 +15,7 @@ import type { ProductListQuery } from './schemas';
 const ph = sql.placeholder;
 const SORT_COLUMNS = { price: products.priceCents, name: products.name, createdAt: products.createdAt } as const;
 const KEY_CAST = { price: 'int', name: 'text', createdAt: 'timestamptz' } as const;
-// created_at keeps microseconds; a JS Date would drop them and make the cursor skip or repeat rows.
-const CREATED_KEY = sql<string>`to_char(${products.createdAt} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
+const CREATED_KEY = exactTimestamp(products.createdAt);
 
 type Visibility = 'public' | 'inactive' | 'all';
 

@@ -1,6 +1,7 @@
 /** Renders orders and timelines for the API from their rows. */
-import { and, asc, desc, eq, lt, or, type SQL } from 'drizzle-orm';
+import { and, asc, desc, eq, getTableColumns, sql, type SQL } from 'drizzle-orm';
 import type { Db } from '../../db/client';
+import { exactTimestamp } from '../../db/keyset';
 import { orderEvents, orderLines, orders } from '../../db/schema';
 import type { OrderStatus } from '../../workflows/types';
 import { badRequest } from '../problem';
@@ -62,16 +63,16 @@ export const summaryView = (row: OrderRow) => ({
   createdAt: row.createdAt.toISOString(),
 });
 
-/** Keyset cursor over (created_at desc, id desc): opaque base64url of "<iso>|<id>". */
-export function encodeCursor(row: OrderRow): string {
-  return Buffer.from(`${row.createdAt.toISOString()}|${row.id}`).toString('base64url');
+/** Keyset cursor over (created_at desc, id desc): opaque base64url of "<created_at to the microsecond>|<id>". */
+function encodeCursor(createdKey: string, id: string): string {
+  return Buffer.from(`${createdKey}|${id}`).toString('base64url');
 }
 
-function decodeCursor(cursor: string): { at: Date; id: string } {
+function decodeCursor(cursor: string): { at: string; id: string } {
   const [at, id] = Buffer.from(cursor, 'base64url').toString('utf8').split('|');
-  const date = new Date(at ?? '');
-  if (!id || Number.isNaN(date.getTime()) || !/^[0-9a-f-]{36}$/i.test(id)) throw badRequest('The cursor is not valid.');
-  return { at: date, id };
+  const valid = at !== undefined && /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?Z$/.test(at) && !Number.isNaN(Date.parse(at));
+  if (!valid || !id || !/^[0-9a-f-]{36}$/i.test(id)) throw badRequest('The cursor is not valid.');
+  return { at, id };
 }
 
 export async function listOrders(db: Db, opts: { customerId?: string; status?: OrderStatus; limit: number; cursor?: string }) {
@@ -80,14 +81,18 @@ export async function listOrders(db: Db, opts: { customerId?: string; status?: O
   if (opts.status) where.push(eq(orders.status, opts.status));
   if (opts.cursor) {
     const c = decodeCursor(opts.cursor);
-    where.push(or(lt(orders.createdAt, c.at), and(eq(orders.createdAt, c.at), lt(orders.id, c.id)))!);
+    where.push(sql`(${orders.createdAt}, ${orders.id}) < (cast(${c.at} as timestamptz), cast(${c.id} as uuid))`);
   }
   const rows = await db
-    .select()
+    .select({ ...getTableColumns(orders), createdKey: exactTimestamp(orders.createdAt) })
     .from(orders)
     .where(where.length ? and(...where) : undefined)
     .orderBy(desc(orders.createdAt), desc(orders.id))
     .limit(opts.limit + 1);
   const page = rows.slice(0, opts.limit);
-  return { items: page.map(summaryView), nextCursor: rows.length > opts.limit ? encodeCursor(page[page.length - 1]!) : null };
+  const last = page[page.length - 1];
+  return {
+    items: page.map(summaryView),
+    nextCursor: rows.length > opts.limit && last ? encodeCursor(last.createdKey, last.id) : null,
+  };
 }
