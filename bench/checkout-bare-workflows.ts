@@ -1,12 +1,12 @@
 /**
- * The benchmark's ceiling: a workflow that runs as many no-op activities, in the same order, as a checkout runs until
- * the bench counts it complete (its order confirmation email sent by the notifyOrder child workflow).
+ * The benchmark's ceiling: a workflow that runs as many no-op activities, in the same order, as a successful checkout
+ * runs (its five order steps, then planning and sending the confirmation email on one channel).
  */
 import { proxyActivities } from '@temporalio/workflow';
 
 const { noop } = proxyActivities<{ noop(step: string): Promise<void> }>({ startToCloseTimeout: '10s' });
 
-/** The checkout workflow's five, then the two of the notifyOrder child it starts (one email channel). */
+/** The checkout's five order steps, then the confirmation email's two (one channel: email). */
 export const CHECKOUT_ACTIVITY_STEPS = [
   'createOrder',
   'reserveInventory',

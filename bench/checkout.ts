@@ -1,8 +1,8 @@
 /**
  * `npm run bench:checkout`: completed checkouts per second against a bare workflow running the same number of no-op
  * activities (the ceiling), then a burst of N checkouts posted within one second. One dev server, same worker settings.
- * Both sides count an item complete when the workflow that ran its last activity has closed, seen through the
- * client's result long-poll: the bare workflow, or the checkout's order-confirmation notifyOrder child.
+ * Both sides count an item complete when its workflow has closed, seen through the client's result long-poll: the bare
+ * workflow, or the checkout workflow after its confirmation email and its cancellation window (BENCH_WINDOW, 1s).
  * BENCH_TOTAL (default 300) and BENCH_CONCURRENCY (default 50) size the sustained runs; DATABASE_URL picks PostgreSQL;
  * BENCH_DETAIL=1 adds where the time goes (CPU per item, per-activity time and SQL statements, history figures).
  */
@@ -12,23 +12,24 @@ import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
-import { and, eq, inArray } from 'drizzle-orm';
+import { and, inArray } from 'drizzle-orm';
 import { createApp } from '../api/app';
 import { mintToken } from '../api/auth';
 import { createTestDb } from '../test/support/db';
-import { cartLines, carts, orderEvents, orders, products } from '../db/schema';
+import { cartLines, carts, orders, products } from '../db/schema';
 import { loadConfig } from '../lib/config';
 import { createLogger } from '../lib/logger';
 import { resolveTemporalCli } from '../scripts/temporal-cli';
 import { freePort, startDevServer } from '../scripts/temporal-dev-server';
 import { createActivityDeps } from '../workers/deps';
 import { createWorker } from '../workers/worker';
-import { checkoutWorkflowId, notifyWorkflowId } from '../workflows/types';
+import { checkoutWorkflowId } from '../workflows/types';
 import { countSql, cpuNow, cpuPer, historySummary, resetStats, statsPer, timingInterceptor } from './checkout-measure';
 
 const TOTAL = Number(process.env.BENCH_TOTAL ?? 300);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 50);
 const DETAIL = process.env.BENCH_DETAIL === '1';
+const WINDOW = process.env.BENCH_WINDOW ?? '1s';
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function pool<T>(items: T[], limit: number, fn: (item: T) => Promise<void>) {
@@ -45,7 +46,7 @@ async function main() {
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'orderly-bench-'));
   const server = await startDevServer({ cli: resolveTemporalCli(), port: await freePort(), logFile: fs.createWriteStream(path.join(tmp, 'temporal.log')) });
   const taskQueue = `bench-${randomUUID()}`;
-  const config = loadConfig({ ...process.env, NODE_ENV: 'test', LOG_LEVEL: 'silent', TASK_QUEUE: taskQueue, TEMPORAL_ADDRESS: server.address, CANCELLATION_WINDOW: '1s' });
+  const config = loadConfig({ ...process.env, NODE_ENV: 'test', LOG_LEVEL: 'silent', TASK_QUEUE: taskQueue, TEMPORAL_ADDRESS: server.address, CANCELLATION_WINDOW: WINDOW });
   const log = createLogger('silent', 'bench');
   // A throwaway database (a fresh PostgreSQL database when DATABASE_URL is set, else in-memory PGlite), dropped at the end.
   const handle = await createTestDb();
@@ -95,55 +96,38 @@ async function main() {
     const body = (await res.json()) as { orderId?: string };
     return { status: res.status, orderId: body.orderId, ms: performance.now() - started };
   };
-  // One poller for every waiting order, so measuring does not load the database more than the checkouts do:
-  // `terminal` waits for a final order status, `notified` for the order's confirmation email (notification.sent).
-  const waiters = { terminal: new Map<string, () => void>(), notified: new Map<string, () => void>() };
+  // The burst waits for a final order status: one poller for every waiting order, so measuring does not load the
+  // database more than the checkouts do.
+  const waiting = new Map<string, () => void>();
   let polling = true;
   const poller = (async () => {
     while (polling) {
-      const terminal = [...waiters.terminal.keys()];
-      const notified = [...waiters.notified.keys()];
-      const done = [
-        ...(terminal.length
-          ? (await db.select({ id: orders.id }).from(orders).where(and(inArray(orders.id, terminal), inArray(orders.status, ['confirmed', 'failed', 'cancelled'])))).map((d) => ({ id: d.id, set: waiters.terminal }))
-          : []),
-        ...(notified.length
-          ? (await db.select({ id: orderEvents.orderId }).from(orderEvents).where(and(inArray(orderEvents.orderId, notified), eq(orderEvents.type, 'notification.sent')))).map((d) => ({ id: d.id, set: waiters.notified }))
-          : []),
-      ];
+      const ids = [...waiting.keys()];
+      const done = ids.length
+        ? await db.select({ id: orders.id }).from(orders).where(and(inArray(orders.id, ids), inArray(orders.status, ['confirmed', 'failed', 'cancelled'])))
+        : [];
       for (const d of done) {
-        d.set.get(d.id)?.();
-        d.set.delete(d.id);
+        waiting.get(d.id)?.();
+        waiting.delete(d.id);
       }
       await sleep(50);
     }
   })();
-  const waitFor = async (kind: keyof typeof waiters, ids: string[], timeoutMs: number): Promise<string[]> => {
+  const waitTerminal = async (ids: string[], timeoutMs: number): Promise<string[]> => {
     const left = new Set(ids);
     await Promise.race([
-      Promise.all(ids.map((id) => new Promise<void>((resolve) => waiters[kind].set(id, () => (left.delete(id), resolve()))))),
+      Promise.all(ids.map((id) => new Promise<void>((resolve) => waiting.set(id, () => (left.delete(id), resolve()))))),
       sleep(timeoutMs),
     ]);
-    for (const id of left) waiters[kind].delete(id);
+    for (const id of left) waiting.delete(id);
     return [...left];
   };
-  const waitTerminal = (ids: string[], timeoutMs: number) => waitFor('terminal', ids, timeoutMs);
 
-  /**
-   * A checkout is complete when the notifyOrder child that sent its confirmation email has closed: the poller sees
-   * `notification.sent` (so the child exists), then the child's result, as the bare side waits for its workflow.
-   */
-  const waitComplete = async (orderId: string) => {
-    const left = await waitFor('notified', [orderId], 60_000);
-    if (left.length) throw new Error(`order ${orderId} sent no confirmation`);
-    await client.workflow.getHandle(notifyWorkflowId(orderId, 'order_confirmed')).result();
-  };
-  /** Waits until the checkout workflows themselves closed (after the cancellation window), so phases do not overlap. */
+  /** A checkout is complete when its workflow has closed: confirmation email sent, cancellation window over. */
   const waitClosed = (orderIds: string[]) => Promise.all(orderIds.map((id) => client.workflow.getHandle(checkoutWorkflowId(id)).result()));
 
   // Warm-up: bundles loaded, connections open.
   const warm = (await Promise.all((await prepare(10)).map(post))).map((r) => r.orderId!);
-  await Promise.all(warm.map(waitComplete));
   await waitClosed(warm);
   await pool(Array.from({ length: 10 }, (_, i) => i), 10, async () => {
     await client.workflow.execute('bareCheckout', { taskQueue: `${taskQueue}-bare`, workflowId: `bare-warm-${randomUUID()}` });
@@ -171,12 +155,11 @@ async function main() {
     const r = await post(s);
     if (r.status !== 202 || !r.orderId) throw new Error(`checkout answered ${r.status}`);
     orderIds.push(r.orderId);
-    await waitComplete(r.orderId);
+    await waitClosed([r.orderId]);
   });
   const checkoutRate = TOTAL / ((performance.now() - t0) / 1000);
   const checkoutCpu = cpuPer(cpu0, cpuNow(server.child.pid), TOTAL);
   const activities = statsPer(TOTAL);
-  await waitClosed(orderIds);
 
   // Burst: N within one second.
   const n = Math.min(500, Math.max(10, Math.round(checkoutRate * 10)));
@@ -205,7 +188,6 @@ async function main() {
       histories: {
         bare: await historySummary(client, bareIds.slice(-10)),
         checkout: await historySummary(client, sample.map(checkoutWorkflowId)),
-        notifyOrder: await historySummary(client, sample.map((id) => notifyWorkflowId(id, 'order_confirmed'))),
       },
     };
     console.log(JSON.stringify(detail, null, 2));

@@ -1,14 +1,13 @@
 /**
  * checkout: one order from cart to confirmed (or cleanly undone). Snapshot the cart, hold stock, authorize, wait for
- * confirmation when the card asks for it, capture, confirm, notify; then stay cancellable for the refund window.
+ * confirmation when the card asks for it, capture, confirm, notify (beside the order, see `notify` below); then stay
+ * cancellable for the refund window.
  * Every step's compensation is registered before the step and runs newest first in a non-cancellable scope.
  */
 import {
   ActivityFailure,
   ApplicationFailure,
   CancellationScope,
-  ParentClosePolicy,
-  WorkflowIdReusePolicy,
   allHandlersFinished,
   condition,
   defineQuery,
@@ -17,23 +16,20 @@ import {
   log,
   proxyActivities,
   setHandler,
-  startChild,
   workflowInfo,
   type ActivityOptions,
 } from '@temporalio/workflow';
-import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import type { createActivities } from '../activities';
+import { notifyCustomer } from './notify';
 import {
   CANCEL_SIGNAL,
   CANCEL_UPDATE,
   INVALID_CART,
-  NOTIFY_WORKFLOW_TYPE,
   OUT_OF_STOCK,
   PAYMENT_CONFIRMED_SIGNAL,
   PAYMENT_DECLINED,
   STATUS_QUERY,
   durationMs,
-  notifyWorkflowId,
   type CancelRequest,
   type CheckoutInput,
   type CheckoutResult,
@@ -158,18 +154,24 @@ export async function checkout(input: CheckoutInput): Promise<CheckoutResult> {
     },
   );
 
-  const notify = async (kind: NotificationKind) => {
-    try {
-      await startChild(NOTIFY_WORKFLOW_TYPE, {
-        workflowId: notifyWorkflowId(orderId, kind),
-        args: [{ orderId, kind }],
-        parentClosePolicy: ParentClosePolicy.ABANDON,
-        workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
-      });
-    } catch (err) {
-      if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
-      // Already notified (e.g. a reset workflow): one message per order and kind.
-    }
+  // Notifications run beside the order, never in its way: each is started and left to run (the cancellation window or
+  // the payment wait goes on meanwhile), and the workflow awaits them all only before it returns. They cannot be
+  // cancelled, and a failure to deliver is recorded by the notification itself, never thrown into the order.
+  const notifications: Promise<void>[] = [];
+  const notify = (kind: NotificationKind) => {
+    const sending = CancellationScope.nonCancellable(() => notifyCustomer({ orderId, kind })).then(
+      () => undefined,
+      (err: unknown) => {
+        if (!(err instanceof ActivityFailure)) throw err;
+        log.error('notification bookkeeping failed past its retries', { orderId, kind, error: String(err) });
+      },
+    );
+    notifications.push(sending);
+  };
+  const finish = async (): Promise<CheckoutResult> => {
+    await Promise.all(notifications);
+    await condition(allHandlersFinished);
+    return { orderId, status, paymentState, failureReason };
   };
   const throwIfCancelled = () => {
     if (cancelReason !== null) throw new Abort('cancelled', cancelReason, 'order_cancelled');
@@ -206,7 +208,7 @@ export async function checkout(input: CheckoutInput): Promise<CheckoutResult> {
     if (auth.state === 'requires_action') {
       step = 'awaiting_payment';
       status = 'awaiting_payment';
-      await notify('payment_action_required');
+      notify('payment_action_required');
       const confirmedInTime = await condition(() => paymentConfirmed || cancelReason !== null, Math.max(0, deadline - Date.now()));
       throwIfCancelled();
       if (!confirmedInTime) throw new Abort('failed', 'payment_confirmation_timeout', 'payment_failed');
@@ -241,13 +243,12 @@ export async function checkout(input: CheckoutInput): Promise<CheckoutResult> {
       failureReason = abort.reason;
       status = abort.outcome;
       step = 'done';
-      await notify(abort.notify);
+      notify(abort.notify);
     });
-    await condition(allHandlersFinished);
-    return { orderId, status, paymentState, failureReason };
+    return finish();
   }
 
-  await notify('order_confirmed');
+  notify('order_confirmed');
 
   // Within the window a cancel refunds and restocks; after it the order is final.
   step = 'cancellation_window';
@@ -265,11 +266,10 @@ export async function checkout(input: CheckoutInput): Promise<CheckoutResult> {
       failureReason = reason;
       status = 'cancelled';
       step = 'done';
-      await notify('order_refunded');
+      notify('order_refunded');
     });
   } else {
     step = 'done';
   }
-  await condition(allHandlersFinished);
-  return { orderId, status, paymentState, failureReason };
+  return finish();
 }

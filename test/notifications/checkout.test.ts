@@ -1,6 +1,8 @@
 /** End to end over HTTP: POST /checkout, then the customer's email and the order timeline. */
 import { startHarness, type Harness } from '../support/harness';
 import { startTestSmtp, type TestSmtp } from '../support/smtp';
+import { checkoutWorkflowId } from '../../workflows/types';
+import type { CheckoutStatus } from '../../workflows/types';
 import { placeOrder, seedProduct, shopper, waitFor, waitForStatus, type StockBook } from '../checkout/helpers';
 import { rowsFor } from './fixtures';
 
@@ -66,4 +68,44 @@ test('SMTP down during a checkout: the order confirms anyway and the email arriv
   expect(smtp.for(orderId)).toHaveLength(1);
   const [row] = await rowsFor(h.db.db, orderId);
   expect(row!.attempts).toBeGreaterThanOrEqual(2);
+});
+
+test('a refused confirmation email never touches the order: it stays confirmed and cancellable, with notification.failed', async () => {
+  smtp.rejectCode = 550;
+  const who = await shopper(h);
+  const productId = await seedProduct(h, book);
+  let orderId = '';
+  try {
+    orderId = await placeOrder(h, who, productId);
+    await waitFor('notification.failed in the timeline', () => timelineTypes(orderId, who.token), (t) => t.includes('notification.failed'));
+  } finally {
+    smtp.rejectCode = undefined;
+  }
+  const handle = h.client.workflow.getHandle(checkoutWorkflowId(orderId));
+  expect(await handle.query<CheckoutStatus>('status')).toMatchObject({ status: 'confirmed', step: 'cancellation_window', cancellable: true });
+  const cancelled = await h.call('POST', `/orders/${orderId}/cancel`, { token: who.token });
+  expect(cancelled).toMatchObject({ status: 200, body: { status: 'cancelled', paymentState: 'refunded' } });
+  expect(await handle.result()).toMatchObject({ status: 'cancelled', paymentState: 'refunded' });
+  expect(smtp.for(orderId).map((m) => m.messageId)).toEqual([`<order-${orderId}.order_refunded.g0@orderly.local>`]);
+});
+
+test('SMTP down: the order is cancelled within the window while its confirmation email still retries; the workflow waits for both emails', async () => {
+  await smtp.stop();
+  let orderId = '';
+  const who = await shopper(h);
+  const handle = () => h.client.workflow.getHandle(checkoutWorkflowId(orderId));
+  try {
+    const productId = await seedProduct(h, book);
+    orderId = await placeOrder(h, who, productId);
+    await waitFor('a failed send attempt', () => rowsFor(h.db.db, orderId), (r) => Boolean(r[0]?.lastError));
+    const cancelled = await h.call('POST', `/orders/${orderId}/cancel`, { token: who.token });
+    expect(cancelled).toMatchObject({ status: 200, body: { status: 'cancelled', paymentState: 'refunded' } });
+    expect((await handle().describe()).status.name).toBe('RUNNING');
+    expect((await rowsFor(h.db.db, orderId)).every((r) => r.status === 'pending')).toBe(true);
+  } finally {
+    await smtp.start();
+  }
+  expect(await handle().result()).toMatchObject({ status: 'cancelled' });
+  const kinds = smtp.for(orderId).map((m) => m.messageId.split('.')[1]).sort();
+  expect(kinds).toEqual(['order_confirmed', 'order_refunded']);
 });

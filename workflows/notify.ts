@@ -1,0 +1,72 @@
+/**
+ * Telling the customer about an order: plan the channels they chose, then deliver on each with that channel's own
+ * retry policy. Shared by the checkout workflow (which runs it as part of the order, never letting it fail or hold up
+ * the order) and the notifyOrder and resendNotification workflows. Not a workflow itself: workflows/index.ts does not
+ * export this module, so none of these functions is registered as a workflow type.
+ */
+import { ActivityFailure, ApplicationFailure, proxyActivities, type ActivityOptions } from '@temporalio/workflow';
+import type { createActivities } from '../activities';
+import type { ChannelName } from '../activities/notifications/channel';
+import type { NotifyOrderInput } from './types';
+
+type Activities = ReturnType<typeof createActivities>;
+
+const NON_RETRYABLE = ['NotificationRejected', 'RecipientMissing', 'OrderNotFound', 'ChannelNotConfigured'];
+
+/** Email: an SMTP outage of about 8.5 minutes is ridden out (1s, 2s, 4s ... 256s between 10 attempts), then failed. */
+export const EMAIL_RETRY: ActivityOptions = {
+  startToCloseTimeout: '30s',
+  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '5m', maximumAttempts: 10, nonRetryableErrorTypes: NON_RETRYABLE },
+};
+/** SMS and push webhooks: same shape, fewer attempts (a late SMS is worth less than a late email). */
+export const WEBHOOK_RETRY: ActivityOptions = {
+  startToCloseTimeout: '30s',
+  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '2m', maximumAttempts: 6, nonRetryableErrorTypes: NON_RETRYABLE },
+};
+/** Bookkeeping in our own database (plan, record failure, begin resend): quick, retried until the database is back. */
+export const BOOKKEEPING_RETRY: ActivityOptions = {
+  startToCloseTimeout: '15s',
+  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 30, nonRetryableErrorTypes: ['OrderNotFound'] },
+};
+
+const email = proxyActivities<Activities>(EMAIL_RETRY);
+const webhook = proxyActivities<Activities>(WEBHOOK_RETRY);
+export const books = proxyActivities<Activities>(BOOKKEEPING_RETRY);
+
+export type DeliveryResult = 'sent' | 'already_sent' | 'superseded' | 'failed';
+export type DeliveryResults = Partial<Record<ChannelName, DeliveryResult>>;
+
+function failureText(err: ActivityFailure): string {
+  const cause = err.cause;
+  if (cause instanceof ApplicationFailure && cause.type) return `${cause.type}: ${cause.message}`;
+  return cause?.message ?? err.message;
+}
+
+/** One channel: send with that channel's retry policy; when it gives up, record the failure and carry on. */
+export async function deliver(input: NotifyOrderInput, channel: ChannelName): Promise<DeliveryResult> {
+  const send = channel === 'email' ? email.sendOrderNotification : webhook.sendOrderNotification;
+  try {
+    const outcome = await send({ ...input, channel });
+    return outcome.decision === 'send' ? 'sent' : outcome.decision;
+  } catch (err) {
+    if (!(err instanceof ActivityFailure)) throw err;
+    await books.recordNotificationFailure({ ...input, channel, error: failureText(err) });
+    return 'failed';
+  }
+}
+
+/**
+ * Notifies the customer on every channel they chose, the channels in parallel. An order that does not exist tells
+ * no one. Only bookkeeping that stays down past its retries (or a bug) rejects; a channel that fails is recorded.
+ */
+export async function notifyCustomer(input: NotifyOrderInput): Promise<DeliveryResults> {
+  let channels: ChannelName[];
+  try {
+    channels = await books.planOrderNotification(input);
+  } catch (err) {
+    if (err instanceof ActivityFailure && err.cause instanceof ApplicationFailure && err.cause.type === 'OrderNotFound') return {};
+    throw err;
+  }
+  const results = await Promise.all(channels.map((channel) => deliver(input, channel)));
+  return Object.fromEntries(channels.map((channel, i) => [channel, results[i]]));
+}
