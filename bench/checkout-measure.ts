@@ -144,3 +144,21 @@ export async function historySummary(client: Client, workflowIds: string[]) {
     activities: Object.fromEntries([...per].map(([k, p]) => [k, { scheduledToStartedMs: Math.round(p.queue / p.n), startedToCompletedMs: Math.round(p.run / p.n) }])),
   };
 }
+
+/**
+ * BENCH_PROFILE=<file>: a V8 CPU profile of this process over one phase (open it in Chrome DevTools or speedscope).
+ * Returns a stop function that writes the file; a no-op when the variable is unset.
+ */
+export async function startProfile(file: string | undefined): Promise<() => Promise<void>> {
+  if (!file) return async () => {};
+  const { Session } = await import('node:inspector/promises');
+  const session = new Session();
+  session.connect();
+  await session.post('Profiler.enable');
+  await session.post('Profiler.start');
+  return async () => {
+    const { profile } = await session.post('Profiler.stop');
+    fs.writeFileSync(file, JSON.stringify(profile));
+    session.disconnect();
+  };
+}
