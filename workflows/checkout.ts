@@ -14,22 +14,29 @@ import {
   defineSignal,
   defineUpdate,
   log,
+  ParentClosePolicy,
+  patched,
   proxyActivities,
   setHandler,
+  startChild,
   workflowInfo,
+  WorkflowIdReusePolicy,
   type ActivityOptions,
 } from '@temporalio/workflow';
+import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import type { createActivities } from '../activities';
 import { notifyCustomer } from './notify';
 import {
   CANCEL_SIGNAL,
   CANCEL_UPDATE,
   INVALID_CART,
+  NOTIFY_WORKFLOW_TYPE,
   OUT_OF_STOCK,
   PAYMENT_CONFIRMED_SIGNAL,
   PAYMENT_DECLINED,
   STATUS_QUERY,
   durationMs,
+  notifyWorkflowId,
   type CancelRequest,
   type CheckoutInput,
   type CheckoutResult,
@@ -62,6 +69,14 @@ export const COMPENSATION: ActivityOptions = {
   startToCloseTimeout: '30s',
   retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1m', maximumAttempts: 60 },
 };
+
+/**
+ * Checkouts started before notifications became part of the checkout notified through a `notifyOrder` child workflow.
+ * Their replays still take that path (no marker in their history); new ones record this patch and notify in-line.
+ * Once no such checkout can be running (the longest is a cancellation window plus a payment wait), switch to
+ * deprecatePatch, then drop the old path and the fixtures named checkout-v1-*.
+ */
+export const NOTIFY_IN_CHECKOUT_PATCH = 'notify-in-checkout';
 
 type Acts = ReturnType<typeof createActivities>;
 const orderActs = proxyActivities<Acts>(ORDER_WRITE);
@@ -158,7 +173,8 @@ export async function checkout(input: CheckoutInput): Promise<CheckoutResult> {
   // the payment wait goes on meanwhile), and the workflow awaits them all only before it returns. They cannot be
   // cancelled, and a failure to deliver is recorded by the notification itself, never thrown into the order.
   const notifications: Promise<void>[] = [];
-  const notify = (kind: NotificationKind) => {
+  const notify = async (kind: NotificationKind): Promise<void> => {
+    if (!patched(NOTIFY_IN_CHECKOUT_PATCH)) return notifyByChild(orderId, kind);
     const sending = CancellationScope.nonCancellable(() => notifyCustomer({ orderId, kind })).then(
       () => undefined,
       (err: unknown) => {
@@ -208,7 +224,7 @@ export async function checkout(input: CheckoutInput): Promise<CheckoutResult> {
     if (auth.state === 'requires_action') {
       step = 'awaiting_payment';
       status = 'awaiting_payment';
-      notify('payment_action_required');
+      await notify('payment_action_required');
       const confirmedInTime = await condition(() => paymentConfirmed || cancelReason !== null, Math.max(0, deadline - Date.now()));
       throwIfCancelled();
       if (!confirmedInTime) throw new Abort('failed', 'payment_confirmation_timeout', 'payment_failed');
@@ -243,12 +259,12 @@ export async function checkout(input: CheckoutInput): Promise<CheckoutResult> {
       failureReason = abort.reason;
       status = abort.outcome;
       step = 'done';
-      notify(abort.notify);
+      await notify(abort.notify);
     });
     return finish();
   }
 
-  notify('order_confirmed');
+  await notify('order_confirmed');
 
   // Within the window a cancel refunds and restocks; after it the order is final.
   step = 'cancellation_window';
@@ -266,10 +282,24 @@ export async function checkout(input: CheckoutInput): Promise<CheckoutResult> {
       failureReason = reason;
       status = 'cancelled';
       step = 'done';
-      notify('order_refunded');
+      await notify('order_refunded');
     });
   } else {
     step = 'done';
   }
   return finish();
+}
+
+/** The pre-patch way to notify (see NOTIFY_IN_CHECKOUT_PATCH): an abandoned child workflow, one per order and kind. */
+async function notifyByChild(orderId: string, kind: NotificationKind): Promise<void> {
+  try {
+    await startChild(NOTIFY_WORKFLOW_TYPE, {
+      workflowId: notifyWorkflowId(orderId, kind),
+      args: [{ orderId, kind }],
+      parentClosePolicy: ParentClosePolicy.ABANDON,
+      workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
+    });
+  } catch (err) {
+    if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+  }
 }

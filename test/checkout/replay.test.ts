@@ -23,6 +23,11 @@ test('the fixtures cover every checkout path', () => {
   );
 });
 
+test('histories from before notifications moved into the checkout (v1, notifyOrder children) are kept while the patch is', () => {
+  const names = files.map((f) => f.replace(/^checkout-|\.json$/g, ''));
+  expect(names).toEqual(expect.arrayContaining(['v1-success', 'v1-decline', 'v1-cancel', 'v1-refund', 'v1-three-d-secure']));
+});
+
 test('all recorded histories replay without a non-determinism error', async () => {
   const bundle = process.env.ORDERLY_WORKFLOW_BUNDLE;
   const options = bundle ? { workflowBundle: { codePath: bundle } } : { workflowsPath: require.resolve('../../workflows') };
