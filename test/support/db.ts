@@ -33,8 +33,21 @@ export async function createTestDb(): Promise<TestDb> {
     close: async () => {
       await handle.close();
       const dropper = postgres(base, { max: 1, onnotice: () => {} });
-      await dropper.unsafe(`drop database if exists ${name} with (force)`);
-      await dropper.end();
+      try {
+        // WITH (FORCE) may not end a backend of another role: an autovacuum worker that just started on this database
+        // refuses with insufficient_privilege (42501). It finishes quickly, so retry for a bounded while.
+        for (let attempt = 1; ; attempt++) {
+          try {
+            await dropper.unsafe(`drop database if exists ${name} with (force)`);
+            break;
+          } catch (err) {
+            if ((err as { code?: string }).code !== '42501' || attempt >= 50) throw err;
+            await new Promise((r) => setTimeout(r, 200));
+          }
+        }
+      } finally {
+        await dropper.end();
+      }
     },
   };
 }
