@@ -2,21 +2,12 @@
 import { eq } from 'drizzle-orm';
 import { products } from '../../db/schema';
 import { PAYMENT_CONFIRMED_SIGNAL, checkoutWorkflowId } from '../../workflows/types';
-import { startHarness, type Harness } from '../support/harness';
-import { checkoutBody, expectInvariants, postCheckout, seedCart, seedProduct, shopper, waitForStatus, type StockBook } from './helpers';
+import type { Harness } from '../support/harness';
+import { checkoutBody, checkoutSuite, postCheckout, seedCart, seedProduct, shopper, waitForStatus } from './helpers';
 
 let h: Harness;
-const book: StockBook = new Map();
 
-beforeAll(async () => {
-  h = await startHarness({ env: { CANCELLATION_WINDOW: '1s' } });
-});
-afterAll(async () => {
-  await h?.close();
-});
-afterEach(async () => {
-  await expectInvariants(h, book);
-});
+const book = checkoutSuite({ env: { CANCELLATION_WINDOW: '1s' } }, (started) => (h = started));
 
 test('a confirmed checkout takes the bought units out of the cart and leaves units added meanwhile', async () => {
   const who = await shopper(h);

@@ -2,11 +2,11 @@
 import { eq } from 'drizzle-orm';
 import { products } from '../../db/schema';
 import { checkoutWorkflowId } from '../../workflows/types';
-import { startHarness, type Harness } from '../support/harness';
+import type { Harness } from '../support/harness';
 import {
   checkoutBody,
+  checkoutSuite,
   events,
-  expectInvariants,
   maybeRecordHistory,
   orderRow,
   placeOrder,
@@ -17,21 +17,11 @@ import {
   shopper,
   waitForStatus,
   waitForWorkflowDone,
-  type StockBook,
 } from './helpers';
 
 let h: Harness;
-const book: StockBook = new Map();
 
-beforeAll(async () => {
-  h = await startHarness({ env: { CANCELLATION_WINDOW: '1s' } });
-});
-afterAll(async () => {
-  await h?.close();
-});
-afterEach(async () => {
-  await expectInvariants(h, book);
-});
+const book = checkoutSuite({ env: { CANCELLATION_WINDOW: '1s' } }, (started) => (h = started));
 
 test('a card that authorizes ends confirmed, captured, stock committed, with the full timeline', async () => {
   const who = await shopper(h);

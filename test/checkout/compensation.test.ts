@@ -3,16 +3,25 @@ import { ApplicationFailure } from '@temporalio/common';
 import { eq } from 'drizzle-orm';
 import { products } from '../../db/schema';
 import { createPaymentActivities } from '../../activities/payment';
-import { startHarness, type Harness } from '../support/harness';
-import { events, expectInvariants, maybeRecordHistory, placeOrder, sandboxPaymentOf, seedProduct, shopper, waitForStatus, waitForWorkflowDone, type StockBook } from './helpers';
+import type { Harness } from '../support/harness';
+import {
+  checkoutSuite,
+  events,
+  maybeRecordHistory,
+  placeOrder,
+  sandboxPaymentOf,
+  seedProduct,
+  shopper,
+  waitForStatus,
+  waitForWorkflowDone,
+} from './helpers';
 
 let h: Harness;
-const book: StockBook = new Map();
 /** How the injected capture misbehaves for the next order. */
 let captureMode: 'lost-answer' | 'refused' = 'lost-answer';
 
-beforeAll(async () => {
-  h = await startHarness({
+const book = checkoutSuite(
+  {
     env: { CANCELLATION_WINDOW: '1s' },
     activities: (deps) => {
       const real = createPaymentActivities(deps);
@@ -24,14 +33,9 @@ beforeAll(async () => {
         },
       };
     },
-  });
-});
-afterAll(async () => {
-  await h?.close();
-});
-afterEach(async () => {
-  await expectInvariants(h, book);
-});
+  },
+  (started) => (h = started),
+);
 
 const stockOf = async (id: string) => (await h.db.db.select().from(products).where(eq(products.id, id)))[0]!.stock;
 

@@ -2,10 +2,10 @@
 import { eq, inArray } from 'drizzle-orm';
 import { inventoryReservations, orders, products, sandboxLedger } from '../../db/schema';
 import { signWebhook } from '../../api/orders/webhook-signature';
-import { startHarness, type Harness } from '../support/harness';
+import type { Harness } from '../support/harness';
 import {
   checkoutBody,
-  expectInvariants,
+  checkoutSuite,
   placeOrder,
   postCheckout,
   sandboxPaymentOf,
@@ -15,21 +15,11 @@ import {
   waitFor,
   waitForStatus,
   waitForWorkflowDone,
-  type StockBook,
 } from './helpers';
 
 let h: Harness;
-const book: StockBook = new Map();
 
-beforeAll(async () => {
-  h = await startHarness({ env: { CANCELLATION_WINDOW: '1s', PAYMENT_CONFIRMATION_TIMEOUT: '1m' } });
-});
-afterAll(async () => {
-  await h?.close();
-});
-afterEach(async () => {
-  await expectInvariants(h, book);
-});
+const book = checkoutSuite({ env: { CANCELLATION_WINDOW: '1s', PAYMENT_CONFIRMATION_TIMEOUT: '1m' } }, (started) => (h = started));
 
 test('20 concurrent identical requests start exactly one workflow and all name the same order', async () => {
   const who = await shopper(h);

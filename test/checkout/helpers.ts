@@ -7,7 +7,7 @@ import { resolveTemporalCli } from '../../scripts/temporal-cli';
 import { eq, inArray } from 'drizzle-orm';
 import { cartLines, carts, inventoryReservations, orderEvents, orders, products, sandboxLedger, sandboxPayments } from '../../db/schema';
 import { checkoutWorkflowId } from '../../workflows/types';
-import type { Harness } from '../support/harness';
+import { startHarness, type Harness, type HarnessOptions } from '../support/harness';
 import { waitFor } from '../support/wait';
 
 export { waitFor };
@@ -185,4 +185,24 @@ export async function maybeRecordHistory(h: Harness, orderId: string, name: stri
   const dir = path.resolve(__dirname, '..', 'fixtures', 'histories');
   fs.mkdirSync(dir, { recursive: true });
   fs.writeFileSync(path.join(dir, `checkout-${name}.json`), json.endsWith('\n') ? json : `${json}\n`);
+}
+
+/**
+ * The frame every checkout test file shares: one harness for the file, started before its tests and closed after
+ * them, and the invariants of ARCHITECTURE.md checked after every test against the file's stock book.
+ */
+export function checkoutSuite(opts: HarnessOptions, onStart: (h: Harness) => void): StockBook {
+  const book: StockBook = new Map();
+  let h: Harness | undefined;
+  beforeAll(async () => {
+    h = await startHarness(opts);
+    onStart(h);
+  });
+  afterAll(async () => {
+    await h?.close();
+  });
+  afterEach(async () => {
+    if (h) await expectInvariants(h, book);
+  });
+  return book;
 }

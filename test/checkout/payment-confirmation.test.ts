@@ -3,10 +3,10 @@ import { eq } from 'drizzle-orm';
 import { products } from '../../db/schema';
 import { signWebhook } from '../../api/orders/webhook-signature';
 import { CANCEL_SIGNAL, PAYMENT_CONFIRMED_SIGNAL, checkoutWorkflowId, type CheckoutStatus } from '../../workflows/types';
-import { startHarness, type Harness } from '../support/harness';
+import type { Harness } from '../support/harness';
 import {
+  checkoutSuite,
   events,
-  expectInvariants,
   maybeRecordHistory,
   placeOrder,
   sandboxPaymentOf,
@@ -15,21 +15,11 @@ import {
   waitFor,
   waitForStatus,
   waitForWorkflowDone,
-  type StockBook,
 } from './helpers';
 
 let h: Harness;
-const book: StockBook = new Map();
 
-beforeAll(async () => {
-  h = await startHarness({ env: { PAYMENT_CONFIRMATION_TIMEOUT: '4s', CANCELLATION_WINDOW: '5s' } });
-});
-afterAll(async () => {
-  await h?.close();
-});
-afterEach(async () => {
-  await expectInvariants(h, book);
-});
+const book = checkoutSuite({ env: { PAYMENT_CONFIRMATION_TIMEOUT: '4s', CANCELLATION_WINDOW: '5s' } }, (started) => (h = started));
 
 const stockOf = async (id: string) => (await h.db.db.select().from(products).where(eq(products.id, id)))[0]!.stock;
 const handleOf = (orderId: string) => h.client.workflow.getHandle(checkoutWorkflowId(orderId));

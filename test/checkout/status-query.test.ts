@@ -1,20 +1,11 @@
 /** The `status` query as an operator sees it with `temporal workflow query --name status`. */
 import { STATUS_QUERY, checkoutWorkflowId, type CheckoutStatus } from '../../workflows/types';
-import { startHarness, type Harness } from '../support/harness';
-import { checkoutBody, expectInvariants, postCheckout, seedCart, seedProduct, shopper, waitFor, waitForStatus, type StockBook } from './helpers';
+import type { Harness } from '../support/harness';
+import { checkoutBody, checkoutSuite, postCheckout, seedCart, seedProduct, shopper, waitFor, waitForStatus } from './helpers';
 
 let h: Harness;
-const book: StockBook = new Map();
 
-beforeAll(async () => {
-  h = await startHarness({ env: { CANCELLATION_WINDOW: '1h', PAYMENT_CONFIRMATION_TIMEOUT: '10m' } });
-});
-afterAll(async () => {
-  await h?.close();
-});
-afterEach(async () => {
-  await expectInvariants(h, book);
-});
+const book = checkoutSuite({ env: { CANCELLATION_WINDOW: '1h', PAYMENT_CONFIRMATION_TIMEOUT: '10m' } }, (started) => (h = started));
 
 const query = (orderId: string) => h.client.workflow.getHandle(checkoutWorkflowId(orderId)).query<CheckoutStatus>(STATUS_QUERY);
 
