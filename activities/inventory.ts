@@ -4,7 +4,7 @@ import { and, asc, eq, inArray, sql } from 'drizzle-orm';
 import { inventoryReservations, orderLines, products } from '../db/schema';
 import { OUT_OF_STOCK } from '../workflows/types';
 import type { ActivityDeps } from './deps';
-import { recordEvent } from './orders';
+import { eventCte, recordEvent } from './orders';
 
 export interface ShortLine {
   productId: string;
@@ -22,16 +22,18 @@ export function createInventoryActivities(deps: ActivityDeps) {
      */
     async reserveInventory(input: { orderId: string }): Promise<{ lines: number }> {
       return db.transaction(async (tx) => {
-        const held = await tx
-          .select({ productId: inventoryReservations.productId })
-          .from(inventoryReservations)
-          .where(eq(inventoryReservations.orderId, input.orderId));
-        if (held.length) return { lines: held.length };
+        // The lines, and whether a previous run already holds them (a retry returns without touching stock).
         const lines = await tx
-          .select()
+          .select({
+            productId: orderLines.productId,
+            sku: orderLines.sku,
+            quantity: orderLines.quantity,
+            held: sql<boolean>`exists (select 1 from ${inventoryReservations} r where r.order_id = ${input.orderId})`,
+          })
           .from(orderLines)
           .where(eq(orderLines.orderId, input.orderId))
           .orderBy(asc(orderLines.productId));
+        if (lines[0]?.held) return { lines: lines.length };
         const short: ShortLine[] = [];
         for (const line of lines) {
           const taken = await tx
@@ -48,13 +50,16 @@ export function createInventoryActivities(deps: ActivityDeps) {
           // Throwing rolls the transaction back: nothing stays held.
           throw ApplicationFailure.nonRetryable(`out of stock: ${short.map((s) => s.sku).join(', ')}`, OUT_OF_STOCK, { lines: short });
         }
-        const now = deps.clock();
-        await tx.insert(inventoryReservations).values(
-          lines.map((l) => ({ orderId: input.orderId, productId: l.productId, quantity: l.quantity, status: 'held' as const, createdAt: now, updatedAt: now })),
-        );
-        await recordEvent(tx, input.orderId, 'inventory.reserved', {
-          lines: lines.map((l) => ({ productId: l.productId, sku: l.sku, quantity: l.quantity })),
-        });
+        // The holds and `inventory.reserved` in one statement.
+        const now = deps.clock().toISOString();
+        const held = lines.map((l) => ({ product_id: l.productId, quantity: l.quantity }));
+        await tx.execute(sql`
+          with r as (
+            insert into ${inventoryReservations} (order_id, product_id, quantity, status, created_at, updated_at)
+            select ${input.orderId}::uuid, x.product_id, x.quantity, 'held', ${now}::timestamptz, ${now}::timestamptz
+              from jsonb_to_recordset(${JSON.stringify(held)}::jsonb) as x(product_id uuid, quantity integer)),
+          ${eventCte('e', input.orderId, 'inventory.reserved', { lines: lines.map((l) => ({ productId: l.productId, sku: l.sku, quantity: l.quantity })) })}
+          select 1`);
         return { lines: lines.length };
       });
     },

@@ -1,0 +1,88 @@
+/**
+ * Activities are idempotent (ARCHITECTURE.md): Temporal may run one twice, e.g. when a worker dies after the work but
+ * before reporting it. Run straight against a real database, a second run of each order and stock step changes nothing.
+ */
+import { randomUUID } from 'node:crypto';
+import { eq } from 'drizzle-orm';
+import { createActivities } from '../../activities';
+import { cartLines, carts, inventoryReservations, orderEvents, products } from '../../db/schema';
+import { loadConfig } from '../../lib/config';
+import { createLogger } from '../../lib/logger';
+import { createActivityDeps } from '../../workers/deps';
+import type { CheckoutInput } from '../../workflows/types';
+import { createTestDb, type TestDb } from '../support/db';
+
+let db: TestDb;
+let acts: ReturnType<typeof createActivities>;
+let closeDeps: () => Promise<void>;
+beforeAll(async () => {
+  db = await createTestDb();
+  const config = loadConfig({ NODE_ENV: 'test', LOG_LEVEL: 'silent' });
+  const built = await createActivityDeps({ config, db: db.db, log: createLogger('silent', 'test') });
+  acts = createActivities(built.deps);
+  closeDeps = built.close;
+});
+afterAll(async () => {
+  await closeDeps?.();
+  await db?.close();
+});
+
+async function order(stock: number, quantity: number): Promise<{ input: CheckoutInput; productId: string }> {
+  const productId = randomUUID();
+  const customerId = randomUUID();
+  await db.db.insert(products).values({ id: productId, sku: `SKU-${productId.slice(0, 8)}`, name: 'Lamp', category: 'test', priceCents: 500, currency: 'EUR', stock });
+  const [cart] = await db.db.insert(carts).values({ customerId, currency: 'EUR' }).returning({ id: carts.id });
+  await db.db.insert(cartLines).values({ cartId: cart!.id, productId, quantity });
+  const orderId = randomUUID();
+  const input: CheckoutInput = {
+    orderId,
+    customerId,
+    idempotencyKey: orderId,
+    requestHash: 'h',
+    request: {
+      cartId: cart!.id,
+      email: 'ada@example.com',
+      shippingAddress: { name: 'Ada', line1: '1 St', city: 'London', postalCode: 'N1', country: 'GB' },
+      payment: { method: 'card', token: 'tok_visa' },
+    },
+    paymentConfirmationTimeout: '15m',
+    cancellationWindow: '1h',
+  };
+  return { input, productId };
+}
+
+const stockOf = async (id: string) => (await db.db.select({ stock: products.stock }).from(products).where(eq(products.id, id)))[0]!.stock;
+const eventTypes = async (orderId: string) =>
+  (await db.db.select({ type: orderEvents.type }).from(orderEvents).where(eq(orderEvents.orderId, orderId))).map((e) => e.type).sort();
+
+test('createOrder and reserveInventory run twice hold the stock once, with one event each', async () => {
+  const { input, productId } = await order(10, 3);
+  const first = await acts.createOrder(input);
+  expect(await acts.createOrder(input)).toEqual(first);
+  expect(await acts.reserveInventory({ orderId: input.orderId })).toEqual({ lines: 1 });
+  expect(await acts.reserveInventory({ orderId: input.orderId })).toEqual({ lines: 1 });
+  expect(await stockOf(productId)).toBe(7);
+  const holds = await db.db.select().from(inventoryReservations).where(eq(inventoryReservations.orderId, input.orderId));
+  expect(holds).toMatchObject([{ productId, quantity: 3, status: 'held' }]);
+  expect(await eventTypes(input.orderId)).toEqual(['inventory.reserved', 'order.created']);
+});
+
+test("another order's holds do not make this order look already reserved", async () => {
+  const a = await order(10, 1);
+  const b = await order(10, 2);
+  await acts.createOrder(a.input);
+  await acts.reserveInventory({ orderId: a.input.orderId });
+  await acts.createOrder(b.input);
+  await acts.reserveInventory({ orderId: b.input.orderId });
+  expect(await stockOf(b.productId)).toBe(8);
+});
+
+test('releaseInventory run twice gives the stock back once', async () => {
+  const { input, productId } = await order(5, 2);
+  await acts.createOrder(input);
+  await acts.reserveInventory({ orderId: input.orderId });
+  await acts.releaseInventory({ orderId: input.orderId, reason: 'test' });
+  await acts.releaseInventory({ orderId: input.orderId, reason: 'test' });
+  expect(await stockOf(productId)).toBe(5);
+  expect((await eventTypes(input.orderId)).filter((t) => t === 'inventory.released')).toHaveLength(1);
+});
