@@ -104,3 +104,28 @@ ${body}
 </html>
 `.value;
 }
+
+/** What a notice about an order says beyond its common frame. */
+export interface NoticeParts {
+  subject: string;
+  /** Lines of the plain-text part between the greeting and the order lines. */
+  text: string[];
+  /** The same, as HTML paragraphs. */
+  html: SafeHtml;
+  short: string;
+}
+
+/**
+ * The frame of a notice about an order's fate (cancelled, refunded, payment failed): greeting, what happened, the
+ * order lines, and a link to the order, in both parts.
+ */
+export function orderNotice(ctx: TemplateContext, parts: NoticeParts): RenderedMessage {
+  const { order } = ctx;
+  const url = orderUrl(ctx);
+  const text = [`Hi ${greetingName(order)},`, '', ...parts.text, '', linesText(order), '', `Order details: ${url}`, ''].join('\n');
+  const body = html`<p>Hi ${greetingName(order)},</p>
+${parts.html}
+${linesHtml(order)}
+<p><a href="${url}">Order details</a></p>`;
+  return { subject: parts.subject, text, html: layout(parts.subject, body), short: parts.short };
+}

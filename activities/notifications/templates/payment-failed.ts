@@ -1,6 +1,6 @@
 /** payment_failed: the payment was declined or not completed, nothing was charged. */
 import { html } from './html';
-import { formatMoney, greetingName, layout, linesHtml, linesText, orderRef, orderUrl, type RenderedMessage, type TemplateContext } from './format';
+import { formatMoney, orderNotice, orderRef, type RenderedMessage, type TemplateContext } from './format';
 
 /** Checkout's failure codes (`payment_declined:<code>`, `payment_confirmation_timeout`) in words a customer reads. */
 const REASONS: Record<string, string> = {
@@ -22,21 +22,14 @@ export function paymentFailed(ctx: TemplateContext): RenderedMessage {
   const total = formatMoney(order.totalCents, order.currency);
   const reason = describeFailure(order.failureReason);
   const subject = `Payment for your Orderly order ${ref} did not go through`;
-  const text = [
-    `Hi ${greetingName(order)},`,
-    '',
-    `We could not take the payment of ${total} for order ${ref}: ${reason}.`,
-    'You have not been charged and any hold on your card has been released. You can place the order again at any time.',
-    '',
-    linesText(order),
-    '',
-    `Order details: ${orderUrl(ctx)}`,
-    '',
-  ].join('\n');
-  const body = html`<p>Hi ${greetingName(order)},</p>
-<p>We could not take the payment of <strong>${total}</strong> for order <strong>${ref}</strong>: ${reason}.</p>
-<p>You have not been charged and any hold on your card has been released. You can place the order again at any time.</p>
-${linesHtml(order)}
-<p><a href="${orderUrl(ctx)}">Order details</a></p>`;
-  return { subject, text, html: layout(subject, body), short: `Orderly: payment for order ${ref} failed; you were not charged.` };
+  return orderNotice(ctx, {
+    subject,
+    text: [
+      `We could not take the payment of ${total} for order ${ref}: ${reason}.`,
+      'You have not been charged and any hold on your card has been released. You can place the order again at any time.',
+    ],
+    html: html`<p>We could not take the payment of <strong>${total}</strong> for order <strong>${ref}</strong>: ${reason}.</p>
+<p>You have not been charged and any hold on your card has been released. You can place the order again at any time.</p>`,
+    short: `Orderly: payment for order ${ref} failed; you were not charged.`,
+  });
 }
