@@ -1,21 +1,19 @@
 import { randomUUID } from 'node:crypto';
-import { startHarness, type Harness } from '../support/harness';
-import { startTestSmtp, type TestSmtp } from '../support/smtp';
-import { eventsFor, rowsFor, runNotify, seedOrder } from './fixtures';
+import type { Harness } from '../support/harness';
+import type { TestSmtp } from '../support/smtp';
+import { eventsFor, mailSuite, rowsFor, runNotify, seedOrder } from './fixtures';
 
 let smtp: TestSmtp;
 let h: Harness;
 let admin: string;
 let customer: string;
+mailSuite((started, harness) => {
+  smtp = started;
+  h = harness;
+});
 beforeAll(async () => {
-  smtp = await startTestSmtp();
-  h = await startHarness({ env: { SMTP_URL: smtp.url } });
   admin = await h.token('admin');
   customer = await h.token('customer');
-});
-afterAll(async () => {
-  await h?.close();
-  await smtp?.stop();
 });
 
 async function sentOrder() {

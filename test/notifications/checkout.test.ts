@@ -1,21 +1,16 @@
 /** End to end over HTTP: POST /checkout, then the customer's email and the order timeline. */
-import { startHarness, type Harness } from '../support/harness';
-import { startTestSmtp, type TestSmtp } from '../support/smtp';
-import { checkoutWorkflowId } from '../../workflows/types';
-import type { CheckoutStatus } from '../../workflows/types';
+import type { Harness } from '../support/harness';
+import type { TestSmtp } from '../support/smtp';
+import { checkoutWorkflowId, type CheckoutStatus } from '../../workflows/types';
 import { placeOrder, seedProduct, shopper, waitFor, waitForStatus, type StockBook } from '../checkout/helpers';
-import { rowsFor } from './fixtures';
+import { mailSuite, rowsFor } from './fixtures';
 
 let smtp: TestSmtp;
 let h: Harness;
 const book: StockBook = new Map();
-beforeAll(async () => {
-  smtp = await startTestSmtp();
-  h = await startHarness({ env: { SMTP_URL: smtp.url } });
-});
-afterAll(async () => {
-  await h?.close();
-  await smtp?.stop();
+mailSuite((started, harness) => {
+  smtp = started;
+  h = harness;
 });
 
 const timelineTypes = async (orderId: string, token: string) =>

@@ -1,17 +1,13 @@
 import { randomUUID } from 'node:crypto';
-import { startHarness, type Harness } from '../support/harness';
-import { startTestSmtp, type TestSmtp } from '../support/smtp';
-import { eventsFor, rowsFor, runNotify, seedOrder } from './fixtures';
+import type { Harness } from '../support/harness';
+import type { TestSmtp } from '../support/smtp';
+import { eventsFor, mailSuite, rowsFor, runNotify, seedOrder } from './fixtures';
 
 let smtp: TestSmtp;
 let h: Harness;
-beforeAll(async () => {
-  smtp = await startTestSmtp();
-  h = await startHarness({ env: { SMTP_URL: smtp.url } });
-});
-afterAll(async () => {
-  await h?.close();
-  await smtp?.stop();
+mailSuite((started, harness) => {
+  smtp = started;
+  h = harness;
 });
 
 test('a worker stopped mid-send never yields two copies with different Message-IDs', async () => {

@@ -1,20 +1,16 @@
 import { eq } from 'drizzle-orm';
 import { orders } from '../../db/schema';
-import { startHarness, type Harness } from '../support/harness';
-import { startTestSmtp, type TestSmtp } from '../support/smtp';
+import type { Harness } from '../support/harness';
+import type { TestSmtp } from '../support/smtp';
 import { waitFor } from '../support/wait';
-import { eventsFor, rowsFor, runNotify, seedOrder } from './fixtures';
+import { eventsFor, mailSuite, rowsFor, runNotify, seedOrder } from './fixtures';
 
 let smtp: TestSmtp;
 let h: Harness;
-beforeAll(async () => {
-  smtp = await startTestSmtp();
-  h = await startHarness({ env: { SMTP_URL: smtp.url, MAIL_FROM: 'Orderly <orders@orderly.test>' } });
-});
-afterAll(async () => {
-  await h?.close();
-  await smtp?.stop();
-});
+mailSuite((started, harness) => {
+  smtp = started;
+  h = harness;
+}, { env: { MAIL_FROM: 'Orderly <orders@orderly.test>' } });
 beforeEach(() => {
   smtp.delayMs = 0;
   smtp.rejectCode = undefined;

@@ -1,18 +1,20 @@
 import { createNotificationActivities } from '../../activities/notification';
 import type { NotificationChannel } from '../../activities/notifications/channel';
-import { startHarness, type Harness } from '../support/harness';
-import { startTestSmtp, type TestSmtp } from '../support/smtp';
-import { eventsFor, rowsFor, runNotify, seedOrder } from './fixtures';
+import type { Harness } from '../support/harness';
+import type { TestSmtp } from '../support/smtp';
+import { eventsFor, mailSuite, rowsFor, runNotify, seedOrder } from './fixtures';
 
 /** Faults armed per test: how many times to fail before the SMTP send, and after the row is marked sent. */
 const faults = { beforeSend: 0, afterMark: 0 };
 
 let smtp: TestSmtp;
 let h: Harness;
-beforeAll(async () => {
-  smtp = await startTestSmtp();
-  h = await startHarness({
-    env: { SMTP_URL: smtp.url },
+mailSuite(
+  (started, harness) => {
+    smtp = started;
+    h = harness;
+  },
+  {
     // The real activity, with the email channel and the activity's return wrapped to inject faults.
     activities: (deps) => {
       const realEmail = deps.channels.email!;
@@ -39,12 +41,8 @@ beforeAll(async () => {
         },
       };
     },
-  });
-});
-afterAll(async () => {
-  await h?.close();
-  await smtp?.stop();
-});
+  },
+);
 
 test('an activity failing once before the send and once after the mark, then retried, ends with one email', async () => {
   const { orderId } = await seedOrder(h.db.db);

@@ -3,7 +3,8 @@ import { randomUUID } from 'node:crypto';
 import { eq } from 'drizzle-orm';
 import type { Db } from '../../db/client';
 import { customers, notifications, orderEvents, orderLines, orders, products } from '../../db/schema';
-import type { Harness } from '../support/harness';
+import { startHarness, type Harness, type HarnessOptions } from '../support/harness';
+import { startTestSmtp, type TestSmtp } from '../support/smtp';
 import type { NotificationKind } from '../../workflows/types';
 import type { notifyOrder } from '../../workflows/notifications';
 
@@ -69,4 +70,22 @@ export async function rowsFor(db: Db, orderId: string) {
 
 export async function eventsFor(db: Db, orderId: string) {
   return db.select().from(orderEvents).where(eq(orderEvents.orderId, orderId)).orderBy(orderEvents.id);
+}
+
+/**
+ * The frame every email test file shares: a real SMTP server and a harness whose worker sends to it, started before
+ * the file's tests and stopped after them. `opts` adds to the harness (more env, injected activities).
+ */
+export function mailSuite(onStart: (smtp: TestSmtp, h: Harness) => void, opts: HarnessOptions = {}): void {
+  let smtp: TestSmtp | undefined;
+  let h: Harness | undefined;
+  beforeAll(async () => {
+    smtp = await startTestSmtp();
+    h = await startHarness({ ...opts, env: { SMTP_URL: smtp.url, ...opts.env } });
+    onStart(smtp, h);
+  });
+  afterAll(async () => {
+    await h?.close();
+    await smtp?.stop();
+  });
 }

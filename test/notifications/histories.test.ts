@@ -8,21 +8,17 @@ import path from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { Worker } from '@temporalio/worker';
 import { resolveTemporalCli } from '../../scripts/temporal-cli';
-import { startHarness, type Harness } from '../support/harness';
-import { startTestSmtp, type TestSmtp } from '../support/smtp';
+import type { Harness } from '../support/harness';
+import type { TestSmtp } from '../support/smtp';
 import { waitFor } from '../support/wait';
-import { rowsFor, runNotify, seedOrder, setPrefs } from './fixtures';
+import { mailSuite, rowsFor, runNotify, seedOrder, setPrefs } from './fixtures';
 
 let smtp: TestSmtp;
 let h: Harness;
-beforeAll(async () => {
-  smtp = await startTestSmtp();
-  // No push webhook configured: a push preference is skipped, which the history records as a plain plan result.
-  h = await startHarness({ env: { SMTP_URL: smtp.url } });
-});
-afterAll(async () => {
-  await h?.close();
-  await smtp?.stop();
+// No push webhook configured: a push preference is skipped, which the history records as a plain plan result.
+mailSuite((started, harness) => {
+  smtp = started;
+  h = harness;
 });
 
 async function replayAndMaybeRecord(workflowId: string, name: string) {
