@@ -12,6 +12,7 @@ import { createDb, type DbHandle } from '../db/client';
 import { runMigrations } from '../db/migrate';
 import { products } from '../db/schema';
 import { loadConfig } from '../lib/config';
+import { dropDatabase } from '../test/support/db';
 import { createLogger } from '../lib/logger';
 
 export const PRODUCTS = 10_000;
@@ -35,11 +36,7 @@ async function openDatabase(url: string | undefined): Promise<{ handle: DbHandle
   const handle = await createDb({ url: u.toString(), max: 10 });
   return {
     handle,
-    drop: async () => {
-      const dropper = postgres(url, { max: 1, onnotice: () => {} });
-      await dropper.unsafe(`drop database if exists ${name} with (force)`);
-      await dropper.end();
-    },
+    drop: () => dropDatabase(url, name),
   };
 }
 

@@ -9,6 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { sql } from 'drizzle-orm';
 import { createDb, type DbHandle } from '../../db/client';
 import { MIGRATIONS_FOLDER, runMigrations } from '../../db/migrate';
+import { dropDatabase } from '../support/db';
 
 jest.setTimeout(120_000);
 
@@ -85,17 +86,21 @@ test('the journal is consistent: unique indexes in order and a SQL file for ever
   expect([...whens].sort((a, b) => a - b)).toEqual(whens);
 });
 
+/** Migrates an empty database, checks the result, migrates again and checks nothing more was applied; then closes it. */
+async function expectMigratesTwice(handle: DbHandle) {
+  try {
+    await runMigrations(handle);
+    await expectFullyMigrated(handle);
+    await runMigrations(handle);
+    expect(await appliedMigrations(handle)).toBe(journal.entries.length);
+  } finally {
+    await handle.close();
+  }
+}
+
 describe('on PGlite', () => {
   test('migrations apply to an empty database, and applying them again changes nothing', async () => {
-    const handle = await createDb({ dataDir: 'memory://' });
-    try {
-      await runMigrations(handle);
-      await expectFullyMigrated(handle);
-      await runMigrations(handle);
-      expect(await appliedMigrations(handle)).toBe(journal.entries.length);
-    } finally {
-      await handle.close();
-    }
+    await expectMigratesTwice(await createDb({ dataDir: 'memory://' }));
   });
 
   test('a data folder left at the first migration is brought forward on the next start', async () => {
@@ -138,22 +143,11 @@ onPostgres('on PostgreSQL', () => {
   }
 
   afterAll(async () => {
-    const { default: postgres } = await import('postgres');
-    const admin = postgres(base, { max: 1, onnotice: () => {} });
-    for (const name of created) await admin.unsafe(`drop database if exists ${name} with (force)`);
-    await admin.end();
+    for (const name of created) await dropDatabase(base, name);
   });
 
   test('migrations apply to an empty database, and applying them again changes nothing', async () => {
-    const handle = await createDb({ url: await emptyDatabase(), max: 2 });
-    try {
-      await runMigrations(handle);
-      await expectFullyMigrated(handle);
-      await runMigrations(handle);
-      expect(await appliedMigrations(handle)).toBe(journal.entries.length);
-    } finally {
-      await handle.close();
-    }
+    await expectMigratesTwice(await createDb({ url: await emptyDatabase(), max: 2 }));
   });
 
   test('an api and a worker starting together both migrate safely (advisory lock)', async () => {

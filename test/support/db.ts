@@ -32,22 +32,30 @@ export async function createTestDb(): Promise<TestDb> {
     url: url.toString(),
     close: async () => {
       await handle.close();
-      const dropper = postgres(base, { max: 1, onnotice: () => {} });
-      try {
-        // WITH (FORCE) may not end a backend of another role: an autovacuum worker that just started on this database
-        // refuses with insufficient_privilege (42501). It finishes quickly, so retry for a bounded while.
-        for (let attempt = 1; ; attempt++) {
-          try {
-            await dropper.unsafe(`drop database if exists ${name} with (force)`);
-            break;
-          } catch (err) {
-            if ((err as { code?: string }).code !== '42501' || attempt >= 50) throw err;
-            await new Promise((r) => setTimeout(r, 200));
-          }
-        }
-      } finally {
-        await dropper.end();
-      }
+      await dropDatabase(base, name);
     },
   };
+}
+
+/**
+ * Drops a throwaway database from the server at `serverUrl`, ending its sessions. WITH (FORCE) may not end a backend
+ * of another role: an autovacuum worker that just started on the database refuses with insufficient_privilege
+ * (42501). It finishes quickly, so that refusal is retried for up to 10 s.
+ */
+export async function dropDatabase(serverUrl: string, name: string): Promise<void> {
+  const { default: postgres } = await import('postgres');
+  const admin = postgres(serverUrl, { max: 1, onnotice: () => {} });
+  try {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await admin.unsafe(`drop database if exists ${name} with (force)`);
+        return;
+      } catch (err) {
+        if ((err as { code?: string }).code !== '42501' || attempt >= 50) throw err;
+        await new Promise((r) => setTimeout(r, 200));
+      }
+    }
+  } finally {
+    await admin.end();
+  }
 }
