@@ -2,6 +2,12 @@
 import path from 'node:path';
 import fs from 'node:fs';
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
+// Static imports on purpose: a dynamic import() would load drizzle's ESM build beside the CommonJS one the schema and
+// the queries use, and drizzle then falls back from instanceof to walking prototype chains on every query chunk.
+import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js';
+import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
+import { PGlite } from '@electric-sql/pglite';
+import postgres from 'postgres';
 import * as schema from './schema';
 
 export { schema };
@@ -40,18 +46,14 @@ export function redactUrl(url: string): string {
 
 export async function createDb(options: CreateDbOptions = {}): Promise<DbHandle> {
   if (options.url) {
-    const { default: postgres } = await import('postgres');
-    const { drizzle } = await import('drizzle-orm/postgres-js');
     const client = postgres(options.url, { max: options.max ?? 10, onnotice: () => {} });
-    const db = drizzle(client, { schema }) as unknown as Db;
+    const db = drizzlePostgres(client, { schema }) as unknown as Db;
     return { db, kind: 'postgres', location: redactUrl(options.url), url: options.url, close: () => client.end({ timeout: 5 }) };
   }
-  const { PGlite } = await import('@electric-sql/pglite');
-  const { drizzle } = await import('drizzle-orm/pglite');
   const dataDir = options.dataDir ?? path.join('.data', 'pglite');
   if (!dataDir.startsWith('memory://')) fs.mkdirSync(dataDir, { recursive: true });
   const client = new PGlite(dataDir);
   await client.waitReady;
-  const db = drizzle(client, { schema }) as unknown as Db;
+  const db = drizzlePglite(client, { schema }) as unknown as Db;
   return { db, kind: 'pglite', location: dataDir, close: () => client.close() };
 }
