@@ -1,7 +1,7 @@
 /** Order activities: snapshot the cart into an order, confirm it, close it; each writes its event in the same transaction. */
 import { ApplicationFailure } from '@temporalio/common';
-import { and, asc, eq, inArray, sql } from 'drizzle-orm';
-import type { Db } from '../db/client';
+import { and, eq, inArray, sql } from 'drizzle-orm';
+import { rowsOf, type Db } from '../db/client';
 import { cartLines, carts, inventoryReservations, orderEvents, orderLines, orders, products } from '../db/schema';
 import { INVALID_CART, type CheckoutInput } from '../workflows/types';
 import type { ActivityDeps } from './deps';
@@ -19,11 +19,6 @@ export async function recordEvent(tx: Db | Tx, orderId: string, type: string, da
     .onConflictDoNothing();
 }
 
-/** Rows of a raw statement, whichever driver ran it (postgres.js answers with an array, PGlite with `{ rows }`). */
-export function rowsOf<T>(result: unknown): T[] {
-  return (Array.isArray(result) ? result : (result as { rows: T[] }).rows) as T[];
-}
-
 /**
  * recordEvent as a CTE of a larger statement, so the event commits with the change it describes (one statement is
  * one transaction). With `onlyIf`, it is written only when that CTE returned a row (the change happened).
@@ -35,6 +30,13 @@ export function eventCte(name: string, orderId: string, type: string, data: Reco
     insert into ${orderEvents} (order_id, type, data, dedupe_key)
     select ${orderId}::uuid, ${type}::text, ${JSON.stringify(data)}::jsonb, ${dedupeKey}::text ${when}
     on conflict do nothing)`;
+}
+
+/** What createOrder reads in its one query: the order of a previous run, or the cart and its products. */
+interface CartSnapshot {
+  existing: Omit<OrderSummary, 'orderId'> | null;
+  cartOwner: string | null;
+  lines: Array<{ productId: string; sku: string; name: string; priceCents: number; currency: string; sold: boolean; quantity: number }> | null;
 }
 
 export interface OrderSummary {
@@ -66,42 +68,48 @@ export function createOrderActivities(deps: ActivityDeps) {
      * lines and `order.created` go in one statement (one transaction); ON CONFLICT makes a concurrent retry harmless.
      */
     async createOrder(input: CheckoutInput): Promise<OrderSummary> {
-      const existing = await summary(input.orderId);
-      if (existing) return existing;
-      const found = await db
-        .select({ cart: carts, line: cartLines, product: products })
-        .from(carts)
-        .leftJoin(cartLines, eq(cartLines.cartId, carts.id))
-        .leftJoin(products, eq(products.id, cartLines.productId))
-        .where(eq(carts.id, input.request.cartId))
-        .orderBy(asc(cartLines.productId));
-      const cart = found[0]?.cart;
-      if (!cart || cart.customerId !== input.customerId) {
+      // The order if a previous run created it, else the cart with its products: one round trip either way.
+      const [found] = rowsOf<CartSnapshot>(
+        await db.execute(sql`
+          select (select json_build_object('totalCents', o.total_cents, 'currency', o.currency,
+                                           'lineCount', (select count(*) from ${orderLines} ol where ol.order_id = o.id))
+                    from ${orders} o where o.id = ${input.orderId}::uuid) as existing,
+                 c.customer_id as "cartOwner",
+                 (select json_agg(json_build_object('productId', p.id, 'sku', p.sku, 'name', p.name, 'priceCents', p.price_cents,
+                                                    'currency', p.currency, 'sold', p.active and p.archived_at is null,
+                                                    'quantity', cl.quantity) order by p.id)
+                    from ${cartLines} cl join ${products} p on p.id = cl.product_id
+                   where cl.cart_id = c.id) as lines
+            from (select 1) as one
+            left join ${carts} c on c.id = ${input.request.cartId}::uuid`),
+      );
+      if (found?.existing) return { orderId: input.orderId, ...found.existing };
+      if (!found?.cartOwner || found.cartOwner !== input.customerId) {
         throw ApplicationFailure.nonRetryable('the cart does not exist or belongs to someone else', INVALID_CART);
       }
-      const rows = found.flatMap(({ line, product }) => (line && product ? [{ line, product }] : []));
+      const rows = found.lines ?? [];
       if (rows.length === 0) throw ApplicationFailure.nonRetryable('the cart is empty', INVALID_CART);
-      const unavailable = rows.filter((r) => !r.product.active || r.product.archivedAt).map((r) => r.product.sku);
+      const unavailable = rows.filter((r) => !r.sold).map((r) => r.sku);
       if (unavailable.length) {
         throw ApplicationFailure.nonRetryable(`products no longer sold: ${unavailable.join(', ')}`, INVALID_CART, { skus: unavailable });
       }
-      const currencies = new Set(rows.map((r) => r.product.currency));
+      const currencies = new Set(rows.map((r) => r.currency));
       if (currencies.size !== 1) throw ApplicationFailure.nonRetryable('the cart mixes currencies', INVALID_CART);
-      const currency = rows[0]!.product.currency;
-      const lines = rows.map(({ line, product }) => ({
-        product_id: product.id,
-        sku: product.sku,
-        name: product.name,
-        unit_price_cents: product.priceCents,
-        quantity: line.quantity,
-        line_total_cents: product.priceCents * line.quantity,
+      const currency = rows[0]!.currency;
+      const lines = rows.map((r) => ({
+        product_id: r.productId,
+        sku: r.sku,
+        name: r.name,
+        unit_price_cents: r.priceCents,
+        quantity: r.quantity,
+        line_total_cents: r.priceCents * r.quantity,
       }));
       const totalCents = lines.reduce((sum, l) => sum + l.line_total_cents, 0);
       const inserted = rowsOf<{ id: string }>(
         await db.execute(sql`
           with o as (
             insert into ${orders} (id, customer_id, cart_id, email, status, currency, total_cents, shipping_address, idempotency_key, request_hash, workflow_id)
-            values (${input.orderId}, ${input.customerId}, ${cart.id}, ${input.request.email}, 'pending', ${currency}, ${totalCents},
+            values (${input.orderId}, ${input.customerId}, ${input.request.cartId}, ${input.request.email}, 'pending', ${currency}, ${totalCents},
                     ${JSON.stringify({ ...input.request.shippingAddress })}::jsonb, ${input.idempotencyKey}, ${input.requestHash}, ${`order-${input.orderId}`})
             on conflict do nothing
             returning id),

@@ -34,6 +34,11 @@ export interface CreateDbOptions {
   max?: number;
 }
 
+/** Rows of a raw statement, whichever driver ran it (postgres.js answers with an array, PGlite with `{ rows }`). */
+export function rowsOf<T>(result: unknown): T[] {
+  return (Array.isArray(result) ? result : (result as { rows: T[] }).rows) as T[];
+}
+
 /**
  * drizzle's postgres.js adapter asks for an unprepared statement on every query not built with `.prepare(name)`
  * (drizzle-orm#6096), so PostgreSQL parses and plans each one again. This makes them named prepared statements,

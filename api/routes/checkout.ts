@@ -2,7 +2,8 @@
 import { createRoute } from '@hono/zod-openapi';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import { WorkflowIdConflictPolicy, WorkflowIdReusePolicy } from '@temporalio/common';
-import { and, asc, eq, inArray, ne } from 'drizzle-orm';
+import { eq, sql } from 'drizzle-orm';
+import { rowsOf } from '../../db/client';
 import { cartLines, carts, orders, products } from '../../db/schema';
 import { CHECKOUT_WORKFLOW_TYPE, checkoutWorkflowId, type CheckoutInput, type CheckoutMemo, type OrderStatus } from '../../workflows/types';
 import { requireUser } from '../auth';
@@ -35,6 +36,15 @@ const route = createRoute({
 
 const links = (orderId: string) => ({ self: `/orders/${orderId}`, events: `/orders/${orderId}/events`, cancel: `/orders/${orderId}/cancel` });
 
+/** One row, whatever exists: the order of this key (if any), the cart (if any) with its lines, another checkout of it. */
+interface Preflight {
+  existingHash: string | null;
+  existingStatus: OrderStatus | null;
+  cartOwner: string | null;
+  lines: Array<{ sku: string; sold: boolean; currency: string }> | null;
+  inFlight: string | null;
+}
+
 const keyReused = () =>
   unprocessable('This Idempotency-Key was already used with a different request body.', {
     type: 'https://orderly.dev/problems/idempotency-key-reused',
@@ -44,21 +54,37 @@ export function checkoutRoutes(deps: AppDeps) {
   const router = createRouter();
 
   /**
-   * Cart checks that must hold before a workflow exists; the workflow re-checks when it snapshots. The order this
-   * request's own key stands for is not "another checkout": if it appeared since the first lookup, the workflow start
-   * below meets it and answers as for any repeat (same order, or 422 on another body).
+   * Everything POST /checkout must know before a workflow exists, in one round trip: whether this key's order already
+   * exists, the cart's owner and lines, and another checkout of the same cart still in flight. The workflow re-checks
+   * the cart when it snapshots it.
    */
-  const validateCart = async (cartId: string, customerId: string, ownOrderId: string): Promise<void> => {
-    const [cart] = await deps.db.select().from(carts).where(eq(carts.id, cartId));
-    if (!cart || cart.customerId !== customerId) throw notFound('Cart');
-    const lines = await deps.db
-      .select({ sku: products.sku, active: products.active, archivedAt: products.archivedAt, currency: products.currency })
-      .from(cartLines)
-      .innerJoin(products, eq(products.id, cartLines.productId))
-      .where(eq(cartLines.cartId, cartId))
-      .orderBy(asc(cartLines.productId));
+  const preflight = async (orderId: string, cartId: string) => {
+    const [row] = rowsOf<Preflight>(
+      await deps.db.execute(sql`
+        select e.request_hash as "existingHash", e.status as "existingStatus", c.customer_id as "cartOwner",
+               (select coalesce(json_agg(json_build_object('sku', p.sku, 'sold', p.active and p.archived_at is null, 'currency', p.currency)
+                                         order by p.id), '[]'::json)
+                  from ${cartLines} cl join ${products} p on p.id = cl.product_id
+                 where cl.cart_id = c.id) as lines,
+               (select o.id from ${orders} o
+                 where o.cart_id = c.id and o.id <> ${orderId}::uuid and o.status in ('pending', 'awaiting_payment')
+                 limit 1) as "inFlight"
+          from (select 1) as one
+          left join ${orders} e on e.id = ${orderId}::uuid
+          left join ${carts} c on c.id = ${cartId}::uuid`),
+    );
+    return row!;
+  };
+
+  /**
+   * Cart checks that must hold before a workflow exists. The order this request's own key stands for is not "another
+   * checkout": if it appeared since the lookup, the workflow start meets it and answers as for any repeat.
+   */
+  const validateCart = (found: Preflight, customerId: string): void => {
+    if (!found.cartOwner || found.cartOwner !== customerId) throw notFound('Cart');
+    const lines = found.lines ?? [];
     if (!lines.length) throw unprocessable('The cart is empty.', { type: 'https://orderly.dev/problems/empty-cart' });
-    const unavailable = lines.filter((l) => !l.active || l.archivedAt).map((l) => l.sku);
+    const unavailable = lines.filter((l) => !l.sold).map((l) => l.sku);
     if (unavailable.length) {
       throw unprocessable(`Some products are no longer sold: ${unavailable.join(', ')}.`, {
         type: 'https://orderly.dev/problems/product-unavailable',
@@ -67,14 +93,9 @@ export function checkoutRoutes(deps: AppDeps) {
     }
     if (new Set(lines.map((l) => l.currency)).size > 1) throw unprocessable('The cart mixes currencies.');
     // One checkout of a cart at a time: a second key while the first is in flight would sell the same lines twice.
-    const [inFlight] = await deps.db
-      .select({ id: orders.id })
-      .from(orders)
-      .where(and(eq(orders.cartId, cartId), ne(orders.id, ownOrderId), inArray(orders.status, ['pending', 'awaiting_payment'])))
-      .limit(1);
-    if (inFlight) {
-      throw conflict(`This cart is already being checked out as order ${inFlight.id}; wait for it to finish.`, {
-        orderId: inFlight.id,
+    if (found.inFlight) {
+      throw conflict(`This cart is already being checked out as order ${found.inFlight}; wait for it to finish.`, {
+        orderId: found.inFlight,
       });
     }
   };
@@ -90,16 +111,13 @@ export function checkoutRoutes(deps: AppDeps) {
     const seen = (status: OrderStatus) => c.json({ orderId, status, links: links(orderId) }, 200);
 
     // A repeat of a finished or running checkout is answered from what exists, before the cart is looked at again.
-    const [existing] = await deps.db
-      .select({ requestHash: orders.requestHash, status: orders.status })
-      .from(orders)
-      .where(eq(orders.id, orderId));
-    if (existing) {
-      if (existing.requestHash !== hash) throw keyReused();
-      return seen(existing.status);
+    const found = await preflight(orderId, body.cartId);
+    if (found.existingStatus) {
+      if (found.existingHash !== hash) throw keyReused();
+      return seen(found.existingStatus);
     }
 
-    await validateCart(body.cartId, user.sub, orderId);
+    validateCart(found, user.sub);
 
     const input: CheckoutInput = {
       orderId,
