@@ -8,7 +8,7 @@ import type { ActivityDeps } from './deps';
 import type { NotificationKind, NotifyOrderInput } from '../workflows/types';
 import { notificationMessageId, PermanentSendError, type ChannelName, type NotificationChannel, type OutgoingMessage } from './notifications/channel';
 import { renderNotification } from './notifications/templates';
-import { beginResend, claim, loadOrder, loadPrefs, markFailed, markSent, markSkipped, recordAttemptError, type ClaimDecision, type NotificationKey } from './notifications/store';
+import { beginResend, claim, loadOrder, markFailed, markSent, markSkipped, recordAttemptError, type ClaimDecision, type ContactPrefs, type NotificationKey } from './notifications/store';
 
 export interface ChannelNotificationInput extends NotifyOrderInput {
   /** Which channel this call delivers on; email when absent. */
@@ -49,10 +49,9 @@ function cancellation(): { signal?: AbortSignal; cancelled?: Promise<never> } {
 export function createNotificationActivities(deps: ActivityDeps) {
   const now = () => deps.clock();
 
-  const recipientFor = async (channel: ChannelName, order: { view: { email: string }; customerId: string }) => {
+  const recipientFor = (channel: ChannelName, order: { view: { email: string }; prefs: ContactPrefs }) => {
     if (channel === 'email') return order.view.email;
-    const prefs = await loadPrefs(deps.db, order.customerId);
-    return channel === 'sms' ? prefs.phone : prefs.pushToken;
+    return channel === 'sms' ? order.prefs.phone : order.prefs.pushToken;
   };
 
   return {
@@ -60,12 +59,12 @@ export function createNotificationActivities(deps: ActivityDeps) {
     async planOrderNotification(input: NotifyOrderInput): Promise<ChannelName[]> {
       const order = await loadOrder(deps.db, input.orderId);
       if (!order) throw ApplicationFailure.nonRetryable(`order ${input.orderId} does not exist`, 'OrderNotFound');
-      const prefs = await loadPrefs(deps.db, order.customerId);
+      const { prefs } = order;
       const usable: ChannelName[] = [];
       for (const channel of prefs.channels.length ? prefs.channels : (['email'] as ChannelName[])) {
         const missing = !deps.channels[channel]
           ? `the ${channel} channel is not configured`
-          : !(await recipientFor(channel, order))
+          : !recipientFor(channel, order)
             ? `the customer has no ${channel === 'sms' ? 'phone number' : channel === 'push' ? 'push token' : 'address'} on file`
             : undefined;
         if (missing) await markSkipped(deps.db, keyOf({ ...input, channel }), missing, now());
@@ -81,7 +80,7 @@ export function createNotificationActivities(deps: ActivityDeps) {
       if (!channel) throw ApplicationFailure.nonRetryable(`the ${key.channel} channel is not configured`, 'ChannelNotConfigured');
       const order = await loadOrder(deps.db, key.orderId);
       if (!order) throw ApplicationFailure.nonRetryable(`order ${key.orderId} does not exist`, 'OrderNotFound');
-      const recipient = await recipientFor(key.channel, order);
+      const recipient = recipientFor(key.channel, order);
       if (!recipient) throw ApplicationFailure.nonRetryable(`no ${key.channel} recipient for order ${key.orderId}`, 'RecipientMissing');
 
       const messageId = notificationMessageId(key.orderId, key.kind, key.generation, key.channel);

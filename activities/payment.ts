@@ -99,9 +99,13 @@ export function createPaymentActivities(deps: ActivityDeps) {
       );
     },
 
-    async capturePayment(input: PaymentRef): Promise<void> {
-      const current = await providerPayment(input);
-      const payment = await provider.capture({ paymentId: current.id, idempotencyKey: paymentKey(input.workflowId, 'capture') });
+    /**
+     * Captures the authorization the workflow holds the id of. Checkouts whose capture was scheduled before the id
+     * was passed ask the provider for it by the authorization's idempotency key.
+     */
+    async capturePayment(input: PaymentRef & { paymentId?: string }): Promise<void> {
+      const paymentId = input.paymentId ?? (await providerPayment(input)).id;
+      const payment = await provider.capture({ paymentId, idempotencyKey: paymentKey(input.workflowId, 'capture') });
       await savePayment(
         input,
         { status: 'captured', providerPaymentId: payment.id, amountCents: payment.amountCents, currency: payment.currency },

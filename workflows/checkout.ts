@@ -234,7 +234,7 @@ export async function checkout(input: CheckoutInput): Promise<CheckoutResult> {
     }
 
     step = 'capturing_payment';
-    await paymentActs.capturePayment(ref);
+    await paymentActs.capturePayment({ ...ref, paymentId: auth.paymentId });
     paymentState = 'captured';
 
     step = 'confirming_order';

@@ -24,12 +24,29 @@ export function eventKey(type: string, key: NotificationKey): string {
 const rowOf = (key: NotificationKey) =>
   and(eq(notifications.orderId, key.orderId), eq(notifications.kind, key.kind), eq(notifications.channel, key.channel));
 
-/** The order and its lines in one query (one round trip). */
-export async function loadOrder(db: Db, orderId: string): Promise<{ view: OrderView; customerId: string } | undefined> {
+export interface ContactPrefs {
+  channels: ChannelName[];
+  phone: string | null;
+  pushToken: string | null;
+}
+
+/** A customer without a row (or without choices) gets email only. */
+function prefsOf(row: { notificationChannels: string[] | null; phone: string | null; pushToken: string | null } | null): ContactPrefs {
+  const wanted = (row?.notificationChannels ?? ['email']).filter((c): c is ChannelName => (NOTIFICATION_CHANNELS as readonly string[]).includes(c));
+  return { channels: [...new Set(wanted)], phone: row?.phone ?? null, pushToken: row?.pushToken ?? null };
+}
+
+/** The order, its lines and its customer's contact preferences, in one query (one round trip). */
+export async function loadOrder(db: Db, orderId: string): Promise<{ view: OrderView; customerId: string; prefs: ContactPrefs } | undefined> {
   const found = await db
-    .select({ order: orders, line: orderLines })
+    .select({
+      order: orders,
+      line: orderLines,
+      customer: { notificationChannels: customers.notificationChannels, phone: customers.phone, pushToken: customers.pushToken },
+    })
     .from(orders)
     .leftJoin(orderLines, eq(orderLines.orderId, orders.id))
+    .leftJoin(customers, eq(customers.id, orders.customerId))
     .where(eq(orders.id, orderId))
     .orderBy(asc(orderLines.name), asc(orderLines.sku));
   const order = found[0]?.order;
@@ -37,6 +54,7 @@ export async function loadOrder(db: Db, orderId: string): Promise<{ view: OrderV
   const lines = found.flatMap((r) => (r.line ? [r.line] : []));
   return {
     customerId: order.customerId,
+    prefs: prefsOf(found[0]!.customer),
     view: {
       id: order.id,
       email: order.email,
@@ -48,19 +66,6 @@ export async function loadOrder(db: Db, orderId: string): Promise<{ view: OrderV
       lines: lines.map((l) => ({ sku: l.sku, name: l.name, unitPriceCents: l.unitPriceCents, quantity: l.quantity, lineTotalCents: l.lineTotalCents })),
     },
   };
-}
-
-export interface ContactPrefs {
-  channels: ChannelName[];
-  phone: string | null;
-  pushToken: string | null;
-}
-
-/** A customer without a row (or without choices) gets email only. */
-export async function loadPrefs(db: Db, customerId: string): Promise<ContactPrefs> {
-  const [row] = await db.select().from(customers).where(eq(customers.id, customerId));
-  const wanted = (row?.notificationChannels ?? ['email']).filter((c): c is ChannelName => (NOTIFICATION_CHANNELS as readonly string[]).includes(c));
-  return { channels: [...new Set(wanted)], phone: row?.phone ?? null, pushToken: row?.pushToken ?? null };
 }
 
 export type ClaimDecision = 'send' | 'already_sent' | 'superseded';

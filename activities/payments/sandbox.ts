@@ -4,7 +4,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { eq, sql, type SQL } from 'drizzle-orm';
-import type { Db } from '../../db/client';
+import { rowsOf, type Db } from '../../db/client';
 import { sandboxLedger, sandboxPayments } from '../../db/schema';
 import {
   PaymentDeclinedError,
@@ -62,7 +62,6 @@ const fromRaw = (r: RawRow): Pick<Row, 'id' | 'token' | 'status' | 'amountCents'
   capturedCents: Number(r.captured_cents),
   refundedCents: Number(r.refunded_cents),
 });
-const rowsOf = (result: unknown): RawRow[] => (Array.isArray(result) ? result : (result as { rows: RawRow[] }).rows);
 
 function toPayment(row: Pick<Row, 'id' | 'token' | 'status' | 'amountCents' | 'currency' | 'capturedCents' | 'refundedCents'>): ProviderPayment {
   const status = (row.status === 'processing' ? 'declined' : row.status) as ProviderPaymentStatus;
@@ -99,7 +98,7 @@ export function createSandboxProvider(db: Db): PaymentProvider {
                 select id, ${op.ledger.operation}::text, ${op.ledger.key}::text, ${sql.identifier(op.ledger.amount)} from next
                 on conflict do nothing)`
       : sql``;
-    const [next] = rowsOf(
+    const [next] = rowsOf<RawRow>(
       await db.execute(sql`
         with next as (
           update ${sandboxPayments} set status = ${op.to}, updated_at = ${new Date().toISOString()}::timestamptz ${patch}
@@ -118,37 +117,42 @@ export function createSandboxProvider(db: Db): PaymentProvider {
     name: 'sandbox',
 
     async authorize(req: AuthorizeRequest) {
-      // Every call counts as an attempt, like a provider's request log.
-      const [row] = await db
-        .insert(sandboxPayments)
-        .values({
-          id: `pi_${randomBytes(12).toString('hex')}`,
-          idempotencyKey: req.idempotencyKey,
-          token: req.token,
-          amountCents: req.amountCents,
-          currency: req.currency,
-          status: 'processing',
-          attempts: 1,
-        })
-        .onConflictDoUpdate({ target: sandboxPayments.idempotencyKey, set: { attempts: sql`${sandboxPayments.attempts} + 1` } })
-        .returning();
-      const current = row!;
-      if (current.status !== 'processing') {
-        // Idempotent replay: the original answer again, never a second charge.
-        const payment = toPayment(current);
+      // Every call counts as an attempt, like a provider's request log. A first attempt whose outcome is known at once
+      // writes that outcome and its ledger line with the attempt, in one statement (so one transaction).
+      const flaky = req.token === 'tok_flaky';
+      const decided = flaky ? 'processing' : outcomeFor(req.token);
+      const [current] = rowsOf<RawRow & { attempts: number }>(
+        await db.execute(sql`
+          with a as (
+            insert into ${sandboxPayments} (id, idempotency_key, token, amount_cents, currency, status, attempts)
+            values (${`pi_${randomBytes(12).toString('hex')}`}, ${req.idempotencyKey}, ${req.token}, ${req.amountCents}, ${req.currency}, ${decided}, 1)
+            on conflict (idempotency_key) do update set attempts = ${sandboxPayments}.attempts + 1
+            returning *),
+          l as (insert into ${sandboxLedger} (payment_id, operation, idempotency_key, amount_cents)
+                select id, 'authorize', ${req.idempotencyKey}::text, amount_cents from a where status in ('authorized', 'requires_action')
+                on conflict do nothing)
+          select * from a`),
+      );
+      const attempts = Number(current!.attempts);
+      if (current!.status !== 'processing') {
+        // The outcome, or on a later attempt its idempotent replay: never a second charge.
+        const payment = toPayment(fromRaw(current!));
         if (payment.status === 'declined') throw new PaymentDeclinedError(payment.declineCode!, payment.id);
+        if (req.token === 'tok_timeoutAfterCharge' && attempts === 1) {
+          throw new ProviderUnavailableError('sandbox: request timed out after the authorization was recorded', 504);
+        }
         return payment;
       }
-      if (current.token === 'tok_flaky' && current.attempts <= 2) {
-        throw new ProviderUnavailableError(`sandbox: 503 Service Unavailable (attempt ${current.attempts})`, 503);
+      if (flaky && attempts <= 2) {
+        throw new ProviderUnavailableError(`sandbox: 503 Service Unavailable (attempt ${attempts})`, 503);
       }
-      const outcome = outcomeFor(current.token);
-      // The outcome and its ledger line in one statement; a concurrent attempt that got there first wins.
-      const [next] = rowsOf(
+      // Still processing after its failed attempts: this attempt decides. A concurrent attempt that got there first wins.
+      const outcome = outcomeFor(current!.token);
+      const [next] = rowsOf<RawRow>(
         await db.execute(sql`
           with next as (
             update ${sandboxPayments} set status = ${outcome}, updated_at = ${new Date().toISOString()}::timestamptz
-             where id = ${current.id} and status = 'processing'
+             where id = ${current!.id} and status = 'processing'
             returning *),
           l as (insert into ${sandboxLedger} (payment_id, operation, idempotency_key, amount_cents)
                 select id, 'authorize', ${req.idempotencyKey}::text, amount_cents from next where status <> 'declined'
@@ -157,11 +161,8 @@ export function createSandboxProvider(db: Db): PaymentProvider {
       );
       const payment = next
         ? toPayment(fromRaw(next))
-        : toPayment((await db.select().from(sandboxPayments).where(eq(sandboxPayments.id, current.id)))[0]!);
+        : toPayment((await db.select().from(sandboxPayments).where(eq(sandboxPayments.id, current!.id)))[0]!);
       if (payment.status === 'declined') throw new PaymentDeclinedError(payment.declineCode!, payment.id);
-      if (current.token === 'tok_timeoutAfterCharge' && current.attempts === 1) {
-        throw new ProviderUnavailableError('sandbox: request timed out after the authorization was recorded', 504);
-      }
       return payment;
     },
 
