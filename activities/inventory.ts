@@ -1,10 +1,11 @@
 /** Inventory activities: hold, and give back, stock for an order atomically, in a fixed product order (no deadlocks). */
 import { ApplicationFailure } from '@temporalio/common';
 import { and, asc, eq, inArray, sql } from 'drizzle-orm';
-import { inventoryReservations, orderLines, products } from '../db/schema';
+import { rowsOf } from '../db/client';
+import { inventoryReservations, orderEvents, orderLines, products } from '../db/schema';
 import { OUT_OF_STOCK } from '../workflows/types';
 import type { ActivityDeps } from './deps';
-import { eventCte, recordEvent } from './orders';
+import { recordEvent } from './orders';
 
 export interface ShortLine {
   productId: string;
@@ -17,51 +18,61 @@ export function createInventoryActivities(deps: ActivityDeps) {
   const { db } = deps;
   return {
     /**
-     * Holds every line of the order or none: a conditional decrement per line in one transaction.
+     * Holds every line of the order or none, in one statement (so one transaction, one round trip):
+     * - `locked` takes a row lock on each line's product in product-id order (no deadlocks between orders), reading
+     *   the stock as last committed;
+     * - `short` lists the lines that stock cannot cover;
+     * - `taken` decrements every line's product only if no line is short. Its condition is evaluated before it touches
+     *   a row, and it needs `short`, so every lock above is held before the first change;
+     * - the holds and `inventory.reserved` are written only when the stock was taken.
+     * A retry finds its holds (`held`) and changes nothing. Two runs at once: the second waits on the locks, then its
+     * holds collide with the first's (primary key), which fails the statement and undoes it; its retry finds the holds.
      * Any short line fails the whole reservation with a non-retryable OutOfStock naming the lines.
      */
     async reserveInventory(input: { orderId: string }): Promise<{ lines: number }> {
-      return db.transaction(async (tx) => {
-        // The lines, and whether a previous run already holds them (a retry returns without touching stock).
-        const lines = await tx
-          .select({
-            productId: orderLines.productId,
-            sku: orderLines.sku,
-            quantity: orderLines.quantity,
-            held: sql<boolean>`exists (select 1 from ${inventoryReservations} r where r.order_id = ${input.orderId})`,
-          })
-          .from(orderLines)
-          .where(eq(orderLines.orderId, input.orderId))
-          .orderBy(asc(orderLines.productId));
-        if (lines[0]?.held) return { lines: lines.length };
-        const short: ShortLine[] = [];
-        for (const line of lines) {
-          const taken = await tx
-            .update(products)
-            .set({ stock: sql`${products.stock} - ${line.quantity}`, version: sql`${products.version} + 1` })
-            .where(and(eq(products.id, line.productId), sql`${products.stock} >= ${line.quantity}`))
-            .returning({ id: products.id });
-          if (!taken.length) {
-            const [p] = await tx.select({ stock: products.stock }).from(products).where(eq(products.id, line.productId));
-            short.push({ productId: line.productId, sku: line.sku, requested: line.quantity, available: p?.stock ?? 0 });
-          }
-        }
-        if (short.length) {
-          // Throwing rolls the transaction back: nothing stays held.
-          throw ApplicationFailure.nonRetryable(`out of stock: ${short.map((s) => s.sku).join(', ')}`, OUT_OF_STOCK, { lines: short });
-        }
-        // The holds and `inventory.reserved` in one statement.
-        const now = deps.clock().toISOString();
-        const held = lines.map((l) => ({ product_id: l.productId, quantity: l.quantity }));
-        await tx.execute(sql`
-          with r as (
+      const now = deps.clock().toISOString();
+      const [result] = rowsOf<{ held: boolean; lines: number; short: ShortLine[] | null }>(
+        await db.execute(sql`
+          with lines as (
+            select product_id, sku, quantity from ${orderLines} where order_id = ${input.orderId}::uuid),
+          held as (
+            select exists (select 1 from ${inventoryReservations} where order_id = ${input.orderId}::uuid) as yes),
+          locked as (
+            select p.id, p.stock from ${products} p
+             where p.id in (select product_id from lines) and not (select yes from held)
+             order by p.id
+               for update),
+          short as (
+            select l.product_id, l.sku, l.quantity, coalesce(k.stock, 0) as available
+              from lines l left join locked k on k.id = l.product_id
+             where not (select yes from held) and coalesce(k.stock, 0) < l.quantity),
+          taken as (
+            update ${products} p set stock = p.stock - l.quantity, version = p.version + 1
+              from lines l
+             where p.id = l.product_id and not (select yes from held) and not exists (select 1 from short)
+            returning p.id),
+          holds as (
             insert into ${inventoryReservations} (order_id, product_id, quantity, status, created_at, updated_at)
-            select ${input.orderId}::uuid, x.product_id, x.quantity, 'held', ${now}::timestamptz, ${now}::timestamptz
-              from jsonb_to_recordset(${JSON.stringify(held)}::jsonb) as x(product_id uuid, quantity integer)),
-          ${eventCte('e', input.orderId, 'inventory.reserved', { lines: lines.map((l) => ({ productId: l.productId, sku: l.sku, quantity: l.quantity })) })}
-          select 1`);
-        return { lines: lines.length };
-      });
+            select ${input.orderId}::uuid, l.product_id, l.quantity, 'held', ${now}::timestamptz, ${now}::timestamptz
+              from lines l where exists (select 1 from taken)),
+          e as (
+            insert into ${orderEvents} (order_id, type, data, dedupe_key)
+            select ${input.orderId}::uuid, 'inventory.reserved',
+                   jsonb_build_object('lines', (select jsonb_agg(jsonb_build_object('productId', product_id, 'sku', sku, 'quantity', quantity)
+                                                                 order by product_id) from lines)),
+                   ${`${input.orderId}:inventory.reserved`}::text
+             where exists (select 1 from taken)
+            on conflict do nothing)
+          select (select yes from held) as held,
+                 (select count(*) from lines)::int as lines,
+                 (select json_agg(json_build_object('productId', product_id, 'sku', sku, 'requested', quantity, 'available', available)
+                                  order by product_id) from short) as short`),
+      );
+      if (result!.short?.length) {
+        const short = result!.short;
+        throw ApplicationFailure.nonRetryable(`out of stock: ${short.map((l) => l.sku).join(', ')}`, OUT_OF_STOCK, { lines: short });
+      }
+      return { lines: result!.lines };
     },
 
     /** Puts held or sold units back on the shelf (compensation and refund); running it again changes nothing. */

@@ -86,3 +86,44 @@ test('releaseInventory run twice gives the stock back once', async () => {
   expect(await stockOf(productId)).toBe(5);
   expect((await eventTypes(input.orderId)).filter((t) => t === 'inventory.released')).toHaveLength(1);
 });
+
+/** An order over several products (cart lines added in the order given). */
+async function multiOrder(lines: Array<{ productId: string; quantity: number }>): Promise<CheckoutInput> {
+  const customerId = randomUUID();
+  const [cart] = await db.db.insert(carts).values({ customerId, currency: 'EUR' }).returning({ id: carts.id });
+  for (const l of lines) await db.db.insert(cartLines).values({ cartId: cart!.id, ...l });
+  const { input } = await order(1, 1);
+  return { ...input, customerId, orderId: randomUUID(), request: { ...input.request, cartId: cart!.id } };
+}
+
+async function product(stock: number): Promise<string> {
+  const id = randomUUID();
+  await db.db.insert(products).values({ id, sku: `SKU-${id.slice(0, 8)}`, name: 'Lamp', category: 'test', priceCents: 500, currency: 'EUR', stock });
+  return id;
+}
+
+test('orders of the same products reserved at once, lines in either order: no deadlock, every unit accounted for', async () => {
+  const [a, b, c] = [await product(100), await product(100), await product(100)];
+  const inputs = await Promise.all(
+    Array.from({ length: 20 }, (_, i) =>
+      multiOrder(i % 2 ? [{ productId: a!, quantity: 1 }, { productId: b!, quantity: 2 }, { productId: c!, quantity: 3 }] : [{ productId: c!, quantity: 3 }, { productId: b!, quantity: 2 }, { productId: a!, quantity: 1 }]),
+    ),
+  );
+  for (const input of inputs) await acts.createOrder(input);
+  const results = await Promise.all(inputs.map((input) => acts.reserveInventory({ orderId: input.orderId })));
+  expect(results).toEqual(inputs.map(() => ({ lines: 3 })));
+  expect([await stockOf(a!), await stockOf(b!), await stockOf(c!)]).toEqual([80, 60, 40]);
+  const holds = await db.db.select().from(inventoryReservations).where(eq(inventoryReservations.productId, c!));
+  expect(holds.map((h) => h.quantity)).toEqual(inputs.map(() => 3));
+});
+
+test('one short line among several holds nothing, and the failure names that line alone', async () => {
+  const [plenty, scarce] = [await product(10), await product(1)];
+  const input = await multiOrder([{ productId: plenty!, quantity: 2 }, { productId: scarce!, quantity: 2 }]);
+  await acts.createOrder(input);
+  const failure = await acts.reserveInventory({ orderId: input.orderId }).catch((err: unknown) => err);
+  expect(failure).toMatchObject({ type: 'OutOfStock', nonRetryable: true, details: [{ lines: [{ productId: scarce, requested: 2, available: 1 }] }] });
+  expect([await stockOf(plenty!), await stockOf(scarce!)]).toEqual([10, 1]);
+  expect(await db.db.select().from(inventoryReservations).where(eq(inventoryReservations.orderId, input.orderId))).toEqual([]);
+  expect(await eventTypes(input.orderId)).toEqual(['order.created']);
+});
