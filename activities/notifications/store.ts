@@ -3,7 +3,7 @@
  * each state change written with its order event in one transaction.
  */
 import { and, asc, eq, lt, ne, sql } from 'drizzle-orm';
-import type { Db } from '../../db/client';
+import { oncePerDb, type Db } from '../../db/client';
 import { customers, notifications, orderEvents, orderLines, orders } from '../../db/schema';
 import { NOTIFICATION_CHANNELS, type ChannelName } from './channel';
 import type { OrderView } from './templates';
@@ -36,25 +36,36 @@ function prefsOf(row: { notificationChannels: string[] | null; phone: string | n
   return { channels: [...new Set(wanted)], phone: row?.phone ?? null, pushToken: row?.pushToken ?? null };
 }
 
-/** The order, its lines and its customer's contact preferences, in one query (one round trip). */
-export async function loadOrder(db: Db, orderId: string): Promise<{ view: OrderView; customerId: string; prefs: ContactPrefs } | undefined> {
-  const found = await db
+/** The order, its lines and its customer's contact preferences: one query (one round trip), rendered once per handle. */
+const orderForNotice = oncePerDb((db) =>
+  db
     .select({
-      order: orders,
-      line: orderLines,
+      id: orders.id,
+      customerId: orders.customerId,
+      email: orders.email,
+      currency: orders.currency,
+      totalCents: orders.totalCents,
+      status: orders.status,
+      failureReason: orders.failureReason,
+      shippingAddress: orders.shippingAddress,
+      line: { sku: orderLines.sku, name: orderLines.name, unitPriceCents: orderLines.unitPriceCents, quantity: orderLines.quantity, lineTotalCents: orderLines.lineTotalCents },
       customer: { notificationChannels: customers.notificationChannels, phone: customers.phone, pushToken: customers.pushToken },
     })
     .from(orders)
     .leftJoin(orderLines, eq(orderLines.orderId, orders.id))
     .leftJoin(customers, eq(customers.id, orders.customerId))
-    .where(eq(orders.id, orderId))
-    .orderBy(asc(orderLines.name), asc(orderLines.sku));
-  const order = found[0]?.order;
+    .where(eq(orders.id, sql.placeholder('orderId')))
+    .orderBy(asc(orderLines.name), asc(orderLines.sku))
+    .prepare('order_for_notice'),
+);
+
+export async function loadOrder(db: Db, orderId: string): Promise<{ view: OrderView; customerId: string; prefs: ContactPrefs } | undefined> {
+  const found = await orderForNotice(db).execute({ orderId });
+  const order = found[0];
   if (!order) return undefined;
-  const lines = found.flatMap((r) => (r.line ? [r.line] : []));
   return {
     customerId: order.customerId,
-    prefs: prefsOf(found[0]!.customer),
+    prefs: prefsOf(order.customer),
     view: {
       id: order.id,
       email: order.email,
@@ -63,7 +74,7 @@ export async function loadOrder(db: Db, orderId: string): Promise<{ view: OrderV
       status: order.status,
       failureReason: order.failureReason,
       shippingAddress: order.shippingAddress ?? {},
-      lines: lines.map((l) => ({ sku: l.sku, name: l.name, unitPriceCents: l.unitPriceCents, quantity: l.quantity, lineTotalCents: l.lineTotalCents })),
+      lines: found.flatMap((r) => (r.line ? [r.line] : [])),
     },
   };
 }
