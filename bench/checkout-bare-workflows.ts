@@ -2,7 +2,7 @@
  * The benchmark's ceiling: a workflow that runs as many no-op activities, in the same order, as a successful checkout
  * runs (its five order steps, then planning and sending the confirmation email on one channel).
  */
-import { proxyActivities } from '@temporalio/workflow';
+import { proxyActivities, sleep } from '@temporalio/workflow';
 
 const { noop } = proxyActivities<{ noop(step: string): Promise<void> }>({ startToCloseTimeout: '10s' });
 
@@ -19,4 +19,16 @@ export const CHECKOUT_ACTIVITY_STEPS = [
 
 export async function bareCheckout(): Promise<void> {
   for (const step of CHECKOUT_ACTIVITY_STEPS) await noop(step);
+}
+
+/**
+ * BENCH_DETAIL's second ceiling: the same seven no-ops plus the checkout's cancellation window, a timer started when the
+ * order would be confirmed (after the fifth step) that the workflow waits out before closing. The checkout's ratio to
+ * this one is the cost of its work alone; the ratio to bareCheckout also counts the window, which the product needs.
+ */
+export async function bareCheckoutWithWindow(windowMs: number): Promise<void> {
+  for (const step of CHECKOUT_ACTIVITY_STEPS.slice(0, 5)) await noop(step);
+  const window = sleep(windowMs);
+  for (const step of CHECKOUT_ACTIVITY_STEPS.slice(5)) await noop(step);
+  await window;
 }

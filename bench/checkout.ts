@@ -1,13 +1,16 @@
 /**
  * `npm run bench:checkout`: completed checkouts per second against a bare workflow running the same number of no-op
  * activities (the ceiling), then a burst of N checkouts posted within one second. One dev server, same worker settings.
- * The bare side counts a workflow complete when it has closed (the client's result long-poll); the checkout side when its
- * last activity, the confirmation email, has been recorded (one shared database poll sees `notification.sent`). The
- * checkout's cancellation window (1s here) then goes on without holding a slot: its timer and last workflow task still
- * run during the measurement, except for the last second's orders.
- * BENCH_TOTAL (default 300) and BENCH_CONCURRENCY (default 50) size the sustained runs; DATABASE_URL picks PostgreSQL;
- * BENCH_DETAIL=1 adds where the time goes (CPU per item, per-activity time and SQL statements, history figures);
- * BENCH_PROFILE=<file> writes a CPU profile of this process over the sustained checkout phase; BENCH_ACTIVITIES=noop
+ * Both sides count an item complete when its last activity has finished: the ceiling's seventh no-op, the checkout's
+ * confirmation email (an activity interceptor on both workers tells; see checkout-measure.ts). What follows still runs
+ * inside the measurement: the ceiling's closing workflow task, and the checkout's cancellation window (1s here) with its
+ * timer and last workflow task, except for the last second's orders.
+ * The sides run in interleaved rounds (ceiling then checkout, then checkout then ceiling, ...), so that the machine's
+ * drift during a run falls on both; a side's rate counts only while all its slots are busy.
+ * BENCH_TOTAL (default 400 per side), BENCH_ROUNDS (default 2) and BENCH_CONCURRENCY (default 50) size the sustained
+ * runs; DATABASE_URL picks PostgreSQL; BENCH_DETAIL=1 adds where the time goes (CPU per item, per-activity time and SQL
+ * statements, history figures) and a second ceiling with the checkout's cancellation-window timer;
+ * BENCH_PROFILE=<file> writes a CPU profile of this process over the first round's checkouts; BENCH_ACTIVITIES=noop
  * runs the checkout with no-op activities (bench/checkout-noop-activities.ts), to tell design cost from work cost.
  */
 import fs from 'node:fs';
@@ -16,11 +19,11 @@ import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
-import { and, eq, inArray } from 'drizzle-orm';
+import { and, inArray } from 'drizzle-orm';
 import { createApp } from '../api/app';
 import { mintToken } from '../api/auth';
 import { createTestDb } from '../test/support/db';
-import { cartLines, carts, orderEvents, orders, products } from '../db/schema';
+import { cartLines, carts, orders, products } from '../db/schema';
 import { loadConfig } from '../lib/config';
 import { createLogger } from '../lib/logger';
 import { resolveTemporalCli } from '../scripts/temporal-cli';
@@ -29,10 +32,11 @@ import { createActivityDeps } from '../workers/deps';
 import { createWorker } from '../workers/worker';
 import { createActivities } from '../activities';
 import { noopCheckoutActivities } from './checkout-noop-activities';
-import { checkoutWorkflowId } from '../workflows/types';
-import { countSql, cpuNow, cpuPer, historySummary, resetStats, startProfile, statsPer, timingInterceptor } from './checkout-measure';
+import { checkoutWorkflowId, durationMs } from '../workflows/types';
+import { addCpu, completionInterceptor, countSql, cpuNow, cpuPer, historySummary, resetStats, startProfile, statsPer, timingInterceptor, whenFinished, zeroCpu } from './checkout-measure';
 
-const TOTAL = Number(process.env.BENCH_TOTAL ?? 300);
+const TOTAL = Number(process.env.BENCH_TOTAL ?? 400);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 50);
 const DETAIL = process.env.BENCH_DETAIL === '1';
 const NOOP = process.env.BENCH_ACTIVITIES === 'noop';
@@ -43,6 +47,28 @@ async function pool<T>(items: T[], limit: number, fn: (item: T) => Promise<void>
   await Promise.all(Array.from({ length: limit }, async () => {
     while (next < items.length) await fn(items[next++]!);
   }));
+}
+
+/**
+ * Runs items CONCURRENCY at a time. The rate counts only while every slot is busy: up to the moment the last item is
+ * taken, when CONCURRENCY fewer items than there are have finished. The drain after it is left out, on both sides.
+ */
+async function sustained(runs: Array<() => Promise<string>>): Promise<{ steady: { items: number; ms: number }; ids: string[] }> {
+  if (runs.length <= CONCURRENCY) throw new Error(`each round needs more than BENCH_CONCURRENCY (${CONCURRENCY}) items per side`);
+  let next = 0;
+  let done = 0;
+  let steady = { items: 0, ms: 0 };
+  const ids: string[] = [];
+  const start = performance.now();
+  await Promise.all(Array.from({ length: CONCURRENCY }, async () => {
+    while (next < runs.length) {
+      const run = runs[next++]!;
+      if (next === runs.length) steady = { items: done, ms: performance.now() - start };
+      ids.push(await run());
+      done++;
+    }
+  }));
+  return { steady, ids };
 }
 
 const p99 = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(xs.length * 0.99))] ?? 0;
@@ -62,8 +88,8 @@ async function main() {
   const handle = await createTestDb();
   const db = handle.db;
   if (DETAIL) countSql(handle);
-  // The same worker options on both sides; the timing interceptor only when asked for, and then on both.
-  const extra = DETAIL ? { interceptors: { activity: [timingInterceptor] } } : {};
+  // The same worker options on both sides: the completion interceptor, and the timing one when asked for.
+  const extra = { interceptors: { activity: [completionInterceptor, ...(DETAIL ? [timingInterceptor] : [])] } };
   const connection = await Connection.connect({ address: server.address });
   const client = new Client({ connection });
   const native = await NativeConnection.connect({ address: server.address });
@@ -107,43 +133,22 @@ async function main() {
     const body = (await res.json()) as { orderId?: string };
     return { status: res.status, orderId: body.orderId, ms: performance.now() - started };
   };
-  // One poller for every waiting order, so measuring does not load the database more than the checkouts do:
-  // `terminal` waits for a final order status, `notified` for the order's confirmation email (notification.sent).
-  const waiters = { terminal: new Map<string, () => void>(), notified: new Map<string, () => void>() };
-  let polling = true;
-  const poller = (async () => {
-    while (polling) {
-      const terminal = [...waiters.terminal.keys()];
-      const notified = [...waiters.notified.keys()];
-      const done = [
-        ...(terminal.length
-          ? (await db.select({ id: orders.id }).from(orders).where(and(inArray(orders.id, terminal), inArray(orders.status, ['confirmed', 'failed', 'cancelled'])))).map((d) => ({ id: d.id, set: waiters.terminal }))
-          : []),
-        ...(notified.length
-          ? (await db.select({ id: orderEvents.orderId }).from(orderEvents).where(and(inArray(orderEvents.orderId, notified), eq(orderEvents.type, 'notification.sent')))).map((d) => ({ id: d.id, set: waiters.notified }))
-          : []),
-      ];
-      for (const d of done) {
-        d.set.get(d.id)?.();
-        d.set.delete(d.id);
-      }
-      await sleep(50);
-    }
-  })();
-  const waitFor = async (kind: keyof typeof waiters, ids: string[], timeoutMs: number): Promise<string[]> => {
+  // Orders of the burst are done when terminal: one shared poll of their statuses, not one query per order.
+  const waitTerminal = async (ids: string[], timeoutMs: number): Promise<string[]> => {
     const left = new Set(ids);
-    await Promise.race([
-      Promise.all(ids.map((id) => new Promise<void>((resolve) => waiters[kind].set(id, () => (left.delete(id), resolve()))))),
-      sleep(timeoutMs),
-    ]);
-    for (const id of left) waiters[kind].delete(id);
+    const until = performance.now() + timeoutMs;
+    while (left.size && performance.now() < until) {
+      await sleep(100);
+      const done = await db.select({ id: orders.id }).from(orders).where(and(inArray(orders.id, [...left]), inArray(orders.status, ['confirmed', 'failed', 'cancelled'])));
+      for (const d of done) left.delete(d.id);
+    }
     return [...left];
   };
-  const waitTerminal = (ids: string[], timeoutMs: number) => waitFor('terminal', ids, timeoutMs);
-  /** A checkout is complete when its last activity has recorded the confirmation email. */
-  const waitComplete = async (orderId: string) => {
-    const left = await waitFor('notified', [orderId], 60_000);
-    if (left.length) throw new Error(`order ${orderId} sent no confirmation`);
+  /** An item is complete when its last activity has finished (the checkout's confirmation email); see checkout-measure.ts. */
+  const complete = async (key: string) => {
+    if ((await Promise.race([whenFinished(key).then(() => true), sleep(60_000).then(() => false)])) === false) {
+      throw new Error(`${key} did not finish its last activity within 60 s`);
+    }
   };
   /** Waits until the checkout workflows themselves closed (after the cancellation window), so phases do not overlap. */
   const waitClosed = (orderIds: string[]) => Promise.all(orderIds.map((id) => client.workflow.getHandle(checkoutWorkflowId(id)).result()));
@@ -155,41 +160,75 @@ async function main() {
     await client.workflow.execute('bareCheckout', { taskQueue: `${taskQueue}-bare`, workflowId: `bare-warm-${randomUUID()}` });
   });
 
-  // Ceiling: bare workflows with the same number of activities.
-  const bareIds: string[] = [];
-  let cpu0 = cpuNow(server.child.pid);
-  let t0 = performance.now();
-  await pool(Array.from({ length: TOTAL }, (_, i) => i), CONCURRENCY, async () => {
-    const workflowId = `bare-${randomUUID()}`;
-    bareIds.push(workflowId);
-    await client.workflow.execute('bareCheckout', { taskQueue: `${taskQueue}-bare`, workflowId });
+  // The sides, measured in interleaved rounds (A B, then B A, ...) so that the machine's drift over a run, which is
+  // large on a shared VM, falls on both alike. Each side gets ceil(TOTAL / ROUNDS) items per round.
+  interface Side {
+    name: 'bare' | 'checkout' | 'bareWithWindow';
+    prepare(n: number): Promise<Array<() => Promise<string>>>;
+    steady: { items: number; ms: number };
+    cpu: ReturnType<typeof cpuNow>;
+    ids: string[];
+  }
+  const bareSide = (name: Side['name'], type: string, args: unknown[]): Side => ({
+    name,
+    prepare: async (n) =>
+      Array.from({ length: n }, () => async () => {
+        const workflowId = `bare-${randomUUID()}`;
+        await client.workflow.start(type, { taskQueue: `${taskQueue}-bare`, workflowId, args });
+        await complete(workflowId);
+        return workflowId;
+      }),
+    steady: { items: 0, ms: 0 },
+    cpu: zeroCpu(),
+    ids: [],
   });
-  const bareRate = TOTAL / ((performance.now() - t0) / 1000);
-  const bareCpu = cpuPer(cpu0, cpuNow(server.child.pid), TOTAL);
-
-  // Checkout: post, then wait for each to complete, CONCURRENCY in flight.
-  const shoppers = await prepare(TOTAL);
-  const orderIds: string[] = [];
+  const checkoutSide: Side = {
+    name: 'checkout',
+    prepare: async (n) =>
+      (await prepare(n)).map((shopper) => async () => {
+        const r = await post(shopper);
+        if (r.status !== 202 || !r.orderId) throw new Error(`checkout answered ${r.status}`);
+        await complete(r.orderId);
+        return r.orderId;
+      }),
+    steady: { items: 0, ms: 0 },
+    cpu: zeroCpu(),
+    ids: [],
+  };
+  // The ceiling: bare workflows with the same number of activities. With BENCH_DETAIL, also with the same window timer.
+  const sides = [bareSide('bare', 'bareCheckout', []), checkoutSide];
+  if (DETAIL) sides.push(bareSide('bareWithWindow', 'bareCheckoutWithWindow', [durationMs(config.cancellationWindow)]));
+  const perRound = Math.ceil(TOTAL / ROUNDS);
   resetStats();
-  const stopProfile = await startProfile(process.env.BENCH_PROFILE);
-  cpu0 = cpuNow(server.child.pid);
-  t0 = performance.now();
-  await pool(shoppers, CONCURRENCY, async (s) => {
-    const r = await post(s);
-    if (r.status !== 202 || !r.orderId) throw new Error(`checkout answered ${r.status}`);
-    orderIds.push(r.orderId);
-    await waitComplete(r.orderId);
-  });
-  const checkoutRate = TOTAL / ((performance.now() - t0) / 1000);
-  const checkoutCpu = cpuPer(cpu0, cpuNow(server.child.pid), TOTAL);
-  const activityStats = statsPer(TOTAL);
-  await stopProfile();
-  await waitClosed(orderIds);
+  const roundRatios: number[] = [];
+  for (let round = 0; round < ROUNDS; round++) {
+    const rates = new Map<string, number>();
+    for (const side of round % 2 === 0 ? sides : [...sides].reverse()) {
+      const runs = await side.prepare(perRound);
+      const stopProfile = await startProfile(round === 0 && side.name === 'checkout' ? process.env.BENCH_PROFILE : undefined);
+      const before = cpuNow(server.child.pid);
+      const { steady, ids } = await sustained(runs);
+      await stopProfile();
+      addCpu(side.cpu, before, cpuNow(server.child.pid));
+      side.steady.items += steady.items;
+      side.steady.ms += steady.ms;
+      side.ids.push(...ids);
+      rates.set(side.name, steady.items / (steady.ms / 1000));
+      // Let this side's workflows close (the ceiling's last task, the checkout's window) before the next side starts.
+      await Promise.all(ids.map((id) => client.workflow.getHandle(side.name === 'checkout' ? checkoutWorkflowId(id) : id).result()));
+    }
+    roundRatios.push(rates.get('checkout')! / rates.get('bare')!);
+  }
+  const rateOf = (side: Side) => side.steady.items / (side.steady.ms / 1000);
+  const [bare, checkout, windowed] = sides as [Side, Side, Side | undefined];
+  const bareRate = rateOf(bare);
+  const checkoutRate = rateOf(checkout);
+  const activityStats = statsPer(checkout.ids.length);
 
   // Burst: N within one second.
   const n = Math.min(500, Math.max(10, Math.round(checkoutRate * 10)));
   const burstShoppers = await prepare(n);
-  t0 = performance.now();
+  const t0 = performance.now();
   let lastSent = 0;
   const results = await Promise.all(burstShoppers.map(async (s, i) => {
     await sleep((i / n) * 1000);
@@ -199,31 +238,40 @@ async function main() {
   const answeredIn = performance.now() - t0;
   const accepted = results.filter((r) => r.status === 202);
   // With no-op activities orders never leave `pending`: there, the burst's orders are done when their last activity has run.
-  const lost = await (NOOP ? waitFor('notified', accepted.map((r) => r.orderId!), 300_000) : waitTerminal(accepted.map((r) => r.orderId!), 300_000));
+  const lost = NOOP
+    ? (await Promise.all(accepted.map((r) => complete(r.orderId!).then(() => null, () => r.orderId!)))).filter((id) => id !== null)
+    : await waitTerminal(accepted.map((r) => r.orderId!), 300_000);
   const allTerminalS = (performance.now() - t0) / 1000;
 
   const figures = {
     database: handle.kind,
     activities: NOOP ? 'no-op (BENCH_ACTIVITIES=noop)' : 'real',
-    sustained: { total: TOTAL, concurrency: CONCURRENCY, bareWorkflowsPerSec: +bareRate.toFixed(1), checkoutsPerSec: +checkoutRate.toFixed(1), ratio: +(checkoutRate / bareRate).toFixed(2) },
+    sustained: {
+      total: perRound * ROUNDS,
+      rounds: ROUNDS,
+      concurrency: CONCURRENCY,
+      bareWorkflowsPerSec: +bareRate.toFixed(1),
+      checkoutsPerSec: +checkoutRate.toFixed(1),
+      ratio: +(checkoutRate / bareRate).toFixed(2),
+      ratioPerRound: roundRatios.map((r) => +r.toFixed(2)),
+    },
     burst: { posted: n, lastSentAtMs: Math.round(lastSent), allAnsweredAtMs: Math.round(answeredIn), accepted: accepted.length, p99AcceptMs: Math.round(p99(results.map((r) => r.ms))), allTerminalAfterS: +allTerminalS.toFixed(1), lostOrders: lost.length },
   };
   console.log(JSON.stringify(figures, null, 2));
   if (DETAIL) {
-    const sample = orderIds.slice(-10);
+    const sample = checkout.ids.slice(-10);
     const detail = {
-      cpuPerItem: { bare: bareCpu, checkout: checkoutCpu },
+      ceilingWithWindow: { workflowsPerSec: +rateOf(windowed!).toFixed(1), checkoutRatio: +(checkoutRate / rateOf(windowed!)).toFixed(2) },
+      cpuPerItem: Object.fromEntries(sides.map((side) => [side.name, cpuPer(zeroCpu(), side.cpu, side.ids.length)])),
       checkoutActivitiesInWorker: activityStats,
       histories: {
-        bare: await historySummary(client, bareIds.slice(-10)),
+        bare: await historySummary(client, bare.ids.slice(-10)),
         checkout: await historySummary(client, sample.map(checkoutWorkflowId)),
       },
     };
     console.log(JSON.stringify(detail, null, 2));
   }
 
-  polling = false;
-  await poller;
   worker.shutdown();
   bareWorker.shutdown();
   await Promise.all(running);
