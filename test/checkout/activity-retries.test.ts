@@ -5,7 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import { eq } from 'drizzle-orm';
 import { createActivities } from '../../activities';
-import { cartLines, carts, inventoryReservations, orderEvents, products } from '../../db/schema';
+import { cartLines, carts, inventoryReservations, orderEvents, products, sandboxLedger } from '../../db/schema';
 import { loadConfig } from '../../lib/config';
 import { createLogger } from '../../lib/logger';
 import { createActivityDeps } from '../../workers/deps';
@@ -126,4 +126,16 @@ test('one short line among several holds nothing, and the failure names that lin
   expect([await stockOf(plenty!), await stockOf(scarce!)]).toEqual([10, 1]);
   expect(await db.db.select().from(inventoryReservations).where(eq(inventoryReservations.orderId, input.orderId))).toEqual([]);
   expect(await eventTypes(input.orderId)).toEqual(['order.created']);
+});
+
+test('capturePayment without the authorization id (scheduled by an older checkout) asks the provider and captures once', async () => {
+  const { input } = await order(5, 1);
+  const ref = { orderId: input.orderId, workflowId: `order-${input.orderId}` };
+  await acts.createOrder(input);
+  const auth = await acts.authorizePayment({ ...ref, token: 'tok_visa' });
+  await acts.capturePayment(ref);
+  await acts.capturePayment({ ...ref, paymentId: auth.paymentId });
+  const ledger = await db.db.select().from(sandboxLedger).where(eq(sandboxLedger.paymentId, auth.paymentId));
+  expect(ledger.map((l) => l.operation).sort()).toEqual(['authorize', 'capture']);
+  expect(await eventTypes(input.orderId)).toEqual(['order.created', 'payment.authorized', 'payment.processed']);
 });
