@@ -2,7 +2,7 @@
  * The benchmark's ceiling: a workflow that runs as many no-op activities, in the same order, as a successful checkout
  * runs (its five order steps, then planning and sending the confirmation email on one channel).
  */
-import { proxyActivities, sleep } from '@temporalio/workflow';
+import { patched, proxyActivities, sleep } from '@temporalio/workflow';
 
 const { noop } = proxyActivities<{ noop(step: string): Promise<void> }>({ startToCloseTimeout: '10s' });
 
@@ -29,6 +29,19 @@ export async function bareCheckout(): Promise<void> {
 export async function bareCheckoutWithWindow(windowMs: number): Promise<void> {
   for (const step of CHECKOUT_ACTIVITY_STEPS.slice(0, 5)) await noop(step);
   const window = sleep(windowMs);
+  for (const step of CHECKOUT_ACTIVITY_STEPS.slice(5)) await noop(step);
+  await window;
+}
+
+/**
+ * BENCH_DETAIL's third ceiling: bareCheckoutWithWindow plus a patched() call where the checkout makes its own
+ * (NOTIFY_IN_CHECKOUT_PATCH, before the confirmation email): a marker and a TemporalChangeVersion upsert per workflow.
+ * Its rate against bareCheckoutWithWindow's is what carrying that patch costs.
+ */
+export async function bareCheckoutWithWindowAndPatch(windowMs: number): Promise<void> {
+  for (const step of CHECKOUT_ACTIVITY_STEPS.slice(0, 5)) await noop(step);
+  const window = sleep(windowMs);
+  if (!patched('bench-patch')) throw new Error('a new workflow always takes the patched branch');
   for (const step of CHECKOUT_ACTIVITY_STEPS.slice(5)) await noop(step);
   await window;
 }

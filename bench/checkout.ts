@@ -9,7 +9,8 @@
  * drift during a run falls on both; a side's rate counts only while all its slots are busy.
  * BENCH_TOTAL (default 400 per side), BENCH_ROUNDS (default 2) and BENCH_CONCURRENCY (default 50) size the sustained
  * runs; DATABASE_URL picks PostgreSQL; BENCH_DETAIL=1 adds where the time goes (CPU per item, per-activity time and SQL
- * statements, history figures) and a second ceiling with the checkout's cancellation-window timer;
+ * statements, history figures) and two more ceilings: with the checkout's cancellation-window timer, and with that
+ * timer and a patched() marker (what the checkout's upgrade patch costs);
  * BENCH_PROFILE=<file> writes a CPU profile of this process over the first round's checkouts; BENCH_ACTIVITIES=noop
  * runs the checkout with no-op activities (bench/checkout-noop-activities.ts), to tell design cost from work cost.
  */
@@ -163,7 +164,7 @@ async function main() {
   // The sides, measured in interleaved rounds (A B, then B A, ...) so that the machine's drift over a run, which is
   // large on a shared VM, falls on both alike. Each side gets ceil(TOTAL / ROUNDS) items per round.
   interface Side {
-    name: 'bare' | 'checkout' | 'bareWithWindow';
+    name: 'bare' | 'checkout' | 'bareWithWindow' | 'bareWithWindowAndPatch';
     prepare(n: number): Promise<Array<() => Promise<string>>>;
     steady: { items: number; ms: number };
     cpu: ReturnType<typeof cpuNow>;
@@ -197,7 +198,10 @@ async function main() {
   };
   // The ceiling: bare workflows with the same number of activities. With BENCH_DETAIL, also with the same window timer.
   const sides = [bareSide('bare', 'bareCheckout', []), checkoutSide];
-  if (DETAIL) sides.push(bareSide('bareWithWindow', 'bareCheckoutWithWindow', [durationMs(config.cancellationWindow)]));
+  if (DETAIL) {
+    const windowMs = durationMs(config.cancellationWindow);
+    sides.push(bareSide('bareWithWindow', 'bareCheckoutWithWindow', [windowMs]), bareSide('bareWithWindowAndPatch', 'bareCheckoutWithWindowAndPatch', [windowMs]));
+  }
   const perRound = Math.ceil(TOTAL / ROUNDS);
   resetStats();
   const roundRatios: number[] = [];
@@ -220,7 +224,7 @@ async function main() {
     roundRatios.push(rates.get('checkout')! / rates.get('bare')!);
   }
   const rateOf = (side: Side) => side.steady.items / (side.steady.ms / 1000);
-  const [bare, checkout, windowed] = sides as [Side, Side, Side | undefined];
+  const [bare, checkout, windowed, patchedCeiling] = sides as [Side, Side, Side | undefined, Side | undefined];
   const bareRate = rateOf(bare);
   const checkoutRate = rateOf(checkout);
   const activityStats = statsPer(checkout.ids.length);
@@ -262,6 +266,7 @@ async function main() {
     const sample = checkout.ids.slice(-10);
     const detail = {
       ceilingWithWindow: { workflowsPerSec: +rateOf(windowed!).toFixed(1), checkoutRatio: +(checkoutRate / rateOf(windowed!)).toFixed(2) },
+      ceilingWithWindowAndPatch: { workflowsPerSec: +rateOf(patchedCeiling!).toFixed(1), ratioToWithoutPatch: +(rateOf(patchedCeiling!) / rateOf(windowed!)).toFixed(2) },
       cpuPerItem: Object.fromEntries(sides.map((side) => [side.name, cpuPer(zeroCpu(), side.cpu, side.ids.length)])),
       checkoutActivitiesInWorker: activityStats,
       histories: {
