@@ -47,22 +47,16 @@ export function rowsOf<T>(result: unknown): T[] {
  * `prepare: false` (for a pooler in transaction mode) still gets none: postgres.js lets the client setting win.
  */
 function preparedByDefault<T extends Sql | TransactionSql>(client: T): T {
-  const { unsafe, begin } = client as Sql;
   const wrapped = client as Sql & Partial<Pick<TransactionSql, 'savepoint'>>;
+  const { unsafe, begin, savepoint } = wrapped;
   wrapped.unsafe = ((query, args, options) => unsafe(query, args, { ...options, prepare: true })) as Sql['unsafe'];
-  if (typeof begin === 'function') {
-    wrapped.begin = ((...args: unknown[]) => {
-      const fn = args.pop() as (tx: TransactionSql) => unknown;
-      return (begin as (...a: unknown[]) => unknown)(...args, (tx: TransactionSql) => fn(preparedByDefault(tx)));
-    }) as Sql['begin'];
-  }
-  const { savepoint } = wrapped;
-  if (typeof savepoint === 'function') {
-    wrapped.savepoint = ((...args: unknown[]) => {
-      const fn = args.pop() as (tx: TransactionSql) => unknown;
-      return (savepoint as (...a: unknown[]) => unknown)(...args, (tx: TransactionSql) => fn(preparedByDefault(tx)));
-    }) as TransactionSql['savepoint'];
-  }
+  // begin([options,] cb) and savepoint([name,] cb): the transaction's own sql, given to cb, is wrapped as well.
+  const wrappingCallback = (open: (...args: unknown[]) => unknown) => (...args: unknown[]) => {
+    const cb = args.pop() as (tx: TransactionSql) => unknown;
+    return open(...args, (tx: TransactionSql) => cb(preparedByDefault(tx)));
+  };
+  if (typeof begin === 'function') wrapped.begin = wrappingCallback(begin as (...args: unknown[]) => unknown) as Sql['begin'];
+  if (typeof savepoint === 'function') wrapped.savepoint = wrappingCallback(savepoint as (...args: unknown[]) => unknown) as TransactionSql['savepoint'];
   return client;
 }
 
