@@ -196,7 +196,8 @@ async function main() {
     cpu: zeroCpu(),
     ids: [],
   };
-  // The ceiling: bare workflows with the same number of activities. With BENCH_DETAIL, also with the same window timer.
+  // The ceiling: bare workflows with the same number of activities. With BENCH_DETAIL, two more: with the checkout's
+  // cancellation-window timer, and with that timer and a patched() call.
   const sides = [bareSide('bare', 'bareCheckout', []), checkoutSide];
   if (DETAIL) {
     const windowMs = durationMs(config.cancellationWindow);
