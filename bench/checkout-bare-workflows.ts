@@ -4,7 +4,8 @@
  */
 import { patched, proxyActivities, sleep } from '@temporalio/workflow';
 
-const { noop } = proxyActivities<{ noop(step: string): Promise<void> }>({ startToCloseTimeout: '10s' });
+/** A no-op activity; with `ms`, it waits that long first (an activity that does nothing but take time). */
+const { noop } = proxyActivities<{ noop(step: string, ms?: number): Promise<void> }>({ startToCloseTimeout: '10s' });
 
 /** The checkout's five order steps, then the confirmation email's two (one channel: email). */
 export const CHECKOUT_ACTIVITY_STEPS = [
@@ -43,5 +44,17 @@ export async function bareCheckoutWithWindowAndPatch(windowMs: number): Promise<
   const window = sleep(windowMs);
   if (!patched('bench-patch')) throw new Error('a new workflow always takes the patched branch');
   for (const step of CHECKOUT_ACTIVITY_STEPS.slice(5)) await noop(step);
+  await window;
+}
+
+/**
+ * BENCH_DETAIL's fourth ceiling: bareCheckoutWithWindow whose no-ops each take `activityMs` (30 in the bench, about
+ * what the checkout's real activities take on this machine). Its rate against bareCheckoutWithWindow's is what slow
+ * activities cost Temporal and the worker, with no work done.
+ */
+export async function bareCheckoutWithWindowSlowActivities(windowMs: number, activityMs: number): Promise<void> {
+  for (const step of CHECKOUT_ACTIVITY_STEPS.slice(0, 5)) await noop(step, activityMs);
+  const window = sleep(windowMs);
+  for (const step of CHECKOUT_ACTIVITY_STEPS.slice(5)) await noop(step, activityMs);
   await window;
 }

@@ -9,8 +9,8 @@
  * drift during a run falls on both; a side's rate counts only while all its slots are busy.
  * BENCH_TOTAL (default 400 per side), BENCH_ROUNDS (default 2) and BENCH_CONCURRENCY (default 50) size the sustained
  * runs; DATABASE_URL picks PostgreSQL; BENCH_DETAIL=1 adds where the time goes (CPU per item, per-activity time and SQL
- * statements, history figures) and two more ceilings: with the checkout's cancellation-window timer, and with that
- * timer and a patched() marker (what the checkout's upgrade patch costs);
+ * statements, history figures) and three more ceilings: with the checkout's cancellation-window timer; with that
+ * timer and a patched() marker (what the upgrade patch costs); with that timer and no-ops that take 30 ms each;
  * BENCH_PROFILE=<file> writes a CPU profile of this process over the first round's checkouts; BENCH_ACTIVITIES=noop
  * runs the checkout with no-op activities (bench/checkout-noop-activities.ts), to tell design cost from work cost.
  */
@@ -41,6 +41,8 @@ const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 50);
 const DETAIL = process.env.BENCH_DETAIL === '1';
 const NOOP = process.env.BENCH_ACTIVITIES === 'noop';
+/** How long the slow-activities ceiling's no-ops take: about what a checkout activity takes on this machine. */
+const SLOW_ACTIVITY_MS = 30;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function pool<T>(items: T[], limit: number, fn: (item: T) => Promise<void>) {
@@ -101,7 +103,11 @@ async function main() {
     connection: native,
     taskQueue: `${taskQueue}-bare`,
     workflowsPath: require.resolve('./checkout-bare-workflows'),
-    activities: { noop: async () => {} },
+    activities: {
+      noop: async (_step: string, ms?: number) => {
+        if (ms) await sleep(ms);
+      },
+    },
     shutdownGraceTime: '10s',
     ...extra,
   });
@@ -164,7 +170,7 @@ async function main() {
   // The sides, measured in interleaved rounds (A B, then B A, ...) so that the machine's drift over a run, which is
   // large on a shared VM, falls on both alike. Each side gets ceil(TOTAL / ROUNDS) items per round.
   interface Side {
-    name: 'bare' | 'checkout' | 'bareWithWindow' | 'bareWithWindowAndPatch';
+    name: 'bare' | 'checkout' | 'bareWithWindow' | 'bareWithWindowAndPatch' | 'bareWithWindowSlowActivities';
     prepare(n: number): Promise<Array<() => Promise<string>>>;
     steady: { items: number; ms: number };
     cpu: ReturnType<typeof cpuNow>;
@@ -196,12 +202,15 @@ async function main() {
     cpu: zeroCpu(),
     ids: [],
   };
-  // The ceiling: bare workflows with the same number of activities. With BENCH_DETAIL, two more: with the checkout's
-  // cancellation-window timer, and with that timer and a patched() call.
+  // The ceiling: bare workflows with the same number of activities. With BENCH_DETAIL, three more (see the header).
   const sides = [bareSide('bare', 'bareCheckout', []), checkoutSide];
   if (DETAIL) {
     const windowMs = durationMs(config.cancellationWindow);
-    sides.push(bareSide('bareWithWindow', 'bareCheckoutWithWindow', [windowMs]), bareSide('bareWithWindowAndPatch', 'bareCheckoutWithWindowAndPatch', [windowMs]));
+    sides.push(
+      bareSide('bareWithWindow', 'bareCheckoutWithWindow', [windowMs]),
+      bareSide('bareWithWindowAndPatch', 'bareCheckoutWithWindowAndPatch', [windowMs]),
+      bareSide('bareWithWindowSlowActivities', 'bareCheckoutWithWindowSlowActivities', [windowMs, SLOW_ACTIVITY_MS]),
+    );
   }
   const perRound = Math.ceil(TOTAL / ROUNDS);
   resetStats();
@@ -225,7 +234,7 @@ async function main() {
     roundRatios.push(rates.get('checkout')! / rates.get('bare')!);
   }
   const rateOf = (side: Side) => side.steady.items / (side.steady.ms / 1000);
-  const [bare, checkout, windowed, patchedCeiling] = sides as [Side, Side, Side | undefined, Side | undefined];
+  const [bare, checkout, windowed, patchedCeiling, slowCeiling] = sides as [Side, Side, Side | undefined, Side | undefined, Side | undefined];
   const bareRate = rateOf(bare);
   const checkoutRate = rateOf(checkout);
   const activityStats = statsPer(checkout.ids.length);
@@ -268,6 +277,7 @@ async function main() {
     const detail = {
       ceilingWithWindow: { workflowsPerSec: +rateOf(windowed!).toFixed(1), checkoutRatio: +(checkoutRate / rateOf(windowed!)).toFixed(2) },
       ceilingWithWindowAndPatch: { workflowsPerSec: +rateOf(patchedCeiling!).toFixed(1), ratioToWithoutPatch: +(rateOf(patchedCeiling!) / rateOf(windowed!)).toFixed(2) },
+      ceilingWithWindowSlowActivities: { activityMs: SLOW_ACTIVITY_MS, workflowsPerSec: +rateOf(slowCeiling!).toFixed(1), ratioToInstantActivities: +(rateOf(slowCeiling!) / rateOf(windowed!)).toFixed(2) },
       cpuPerItem: Object.fromEntries(sides.map((side) => [side.name, cpuPer(zeroCpu(), side.cpu, side.ids.length)])),
       checkoutActivitiesInWorker: activityStats,
       histories: {
