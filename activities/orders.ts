@@ -1,6 +1,6 @@
 /** Order activities: snapshot the cart into an order, confirm it, close it; each writes its event in the same transaction. */
 import { ApplicationFailure } from '@temporalio/common';
-import { and, eq, inArray, sql } from 'drizzle-orm';
+import { and, eq, inArray, sql, type SQL } from 'drizzle-orm';
 import { rowsOf, type Db } from '../db/client';
 import { cartLines, carts, inventoryReservations, orderEvents, orderLines, orders, products } from '../db/schema';
 import { INVALID_CART, type CheckoutInput } from '../workflows/types';
@@ -32,11 +32,47 @@ export function eventCte(name: string, orderId: string, type: string, data: Reco
     on conflict do nothing)`;
 }
 
+/** A cart line with what ordering needs of its product, as `cartLinesJson` returns it. */
+export interface CartLine {
+  productId: string;
+  sku: string;
+  name: string;
+  priceCents: number;
+  currency: string;
+  /** Active and not archived. */
+  sold: boolean;
+  quantity: number;
+}
+
+/** The lines of the cart whose id is the SQL expression `cartId`, with their products: a json array in product order, null when none. */
+export const cartLinesJson = (cartId: SQL) => sql`(
+  select json_agg(json_build_object('productId', p.id, 'sku', p.sku, 'name', p.name, 'priceCents', p.price_cents, 'currency', p.currency,
+                                    'sold', p.active and p.archived_at is null, 'quantity', cl.quantity) order by p.id)
+    from ${cartLines} cl join ${products} p on p.id = cl.product_id
+   where cl.cart_id = ${cartId})`;
+
+export type CartProblem = { kind: 'empty' } | { kind: 'unavailable'; skus: string[] } | { kind: 'mixed_currencies' };
+
+/** What keeps a cart's lines from becoming an order: checked by POST /checkout before the workflow, and by createOrder in it. */
+export function cartProblem(lines: CartLine[]): CartProblem | undefined {
+  if (lines.length === 0) return { kind: 'empty' };
+  const unavailable = lines.filter((l) => !l.sold).map((l) => l.sku);
+  if (unavailable.length) return { kind: 'unavailable', skus: unavailable };
+  if (new Set(lines.map((l) => l.currency)).size > 1) return { kind: 'mixed_currencies' };
+  return undefined;
+}
+
+/** An order's summary (total, currency, line count) as one json object; null when the order does not exist. */
+const orderSummaryJson = (orderId: string) => sql`(
+  select json_build_object('totalCents', o.total_cents, 'currency', o.currency,
+                           'lineCount', (select count(*) from ${orderLines} ol where ol.order_id = o.id))
+    from ${orders} o where o.id = ${orderId}::uuid)`;
+
 /** What createOrder reads in its one query: the order of a previous run, or the cart and its products. */
 interface CartSnapshot {
   existing: Omit<OrderSummary, 'orderId'> | null;
   cartOwner: string | null;
-  lines: Array<{ productId: string; sku: string; name: string; priceCents: number; currency: string; sold: boolean; quantity: number }> | null;
+  lines: CartLine[] | null;
 }
 
 export interface OrderSummary {
@@ -51,15 +87,8 @@ export function createOrderActivities(deps: ActivityDeps) {
 
   /** The order as already created (a retried createOrder), with its line count, in one query. */
   const summary = async (orderId: string): Promise<OrderSummary | undefined> => {
-    const [row] = await db
-      .select({
-        totalCents: orders.totalCents,
-        currency: orders.currency,
-        lineCount: sql<number>`(select count(*) from ${orderLines} where ${orderLines.orderId} = ${orders.id})`.mapWith(Number),
-      })
-      .from(orders)
-      .where(eq(orders.id, orderId));
-    return row && { orderId, ...row };
+    const [row] = rowsOf<Pick<CartSnapshot, 'existing'>>(await db.execute(sql`select ${orderSummaryJson(orderId)} as existing`));
+    return row?.existing ? { orderId, ...row.existing } : undefined;
   };
 
   return {
@@ -71,15 +100,7 @@ export function createOrderActivities(deps: ActivityDeps) {
       // The order if a previous run created it, else the cart with its products: one round trip either way.
       const [found] = rowsOf<CartSnapshot>(
         await db.execute(sql`
-          select (select json_build_object('totalCents', o.total_cents, 'currency', o.currency,
-                                           'lineCount', (select count(*) from ${orderLines} ol where ol.order_id = o.id))
-                    from ${orders} o where o.id = ${input.orderId}::uuid) as existing,
-                 c.customer_id as "cartOwner",
-                 (select json_agg(json_build_object('productId', p.id, 'sku', p.sku, 'name', p.name, 'priceCents', p.price_cents,
-                                                    'currency', p.currency, 'sold', p.active and p.archived_at is null,
-                                                    'quantity', cl.quantity) order by p.id)
-                    from ${cartLines} cl join ${products} p on p.id = cl.product_id
-                   where cl.cart_id = c.id) as lines
+          select ${orderSummaryJson(input.orderId)} as existing, c.customer_id as "cartOwner", ${cartLinesJson(sql`c.id`)} as lines
             from (select 1) as one
             left join ${carts} c on c.id = ${input.request.cartId}::uuid`),
       );
@@ -88,13 +109,12 @@ export function createOrderActivities(deps: ActivityDeps) {
         throw ApplicationFailure.nonRetryable('the cart does not exist or belongs to someone else', INVALID_CART);
       }
       const rows = found.lines ?? [];
-      if (rows.length === 0) throw ApplicationFailure.nonRetryable('the cart is empty', INVALID_CART);
-      const unavailable = rows.filter((r) => !r.sold).map((r) => r.sku);
-      if (unavailable.length) {
-        throw ApplicationFailure.nonRetryable(`products no longer sold: ${unavailable.join(', ')}`, INVALID_CART, { skus: unavailable });
+      const problem = cartProblem(rows);
+      if (problem?.kind === 'empty') throw ApplicationFailure.nonRetryable('the cart is empty', INVALID_CART);
+      if (problem?.kind === 'unavailable') {
+        throw ApplicationFailure.nonRetryable(`products no longer sold: ${problem.skus.join(', ')}`, INVALID_CART, { skus: problem.skus });
       }
-      const currencies = new Set(rows.map((r) => r.currency));
-      if (currencies.size !== 1) throw ApplicationFailure.nonRetryable('the cart mixes currencies', INVALID_CART);
+      if (problem?.kind === 'mixed_currencies') throw ApplicationFailure.nonRetryable('the cart mixes currencies', INVALID_CART);
       const currency = rows[0]!.currency;
       const lines = rows.map((r) => ({
         product_id: r.productId,

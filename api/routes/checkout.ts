@@ -4,7 +4,8 @@ import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import { WorkflowIdConflictPolicy, WorkflowIdReusePolicy } from '@temporalio/common';
 import { eq, sql } from 'drizzle-orm';
 import { rowsOf } from '../../db/client';
-import { cartLines, carts, orders, products } from '../../db/schema';
+import { carts, orders } from '../../db/schema';
+import { cartLinesJson, cartProblem, type CartLine } from '../../activities/orders';
 import { CHECKOUT_WORKFLOW_TYPE, checkoutWorkflowId, type CheckoutInput, type CheckoutMemo, type OrderStatus } from '../../workflows/types';
 import { requireUser } from '../auth';
 import type { AppDeps } from '../env';
@@ -41,7 +42,7 @@ interface Preflight {
   existingHash: string | null;
   existingStatus: OrderStatus | null;
   cartOwner: string | null;
-  lines: Array<{ sku: string; sold: boolean; currency: string }> | null;
+  lines: CartLine[] | null;
   inFlight: string | null;
 }
 
@@ -62,10 +63,7 @@ export function checkoutRoutes(deps: AppDeps) {
     const [row] = rowsOf<Preflight>(
       await deps.db.execute(sql`
         select e.request_hash as "existingHash", e.status as "existingStatus", c.customer_id as "cartOwner",
-               (select coalesce(json_agg(json_build_object('sku', p.sku, 'sold', p.active and p.archived_at is null, 'currency', p.currency)
-                                         order by p.id), '[]'::json)
-                  from ${cartLines} cl join ${products} p on p.id = cl.product_id
-                 where cl.cart_id = c.id) as lines,
+               ${cartLinesJson(sql`c.id`)} as lines,
                (select o.id from ${orders} o
                  where o.cart_id = c.id and o.id <> ${orderId}::uuid and o.status in ('pending', 'awaiting_payment')
                  limit 1) as "inFlight"
@@ -82,16 +80,15 @@ export function checkoutRoutes(deps: AppDeps) {
    */
   const validateCart = (found: Preflight, customerId: string): void => {
     if (!found.cartOwner || found.cartOwner !== customerId) throw notFound('Cart');
-    const lines = found.lines ?? [];
-    if (!lines.length) throw unprocessable('The cart is empty.', { type: 'https://orderly.dev/problems/empty-cart' });
-    const unavailable = lines.filter((l) => !l.sold).map((l) => l.sku);
-    if (unavailable.length) {
-      throw unprocessable(`Some products are no longer sold: ${unavailable.join(', ')}.`, {
+    const problem = cartProblem(found.lines ?? []);
+    if (problem?.kind === 'empty') throw unprocessable('The cart is empty.', { type: 'https://orderly.dev/problems/empty-cart' });
+    if (problem?.kind === 'unavailable') {
+      throw unprocessable(`Some products are no longer sold: ${problem.skus.join(', ')}.`, {
         type: 'https://orderly.dev/problems/product-unavailable',
-        skus: unavailable,
+        skus: problem.skus,
       });
     }
-    if (new Set(lines.map((l) => l.currency)).size > 1) throw unprocessable('The cart mixes currencies.');
+    if (problem?.kind === 'mixed_currencies') throw unprocessable('The cart mixes currencies.');
     // One checkout of a cart at a time: a second key while the first is in flight would sell the same lines twice.
     if (found.inFlight) {
       throw conflict(`This cart is already being checked out as order ${found.inFlight}; wait for it to finish.`, {
