@@ -23,38 +23,33 @@ export async function bareCheckout(): Promise<void> {
 }
 
 /**
- * BENCH_DETAIL's second ceiling: the same seven no-ops plus the checkout's cancellation window, a timer started when the
- * order would be confirmed (after the fifth step) that the workflow waits out before closing. The checkout's ratio to
- * this one is the cost of its work alone; the ratio to bareCheckout also counts the window, which the product needs.
+ * The checkout's shape without its work: five order steps, then the cancellation window's timer starts (the order would
+ * be confirmed), the confirmation email's two steps run, and the workflow waits out the window before closing.
+ * `patch` adds a patched() call where the checkout makes its own; `activityMs` makes each no-op take that long.
  */
-export async function bareCheckoutWithWindow(windowMs: number): Promise<void> {
-  for (const step of CHECKOUT_ACTIVITY_STEPS.slice(0, 5)) await noop(step);
+async function windowed(windowMs: number, opts: { patch?: boolean; activityMs?: number } = {}): Promise<void> {
+  for (const step of CHECKOUT_ACTIVITY_STEPS.slice(0, 5)) await noop(step, opts.activityMs);
   const window = sleep(windowMs);
-  for (const step of CHECKOUT_ACTIVITY_STEPS.slice(5)) await noop(step);
+  if (opts.patch && !patched('bench-patch')) throw new Error('a new workflow always takes the patched branch');
+  for (const step of CHECKOUT_ACTIVITY_STEPS.slice(5)) await noop(step, opts.activityMs);
   await window;
 }
 
 /**
- * BENCH_DETAIL's third ceiling: bareCheckoutWithWindow plus a patched() call where the checkout makes its own
- * (NOTIFY_IN_CHECKOUT_PATCH, before the confirmation email): a marker and a TemporalChangeVersion upsert per workflow.
- * Its rate against bareCheckoutWithWindow's is what carrying that patch costs.
+ * BENCH_DETAIL's second ceiling: the same seven no-ops plus the checkout's cancellation window. The checkout's ratio
+ * to this one is the cost of its work alone; the ratio to bareCheckout also counts the window, which the product needs.
  */
-export async function bareCheckoutWithWindowAndPatch(windowMs: number): Promise<void> {
-  for (const step of CHECKOUT_ACTIVITY_STEPS.slice(0, 5)) await noop(step);
-  const window = sleep(windowMs);
-  if (!patched('bench-patch')) throw new Error('a new workflow always takes the patched branch');
-  for (const step of CHECKOUT_ACTIVITY_STEPS.slice(5)) await noop(step);
-  await window;
-}
+export const bareCheckoutWithWindow = (windowMs: number) => windowed(windowMs);
 
 /**
- * BENCH_DETAIL's fourth ceiling: bareCheckoutWithWindow whose no-ops each take `activityMs` (30 in the bench, about
- * what the checkout's real activities take on this machine). Its rate against bareCheckoutWithWindow's is what slow
- * activities cost Temporal and the worker, with no work done.
+ * BENCH_DETAIL's third ceiling: with the window and a patched() call (NOTIFY_IN_CHECKOUT_PATCH's marker and
+ * TemporalChangeVersion upsert). Its rate against bareCheckoutWithWindow's is what carrying that patch costs.
  */
-export async function bareCheckoutWithWindowSlowActivities(windowMs: number, activityMs: number): Promise<void> {
-  for (const step of CHECKOUT_ACTIVITY_STEPS.slice(0, 5)) await noop(step, activityMs);
-  const window = sleep(windowMs);
-  for (const step of CHECKOUT_ACTIVITY_STEPS.slice(5)) await noop(step, activityMs);
-  await window;
-}
+export const bareCheckoutWithWindowAndPatch = (windowMs: number) => windowed(windowMs, { patch: true });
+
+/**
+ * BENCH_DETAIL's fourth ceiling: with the window, each no-op taking `activityMs` (30 in the bench, about what the
+ * checkout's real activities take on this machine). Its rate against bareCheckoutWithWindow's is what slow activities
+ * cost Temporal and the worker, with no work done.
+ */
+export const bareCheckoutWithWindowSlowActivities = (windowMs: number, activityMs: number) => windowed(windowMs, { activityMs });
