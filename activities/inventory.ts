@@ -31,7 +31,7 @@ export function createInventoryActivities(deps: ActivityDeps) {
      */
     async reserveInventory(input: { orderId: string }): Promise<{ lines: number }> {
       const now = deps.clock().toISOString();
-      const [result] = rowsOf<{ held: boolean; lines: number; short: ShortLine[] | null }>(
+      const [result] = rowsOf<{ lines: number; short: ShortLine[] | null }>(
         await db.execute(sql`
           with lines as (
             select product_id, sku, quantity from ${orderLines} where order_id = ${input.orderId}::uuid),
@@ -63,16 +63,15 @@ export function createInventoryActivities(deps: ActivityDeps) {
                    ${`${input.orderId}:inventory.reserved`}::text
              where exists (select 1 from taken)
             on conflict do nothing)
-          select (select yes from held) as held,
-                 (select count(*) from lines)::int as lines,
+          select (select count(*) from lines)::int as lines,
                  (select json_agg(json_build_object('productId', product_id, 'sku', sku, 'requested', quantity, 'available', available)
                                   order by product_id) from short) as short`),
       );
-      if (result!.short?.length) {
-        const short = result!.short;
+      const { lines, short } = result!; // one row, always
+      if (short?.length) {
         throw ApplicationFailure.nonRetryable(`out of stock: ${short.map((l) => l.sku).join(', ')}`, OUT_OF_STOCK, { lines: short });
       }
-      return { lines: result!.lines };
+      return { lines };
     },
 
     /** Puts held or sold units back on the shelf (compensation and refund); running it again changes nothing. */

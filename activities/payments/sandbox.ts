@@ -121,7 +121,7 @@ export function createSandboxProvider(db: Db): PaymentProvider {
       // writes that outcome and its ledger line with the attempt, in one statement (so one transaction).
       const flaky = req.token === 'tok_flaky';
       const decided = flaky ? 'processing' : outcomeFor(req.token);
-      const [current] = rowsOf<RawRow & { attempts: number }>(
+      const [row] = rowsOf<RawRow & { attempts: number }>(
         await db.execute(sql`
           with a as (
             insert into ${sandboxPayments} (id, idempotency_key, token, amount_cents, currency, status, attempts)
@@ -133,10 +133,11 @@ export function createSandboxProvider(db: Db): PaymentProvider {
                 on conflict do nothing)
           select * from a`),
       );
-      const attempts = Number(current!.attempts);
-      if (current!.status !== 'processing') {
+      const current = row!; // the upsert always returns its row
+      const attempts = Number(current.attempts);
+      if (current.status !== 'processing') {
         // The outcome, or on a later attempt its idempotent replay: never a second charge.
-        const payment = toPayment(fromRaw(current!));
+        const payment = toPayment(fromRaw(current));
         if (payment.status === 'declined') throw new PaymentDeclinedError(payment.declineCode!, payment.id);
         if (req.token === 'tok_timeoutAfterCharge' && attempts === 1) {
           throw new ProviderUnavailableError('sandbox: request timed out after the authorization was recorded', 504);
@@ -147,12 +148,12 @@ export function createSandboxProvider(db: Db): PaymentProvider {
         throw new ProviderUnavailableError(`sandbox: 503 Service Unavailable (attempt ${attempts})`, 503);
       }
       // Still processing after its failed attempts: this attempt decides. A concurrent attempt that got there first wins.
-      const outcome = outcomeFor(current!.token);
+      const outcome = outcomeFor(current.token);
       const [next] = rowsOf<RawRow>(
         await db.execute(sql`
           with next as (
             update ${sandboxPayments} set status = ${outcome}, updated_at = ${new Date().toISOString()}::timestamptz
-             where id = ${current!.id} and status = 'processing'
+             where id = ${current.id} and status = 'processing'
             returning *),
           l as (insert into ${sandboxLedger} (payment_id, operation, idempotency_key, amount_cents)
                 select id, 'authorize', ${req.idempotencyKey}::text, amount_cents from next where status <> 'declined'
@@ -161,7 +162,7 @@ export function createSandboxProvider(db: Db): PaymentProvider {
       );
       const payment = next
         ? toPayment(fromRaw(next))
-        : toPayment((await db.select().from(sandboxPayments).where(eq(sandboxPayments.id, current!.id)))[0]!);
+        : toPayment((await db.select().from(sandboxPayments).where(eq(sandboxPayments.id, current.id)))[0]!);
       if (payment.status === 'declined') throw new PaymentDeclinedError(payment.declineCode!, payment.id);
       return payment;
     },
