@@ -27,20 +27,16 @@ afterAll(async () => {
   await db?.close();
 });
 
-async function order(stock: number, quantity: number): Promise<{ input: CheckoutInput; productId: string }> {
-  const productId = randomUUID();
-  const customerId = randomUUID();
-  await db.db.insert(products).values({ id: productId, sku: `SKU-${productId.slice(0, 8)}`, name: 'Lamp', category: 'test', priceCents: 500, currency: 'EUR', stock });
-  const [cart] = await db.db.insert(carts).values({ customerId, currency: 'EUR' }).returning({ id: carts.id });
-  await db.db.insert(cartLines).values({ cartId: cart!.id, productId, quantity });
+/** A checkout of this customer's cart, as the API would start it. */
+function checkoutInput(customerId: string, cartId: string): CheckoutInput {
   const orderId = randomUUID();
-  const input: CheckoutInput = {
+  return {
     orderId,
     customerId,
     idempotencyKey: orderId,
     requestHash: 'h',
     request: {
-      cartId: cart!.id,
+      cartId,
       email: 'ada@example.com',
       shippingAddress: { name: 'Ada', line1: '1 St', city: 'London', postalCode: 'N1', country: 'GB' },
       payment: { method: 'card', token: 'tok_visa' },
@@ -48,7 +44,14 @@ async function order(stock: number, quantity: number): Promise<{ input: Checkout
     paymentConfirmationTimeout: '15m',
     cancellationWindow: '1h',
   };
-  return { input, productId };
+}
+
+async function order(stock: number, quantity: number): Promise<{ input: CheckoutInput; productId: string }> {
+  const productId = await product(stock);
+  const customerId = randomUUID();
+  const [cart] = await db.db.insert(carts).values({ customerId, currency: 'EUR' }).returning({ id: carts.id });
+  await db.db.insert(cartLines).values({ cartId: cart!.id, productId, quantity });
+  return { input: checkoutInput(customerId, cart!.id), productId };
 }
 
 const stockOf = async (id: string) => (await db.db.select({ stock: products.stock }).from(products).where(eq(products.id, id)))[0]!.stock;
@@ -92,8 +95,7 @@ async function multiOrder(lines: Array<{ productId: string; quantity: number }>)
   const customerId = randomUUID();
   const [cart] = await db.db.insert(carts).values({ customerId, currency: 'EUR' }).returning({ id: carts.id });
   for (const l of lines) await db.db.insert(cartLines).values({ cartId: cart!.id, ...l });
-  const { input } = await order(1, 1);
-  return { ...input, customerId, orderId: randomUUID(), request: { ...input.request, cartId: cart!.id } };
+  return checkoutInput(customerId, cart!.id);
 }
 
 async function product(stock: number): Promise<string> {
