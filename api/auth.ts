@@ -20,9 +20,24 @@ export async function mintToken(secret: string, user: AuthUser, ttlSeconds = 7 *
   return sign({ sub: user.sub, role: user.role, iat, exp: iat + ttlSeconds }, secret, 'HS256');
 }
 
+/**
+ * The HMAC key for a secret, imported once: hono's verify() imports a string secret through WebCrypto on every call,
+ * which was about half of what verifying a token cost. A process has one secret; tests may use a few.
+ */
+type VerifyKey = Parameters<typeof verify>[1];
+const verifyKeys = new Map<string, Promise<VerifyKey>>();
+function verifyKey(secret: string): Promise<VerifyKey> {
+  let key = verifyKeys.get(secret);
+  if (!key) {
+    key = crypto.subtle.importKey('raw', new TextEncoder().encode(secret), { name: 'HMAC', hash: 'SHA-256' }, false, ['verify']);
+    verifyKeys.set(secret, key);
+  }
+  return key;
+}
+
 export async function verifyToken(secret: string, token: string): Promise<AuthUser | undefined> {
   try {
-    const payload = await verify(token, secret, 'HS256');
+    const payload = await verify(token, await verifyKey(secret), 'HS256');
     const parsed = claims.safeParse(payload);
     return parsed.success ? parsed.data : undefined;
   } catch {
