@@ -206,3 +206,44 @@ export async function startProfile(file: string | undefined): Promise<() => Prom
     session.disconnect();
   };
 }
+
+/** The dev server's work that a workflow causes: store calls (history and visibility), internal tasks, RPCs handled. */
+const SERVER_WORK = /^(persistence_requests|visibility_persistence_requests|task_requests|service_requests|client_requests)$/;
+
+/**
+ * The dev server's own counters (its Prometheus `/metrics`) of SERVER_WORK, summed per metric and `operation` label.
+ * Timers fire late (a workflow task's 10 s timeout check, say): some counted for a side come from the side before.
+ */
+export async function serverCounters(metricsUrl: string): Promise<Map<string, number>> {
+  const text = await (await fetch(metricsUrl)).text();
+  const out = new Map<string, number>();
+  for (const line of text.split('\n')) {
+    const m = /^([a-zA-Z_:][\w:]*)(?:\{(.*)\})? (\S+)/.exec(line);
+    if (!m || !SERVER_WORK.test(m[1]!)) continue;
+    const [, name, labels = '', value] = m;
+    const op = /(?:^|,)operation="([^"]*)"/.exec(labels)?.[1];
+    const key = op ? `${name}{${op}}` : name!;
+    out.set(key, (out.get(key) ?? 0) + Number(value));
+  }
+  return out;
+}
+
+/** Adds the counters' growth between two readings to a side's running total. */
+export function addCounters(total: Map<string, number>, a: Map<string, number>, b: Map<string, number>) {
+  for (const [k, v] of b) {
+    const d = v - (a.get(k) ?? 0);
+    if (d) total.set(k, (total.get(k) ?? 0) + d);
+  }
+}
+
+/** Per item, the `top` counters that differ most between two sides, largest difference first: [side a, side b]. */
+export function counterDiffs(a: { counters: Map<string, number>; items: number }, b: { counters: Map<string, number>; items: number }, top = 15) {
+  const per = (side: typeof a, k: string) => (side.counters.get(k) ?? 0) / side.items;
+  const rows = [...new Set([...a.counters.keys(), ...b.counters.keys()])].map((k) => ({ k, pa: per(a, k), pb: per(b, k) }));
+  rows.sort((x, y) => Math.abs(y.pb - y.pa) - Math.abs(x.pb - x.pa));
+  const total = (side: typeof a) => [...side.counters.values()].reduce((x, y) => x + y, 0) / side.items;
+  return {
+    all: [+total(a).toFixed(1), +total(b).toFixed(1)],
+    ...Object.fromEntries(rows.slice(0, top).map((r) => [r.k, [+r.pa.toFixed(2), +r.pb.toFixed(2)]])),
+  };
+}

@@ -34,7 +34,7 @@ import { createWorker } from '../workers/worker';
 import { createActivities } from '../activities';
 import { noopCheckoutActivities } from './checkout-noop-activities';
 import { checkoutWorkflowId, durationMs } from '../workflows/types';
-import { addCpu, completionInterceptor, countSql, cpuNow, cpuPer, historySummary, resetStats, startProfile, statsPer, timingInterceptor, whenFinished, zeroCpu } from './checkout-measure';
+import { addCounters, addCpu, completionInterceptor, counterDiffs, countSql, cpuNow, cpuPer, historySummary, resetStats, serverCounters, startProfile, statsPer, timingInterceptor, whenFinished, zeroCpu } from './checkout-measure';
 
 const TOTAL = Number(process.env.BENCH_TOTAL ?? 400);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
@@ -79,7 +79,9 @@ const p99 = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.min(xs.length -
 async function main() {
   Runtime.install({ logger: new DefaultLogger('ERROR') });
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'orderly-bench-'));
-  const server = await startDevServer({ cli: resolveTemporalCli(), port: await freePort(), logFile: fs.createWriteStream(path.join(tmp, 'temporal.log')) });
+  const metricsPort = DETAIL ? await freePort() : undefined;
+  const server = await startDevServer({ cli: resolveTemporalCli(), port: await freePort(), metricsPort, logFile: fs.createWriteStream(path.join(tmp, 'temporal.log')) });
+  const counters = async () => (metricsPort === undefined ? new Map<string, number>() : serverCounters(`http://127.0.0.1:${metricsPort}/metrics`));
   // A bench that fails half way exits through process.exit: never leave its dev server behind.
   process.once('exit', () => {
     if (server.child.exitCode === null) server.child.kill('SIGKILL');
@@ -174,6 +176,8 @@ async function main() {
     prepare(n: number): Promise<Array<() => Promise<string>>>;
     steady: { items: number; ms: number };
     cpu: ReturnType<typeof cpuNow>;
+    /** The dev server's counters' growth over this side's runs (BENCH_DETAIL). */
+    counters: Map<string, number>;
     ids: string[];
   }
   const bareSide = (name: Side['name'], type: string, args: unknown[]): Side => ({
@@ -187,6 +191,7 @@ async function main() {
       }),
     steady: { items: 0, ms: 0 },
     cpu: zeroCpu(),
+    counters: new Map(),
     ids: [],
   });
   const checkoutSide: Side = {
@@ -200,6 +205,7 @@ async function main() {
       }),
     steady: { items: 0, ms: 0 },
     cpu: zeroCpu(),
+    counters: new Map(),
     ids: [],
   };
   // The ceiling: bare workflows with the same number of activities. With BENCH_DETAIL, three more (see the header).
@@ -220,10 +226,12 @@ async function main() {
     for (const side of round % 2 === 0 ? sides : [...sides].reverse()) {
       const runs = await side.prepare(perRound);
       const stopProfile = await startProfile(round === 0 && side.name === 'checkout' ? process.env.BENCH_PROFILE : undefined);
+      const countersBefore = await counters();
       const before = cpuNow(server.child.pid);
       const { steady, ids } = await sustained(runs);
       await stopProfile();
       addCpu(side.cpu, before, cpuNow(server.child.pid));
+      addCounters(side.counters, countersBefore, await counters());
       side.steady.items += steady.items;
       side.steady.ms += steady.ms;
       side.ids.push(...ids);
@@ -233,6 +241,7 @@ async function main() {
     }
     roundRatios.push(rates.get('checkout')! / rates.get('bare')!);
   }
+  const tally = (side: Side) => ({ counters: side.counters, items: side.ids.length });
   const rateOf = (side: Side) => side.steady.items / (side.steady.ms / 1000);
   const [bare, checkout, windowed, patchedCeiling, slowCeiling] = sides as [Side, Side, Side | undefined, Side | undefined, Side | undefined];
   const bareRate = rateOf(bare);
@@ -276,9 +285,20 @@ async function main() {
     const sample = checkout.ids.slice(-10);
     const detail = {
       ceilingWithWindow: { workflowsPerSec: +rateOf(windowed!).toFixed(1), checkoutRatio: +(checkoutRate / rateOf(windowed!)).toFixed(2) },
-      ceilingWithWindowAndPatch: { workflowsPerSec: +rateOf(patchedCeiling!).toFixed(1), ratioToWithoutPatch: +(rateOf(patchedCeiling!) / rateOf(windowed!)).toFixed(2) },
+      ceilingWithWindowAndPatch: {
+        workflowsPerSec: +rateOf(patchedCeiling!).toFixed(1),
+        ratioToWithoutPatch: +(rateOf(patchedCeiling!) / rateOf(windowed!)).toFixed(2),
+        // Against a ceiling with the checkout's Temporal shape (window and patch): what its work alone costs.
+        checkoutRatio: +(checkoutRate / rateOf(patchedCeiling!)).toFixed(2),
+      },
       ceilingWithWindowSlowActivities: { activityMs: SLOW_ACTIVITY_MS, workflowsPerSec: +rateOf(slowCeiling!).toFixed(1), ratioToInstantActivities: +(rateOf(slowCeiling!) / rateOf(windowed!)).toFixed(2) },
       cpuPerItem: Object.fromEntries(sides.map((side) => [side.name, cpuPer(zeroCpu(), side.cpu, side.ids.length)])),
+      // Where the dev server's work differs, per item: [first side, second side] for the counters that differ most.
+      serverCountersPerItem: {
+        patchVsWithout: counterDiffs(tally(windowed!), tally(patchedCeiling!)),
+        slowVsInstantActivities: counterDiffs(tally(windowed!), tally(slowCeiling!)),
+        checkoutVsCeiling: counterDiffs(tally(bare), tally(checkout)),
+      },
       checkoutActivitiesInWorker: activityStats,
       histories: {
         bare: await historySummary(client, bare.ids.slice(-10)),

@@ -20,6 +20,8 @@ export interface DevServerOptions {
   namespace?: string;
   logFile?: NodeJS.WritableStream;
   readyTimeoutMs?: number;
+  /** Port for the server's Prometheus `/metrics` endpoint; omit for a random one. */
+  metricsPort?: number;
   /**
    * Own process group: a Ctrl-C in the terminal then reaches only the parent, which stops the server last, after
    * the worker has drained (the parent must call stop(); `make start` also kills it on exit).
@@ -80,6 +82,7 @@ export async function startDevServer(opts: DevServerOptions): Promise<DevServer>
   else args.push('--ui-port', String(opts.uiPort), '--ui-disable-news-fetch');
   if (opts.dbFilename) args.push('--db-filename', opts.dbFilename);
   if (opts.namespace && opts.namespace !== 'default') args.push('--namespace', opts.namespace);
+  if (opts.metricsPort !== undefined) args.push('--metrics-port', String(opts.metricsPort));
   const child = spawn(opts.cli, args, { stdio: ['ignore', 'pipe', 'pipe'], detached: opts.detached ?? false });
   if (opts.logFile) {
     child.stdout?.pipe(opts.logFile, { end: false });
