@@ -72,9 +72,10 @@ export const COMPENSATION: ActivityOptions = {
 
 /**
  * Checkouts started before notifications became part of the checkout notified through a `notifyOrder` child workflow.
- * Their replays still take that path (no marker in their history); new ones record this patch and notify in-line.
- * Once no such checkout can be running (the longest is a cancellation window plus a payment wait), switch to
- * deprecatePatch, then drop the old path and the fixtures named checkout-v1-*.
+ * Their replays still take that path (no marker in their history). Checkouts started without a `version` after that
+ * recorded this patch's marker and notify in-line; checkouts of CHECKOUT_VERSION 2 notify in-line without a marker.
+ * Once no unversioned checkout can be running (the longest is a cancellation window plus a payment wait after the
+ * API started versioning), drop the patch, the old path and the fixtures named checkout-v1-* and checkout-v2-*.
  */
 export const NOTIFY_IN_CHECKOUT_PATCH = 'notify-in-checkout';
 
@@ -174,7 +175,14 @@ export async function checkout(input: CheckoutInput): Promise<CheckoutResult> {
   // cancelled, and a failure to deliver is recorded by the notification itself, never thrown into the order.
   const notifications: Promise<void>[] = [];
   const notify = async (kind: NotificationKind): Promise<void> => {
-    if (!patched(NOTIFY_IN_CHECKOUT_PATCH)) return notifyByChild(orderId, kind);
+    if ((input.version ?? 1) < 2) {
+      if (!patched(NOTIFY_IN_CHECKOUT_PATCH)) return notifyByChild(orderId, kind);
+    } else if (workflowInfo().unsafe.isReplaying) {
+      // A worker of the previous release knew no `version` and recorded the patch marker here; its history must still
+      // replay. patched() on replay takes a marker that is in the history and records nothing when there is none, and
+      // live it is not called at all: a version-2 checkout never writes the marker.
+      patched(NOTIFY_IN_CHECKOUT_PATCH);
+    }
     const sending = CancellationScope.nonCancellable(() => notifyCustomer({ orderId, kind })).then(
       () => undefined,
       (err: unknown) => {

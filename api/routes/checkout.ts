@@ -6,7 +6,7 @@ import { eq, sql } from 'drizzle-orm';
 import { rowsOf } from '../../db/client';
 import { carts, orders } from '../../db/schema';
 import { cartLinesJson, cartProblem, type CartLine } from '../../activities/orders';
-import { CHECKOUT_WORKFLOW_TYPE, checkoutWorkflowId, type CheckoutInput, type CheckoutMemo, type OrderStatus } from '../../workflows/types';
+import { CHECKOUT_VERSION, CHECKOUT_WORKFLOW_TYPE, checkoutWorkflowId, type CheckoutInput, type CheckoutMemo, type OrderStatus } from '../../workflows/types';
 import { requireUser } from '../auth';
 import type { AppDeps } from '../env';
 import { BEARER, createRouter } from '../openapi';
@@ -124,6 +124,7 @@ export function checkoutRoutes(deps: AppDeps) {
       request: body,
       paymentConfirmationTimeout: deps.config.payment.confirmationTimeout,
       cancellationWindow: deps.config.cancellationWindow,
+      version: CHECKOUT_VERSION,
     };
     const memo: CheckoutMemo = { requestHash: hash, customerId: user.sub };
     try {

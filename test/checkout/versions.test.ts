@@ -1,0 +1,61 @@
+/**
+ * Checkout versions (CHECKOUT_VERSION): what the API starts now notifies in-line without a patch marker; what the
+ * previous API started (no `version`) still takes NOTIFY_IN_CHECKOUT_PATCH and records its marker, as it did then.
+ */
+import { randomUUID } from 'node:crypto';
+import { orderIdFor, requestHash } from '../../api/orders/ids';
+import { CHECKOUT_VERSION, CHECKOUT_WORKFLOW_TYPE, checkoutWorkflowId, type CheckoutInput } from '../../workflows/types';
+import type { Harness } from '../support/harness';
+import { checkoutBody, checkoutSuite, events, placeOrder, seedCart, seedProduct, shopper } from './helpers';
+
+let h: Harness;
+const book = checkoutSuite({ env: { CANCELLATION_WINDOW: '1s' } }, (started) => (h = started));
+
+/** What the workflow's history says about how it notified. */
+async function shape(orderId: string) {
+  const history = await h.client.workflow.getHandle(checkoutWorkflowId(orderId)).fetchHistory();
+  const evs = history.events ?? [];
+  const started = evs[0]!.workflowExecutionStartedEventAttributes!.input!.payloads![0]!;
+  return {
+    version: (JSON.parse(Buffer.from(started.data!).toString('utf8')) as CheckoutInput).version,
+    markers: evs.filter((e) => e.markerRecordedEventAttributes).length,
+    searchAttributeUpserts: evs.filter((e) => e.upsertWorkflowSearchAttributesEventAttributes).length,
+    childWorkflows: evs.filter((e) => e.startChildWorkflowExecutionInitiatedEventAttributes).length,
+    activities: evs.flatMap((e) => e.activityTaskScheduledEventAttributes?.activityType?.name ?? []),
+  };
+}
+
+test('a checkout the API starts carries the version and notifies in-line with no patch marker', async () => {
+  const who = await shopper(h);
+  const p = await seedProduct(h, book, { stock: 2 });
+  const orderId = await placeOrder(h, who, p);
+  expect(await h.client.workflow.getHandle(checkoutWorkflowId(orderId)).result()).toMatchObject({ status: 'confirmed' });
+  const got = await shape(orderId);
+  expect(got).toMatchObject({ version: CHECKOUT_VERSION, markers: 0, searchAttributeUpserts: 0, childWorkflows: 0 });
+  expect(got.activities).toEqual(expect.arrayContaining(['planOrderNotification', 'sendOrderNotification']));
+  expect(await events(h, orderId)).toEqual(expect.arrayContaining(['order.confirmed', 'notification.sent']));
+});
+
+test('a checkout started as the previous API did (no version) records the patch marker and still notifies in-line', async () => {
+  const who = await shopper(h);
+  const p = await seedProduct(h, book, { stock: 2 });
+  const cartId = await seedCart(h, who.id, [{ productId: p, quantity: 1 }]);
+  const body = checkoutBody(cartId);
+  const key = randomUUID();
+  const orderId = orderIdFor(who.id, key);
+  const input: CheckoutInput = {
+    orderId,
+    customerId: who.id,
+    idempotencyKey: key,
+    requestHash: requestHash(body),
+    request: body,
+    paymentConfirmationTimeout: h.config.payment.confirmationTimeout,
+    cancellationWindow: h.config.cancellationWindow,
+  };
+  const handle = await h.client.workflow.start(CHECKOUT_WORKFLOW_TYPE, { taskQueue: h.taskQueue, workflowId: checkoutWorkflowId(orderId), args: [input] });
+  expect(await handle.result()).toMatchObject({ status: 'confirmed', paymentState: 'captured' });
+  const got = await shape(orderId);
+  expect(got).toMatchObject({ version: undefined, markers: 1, searchAttributeUpserts: 1, childWorkflows: 0 });
+  expect(got.activities).toEqual(expect.arrayContaining(['sendOrderNotification']));
+  expect(await events(h, orderId)).toEqual(expect.arrayContaining(['order.confirmed', 'notification.sent']));
+});
