@@ -41,6 +41,13 @@ const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 50);
 const DETAIL = process.env.BENCH_DETAIL === '1';
 const NOOP = process.env.BENCH_ACTIVITIES === 'noop';
+/**
+ * Seconds each side gets, after its workflows closed, for the dev server's deferred work on them: every workflow task
+ * and activity leaves a timeout check that fires 10 to 30 s later (the longest start-to-close here is 30 s), after the
+ * side's own measurement. Without the pause that work fell on the next side: in a run of rounds A B, B A the second
+ * side of each round took it, so the checkout took it twice and the ceiling once.
+ */
+const SETTLE_S = Number(process.env.BENCH_SETTLE_S ?? 32);
 /** How long the slow-activities ceiling's no-ops take: about what a checkout activity takes on this machine. */
 const SLOW_ACTIVITY_MS = 30;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -168,6 +175,12 @@ async function main() {
   await pool(Array.from({ length: 10 }, (_, i) => i), 10, async () => {
     await client.workflow.execute('bareCheckout', { taskQueue: `${taskQueue}-bare`, workflowId: `bare-warm-${randomUUID()}` });
   });
+  // The dev server's own CPU when idle (ms per second), after the warm-up's deferred work: what a settle costs anyway.
+  await sleep(SETTLE_S * 1000);
+  const idleFrom = cpuNow(server.child.pid);
+  await sleep(5_000);
+  const idleTo = cpuNow(server.child.pid);
+  const idleServerMsPerS = (idleTo.server - idleFrom.server) / ((idleTo.wall - idleFrom.wall) / 1000);
 
   // The sides, measured in interleaved rounds (A B, then B A, ...) so that the machine's drift over a run, which is
   // large on a shared VM, falls on both alike. Each side gets ceil(TOTAL / ROUNDS) items per round.
@@ -176,6 +189,8 @@ async function main() {
     prepare(n: number): Promise<Array<() => Promise<string>>>;
     steady: { items: number; ms: number };
     cpu: ReturnType<typeof cpuNow>;
+    /** Dev-server CPU (ms) during this side's settles, above its idle use. */
+    deferredServerMs: number;
     /** The dev server's counters' growth over this side's runs (BENCH_DETAIL). */
     counters: Map<string, number>;
     ids: string[];
@@ -191,6 +206,7 @@ async function main() {
       }),
     steady: { items: 0, ms: 0 },
     cpu: zeroCpu(),
+    deferredServerMs: 0,
     counters: new Map(),
     ids: [],
   });
@@ -205,6 +221,7 @@ async function main() {
       }),
     steady: { items: 0, ms: 0 },
     cpu: zeroCpu(),
+    deferredServerMs: 0,
     counters: new Map(),
     ids: [],
   };
@@ -238,6 +255,10 @@ async function main() {
       rates.set(side.name, steady.items / (steady.ms / 1000));
       // Let this side's workflows close (the ceiling's last task, the checkout's window) before the next side starts.
       await Promise.all(ids.map((id) => client.workflow.getHandle(side.name === 'checkout' ? checkoutWorkflowId(id) : id).result()));
+      const settleFrom = cpuNow(server.child.pid);
+      await sleep(SETTLE_S * 1000);
+      const settleTo = cpuNow(server.child.pid);
+      side.deferredServerMs += settleTo.server - settleFrom.server - (idleServerMsPerS * (settleTo.wall - settleFrom.wall)) / 1000;
     }
     roundRatios.push(rates.get('checkout')! / rates.get('bare')!);
   }
@@ -277,6 +298,8 @@ async function main() {
       checkoutsPerSec: +checkoutRate.toFixed(1),
       ratio: +(checkoutRate / bareRate).toFixed(2),
       ratioPerRound: roundRatios.map((r) => +r.toFixed(2)),
+      // Left out of the rates above, on both sides: the dev server's timeout checks after each side (see SETTLE_S).
+      deferredDevServerMsPerItem: { bare: +(bare.deferredServerMs / bare.ids.length).toFixed(1), checkout: +(checkout.deferredServerMs / checkout.ids.length).toFixed(1) },
     },
     burst: { posted: n, lastSentAtMs: Math.round(lastSent), allAnsweredAtMs: Math.round(answeredIn), accepted: accepted.length, p99AcceptMs: Math.round(p99(results.map((r) => r.ms))), allTerminalAfterS: +allTerminalS.toFixed(1), lostOrders: lost.length },
   };
@@ -292,7 +315,9 @@ async function main() {
         checkoutRatio: +(checkoutRate / rateOf(patchedCeiling!)).toFixed(2),
       },
       ceilingWithWindowSlowActivities: { activityMs: SLOW_ACTIVITY_MS, workflowsPerSec: +rateOf(slowCeiling!).toFixed(1), ratioToInstantActivities: +(rateOf(slowCeiling!) / rateOf(windowed!)).toFixed(2) },
-      cpuPerItem: Object.fromEntries(sides.map((side) => [side.name, cpuPer(zeroCpu(), side.cpu, side.ids.length)])),
+      cpuPerItem: Object.fromEntries(
+        sides.map((side) => [side.name, { ...cpuPer(zeroCpu(), side.cpu, side.ids.length), deferredDevServerMs: +(side.deferredServerMs / side.ids.length).toFixed(1) }]),
+      ),
       // Where the dev server's work differs, per item: [first side, second side] for the counters that differ most.
       serverCountersPerItem: {
         patchVsWithout: counterDiffs(tally(windowed!), tally(patchedCeiling!)),
