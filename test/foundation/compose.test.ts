@@ -107,6 +107,11 @@ test('every depends_on names a real service with a condition, and migrations run
   expect(services.migrate!.depends_on).toMatchObject({ postgres: { condition: 'service_healthy' } });
 });
 
+test('the worker starts before the API, so versioned checkouts never reach an older worker', () => {
+  expect(services.api!.depends_on).toMatchObject({ worker: { condition: 'service_started' } });
+  expect(Object.keys(services.worker!.depends_on ?? {})).not.toContain('api');
+});
+
 test('published ports: API 3000, Temporal 7233, its UI and the mail inbox, no clashes', () => {
   const published = Object.values(services).flatMap((s) => (s.ports ?? []).map((p) => p.split(':')[0]));
   expect(published).toEqual(expect.arrayContaining(['3000', '7233', '8080', '8025']));
