@@ -25,7 +25,8 @@ export async function bareCheckout(): Promise<void> {
 /**
  * The checkout's shape without its work: five order steps, then the cancellation window's timer starts (the order would
  * be confirmed), the confirmation email's two steps run, and the workflow waits out the window before closing.
- * `patch` adds a patched() call where the checkout makes its own; `activityMs` makes each no-op take that long.
+ * `patch` adds a patched() call where the checkout made its own before its input carried a version; `activityMs`
+ * makes each no-op take that long.
  */
 async function windowed(windowMs: number, opts: { patch?: boolean; activityMs?: number } = {}): Promise<void> {
   for (const step of CHECKOUT_ACTIVITY_STEPS.slice(0, 5)) await noop(step, opts.activityMs);
@@ -42,8 +43,9 @@ async function windowed(windowMs: number, opts: { patch?: boolean; activityMs?: 
 export const bareCheckoutWithWindow = (windowMs: number) => windowed(windowMs);
 
 /**
- * BENCH_DETAIL's third ceiling: with the window and a patched() call (NOTIFY_IN_CHECKOUT_PATCH's marker and
- * TemporalChangeVersion upsert). Its rate against bareCheckoutWithWindow's is what carrying that patch costs.
+ * BENCH_DETAIL's third ceiling: with the window and a patched() call (a marker and, from sdk-core, a
+ * TemporalChangeVersion upsert). Its rate against bareCheckoutWithWindow's is what a patch costs each workflow that
+ * records it: why checkouts branch on their input's version instead (CHECKOUT_VERSION in workflows/types.ts).
  */
 export const bareCheckoutWithWindowAndPatch = (windowMs: number) => windowed(windowMs, { patch: true });
 
