@@ -13,7 +13,8 @@
  * statements, history figures, the dev server's own counters) and three more ceilings: with the checkout's cancellation-window timer; with that
  * timer and a patched() marker (what a patch costs every workflow that records it); with that timer and no-ops that
  * take 30 ms each;
- * BENCH_PROFILE=<file> writes a CPU profile of this process over the first round's checkouts; BENCH_ACTIVITIES=noop
+ * BENCH_PROFILE=<file> writes a CPU profile of this process over the first round's checkouts (BENCH_PROFILE_SIDE=bare:
+ * over the ceiling's, to compare); BENCH_ACTIVITIES=noop
  * runs the checkout with no-op activities (bench/checkout-noop-activities.ts), to tell design cost from work cost.
  */
 import fs from 'node:fs';
@@ -244,7 +245,7 @@ async function main() {
     const rates = new Map<string, number>();
     for (const side of round % 2 === 0 ? sides : [...sides].reverse()) {
       const runs = await side.prepare(perRound);
-      const stopProfile = await startProfile(round === 0 && side.name === 'checkout' ? process.env.BENCH_PROFILE : undefined);
+      const stopProfile = await startProfile(round === 0 && side.name === (process.env.BENCH_PROFILE_SIDE ?? 'checkout') ? process.env.BENCH_PROFILE : undefined);
       const countersBefore = await counters();
       const before = cpuNow(server.child.pid);
       const { steady, ids } = await sustained(runs);
