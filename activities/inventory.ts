@@ -2,10 +2,10 @@
 import { ApplicationFailure } from '@temporalio/common';
 import { and, asc, eq, inArray, sql } from 'drizzle-orm';
 import { rowsOf } from '../db/client';
-import { inventoryReservations, orderEvents, orderLines, products } from '../db/schema';
+import { inventoryReservations, orderLines, products } from '../db/schema';
 import { OUT_OF_STOCK } from '../workflows/types';
 import type { ActivityDeps } from './deps';
-import { recordEvent } from './orders';
+import { eventCte, recordEvent } from './orders';
 
 export interface ShortLine {
   productId: string;
@@ -55,14 +55,14 @@ export function createInventoryActivities(deps: ActivityDeps) {
             insert into ${inventoryReservations} (order_id, product_id, quantity, status, created_at, updated_at)
             select ${input.orderId}::uuid, l.product_id, l.quantity, 'held', ${now}::timestamptz, ${now}::timestamptz
               from lines l where exists (select 1 from taken)),
-          e as (
-            insert into ${orderEvents} (order_id, type, data, dedupe_key)
-            select ${input.orderId}::uuid, 'inventory.reserved',
-                   jsonb_build_object('lines', (select jsonb_agg(jsonb_build_object('productId', product_id, 'sku', sku, 'quantity', quantity)
-                                                                 order by product_id) from lines)),
-                   ${`${input.orderId}:inventory.reserved`}::text
-             where exists (select 1 from taken)
-            on conflict do nothing)
+          ${eventCte(
+            'e',
+            input.orderId,
+            'inventory.reserved',
+            sql`jsonb_build_object('lines', (select jsonb_agg(jsonb_build_object('productId', product_id, 'sku', sku, 'quantity', quantity)
+                                                              order by product_id) from lines))`,
+            { onlyIf: 'taken' },
+          )}
           select (select count(*) from lines)::int as lines,
                  (select json_agg(json_build_object('productId', product_id, 'sku', sku, 'requested', quantity, 'available', available)
                                   order by product_id) from short) as short`),

@@ -1,6 +1,6 @@
 /** Order activities: snapshot the cart into an order, confirm it, close it; each writes its event in the same transaction. */
 import { ApplicationFailure } from '@temporalio/common';
-import { and, eq, inArray, sql, type SQL } from 'drizzle-orm';
+import { and, eq, inArray, is, sql, SQL } from 'drizzle-orm';
 import { rowsOf, type Db } from '../db/client';
 import { cartLines, carts, inventoryReservations, orderEvents, orderLines, orders, products } from '../db/schema';
 import { INVALID_CART, type CheckoutInput } from '../workflows/types';
@@ -21,14 +21,16 @@ export async function recordEvent(tx: Db | Tx, orderId: string, type: string, da
 
 /**
  * recordEvent as a CTE of a larger statement, so the event commits with the change it describes (one statement is
- * one transaction). With `onlyIf`, it is written only when that CTE returned a row (the change happened).
+ * one transaction). `data` is an object, or a jsonb expression over the statement's other CTEs. With `onlyIf`, it is
+ * written only when that CTE returned a row (the change happened).
  */
-export function eventCte(name: string, orderId: string, type: string, data: Record<string, unknown>, opts: { extra?: string; onlyIf?: string } = {}) {
+export function eventCte(name: string, orderId: string, type: string, data: Record<string, unknown> | SQL, opts: { extra?: string; onlyIf?: string } = {}) {
   const dedupeKey = opts.extra ? `${orderId}:${type}:${opts.extra}` : `${orderId}:${type}`;
   const when = opts.onlyIf ? sql`where exists (select 1 from ${sql.identifier(opts.onlyIf)})` : sql``;
+  const json = is(data, SQL) ? data : sql`${JSON.stringify(data)}::jsonb`;
   return sql`${sql.identifier(name)} as (
     insert into ${orderEvents} (order_id, type, data, dedupe_key)
-    select ${orderId}::uuid, ${type}::text, ${JSON.stringify(data)}::jsonb, ${dedupeKey}::text ${when}
+    select ${orderId}::uuid, ${type}::text, ${json}, ${dedupeKey}::text ${when}
     on conflict do nothing)`;
 }
 
