@@ -212,7 +212,8 @@ const SERVER_WORK = /^(persistence_requests|visibility_persistence_requests|task
 
 /**
  * The dev server's own counters (its Prometheus `/metrics`) of SERVER_WORK, summed per metric and `operation` label.
- * Timers fire late (a workflow task's 10 s timeout check, say): some counted for a side come from the side before.
+ * Timeout checks fire 10 to 30 s after their task: a side's counters hold those that fired while it ran; the rest
+ * fall in the settle pause after it, which these readings leave out.
  */
 export async function serverCounters(metricsUrl: string): Promise<Map<string, number>> {
   const text = await (await fetch(metricsUrl)).text();

@@ -198,36 +198,33 @@ async function main() {
     counters: Map<string, number>;
     ids: string[];
   }
-  const bareSide = (name: Side['name'], type: string, args: unknown[]): Side => ({
+  /** A side with empty tallies. */
+  const newSide = (name: Side['name'], prepare: Side['prepare']): Side => ({
     name,
-    prepare: async (n) =>
-      Array.from({ length: n }, () => async () => {
-        const workflowId = `bare-${randomUUID()}`;
-        await client.workflow.start(type, { taskQueue: `${taskQueue}-bare`, workflowId, args });
-        await complete(workflowId);
-        return workflowId;
-      }),
+    prepare,
     steady: { items: 0, ms: 0 },
     cpu: zeroCpu(),
     deferredServerMs: 0,
     counters: new Map(),
     ids: [],
   });
-  const checkoutSide: Side = {
-    name: 'checkout',
-    prepare: async (n) =>
-      (await prepare(n)).map((shopper) => async () => {
-        const r = await post(shopper);
-        if (r.status !== 202 || !r.orderId) throw new Error(`checkout answered ${r.status}`);
-        await complete(r.orderId);
-        return r.orderId;
+  const bareSide = (name: Side['name'], type: string, args: unknown[]): Side =>
+    newSide(name, async (n) =>
+      Array.from({ length: n }, () => async () => {
+        const workflowId = `bare-${randomUUID()}`;
+        await client.workflow.start(type, { taskQueue: `${taskQueue}-bare`, workflowId, args });
+        await complete(workflowId);
+        return workflowId;
       }),
-    steady: { items: 0, ms: 0 },
-    cpu: zeroCpu(),
-    deferredServerMs: 0,
-    counters: new Map(),
-    ids: [],
-  };
+    );
+  const checkoutSide = newSide('checkout', async (n) =>
+    (await prepare(n)).map((shopper) => async () => {
+      const r = await post(shopper);
+      if (r.status !== 202 || !r.orderId) throw new Error(`checkout answered ${r.status}`);
+      await complete(r.orderId);
+      return r.orderId;
+    }),
+  );
   // The ceiling: bare workflows with the same number of activities. With BENCH_DETAIL, three more (see the header).
   const sides = [bareSide('bare', 'bareCheckout', []), checkoutSide];
   if (DETAIL) {
@@ -266,6 +263,7 @@ async function main() {
     roundRatios.push(rates.get('checkout')! / rates.get('bare')!);
   }
   const tally = (side: Side) => ({ counters: side.counters, items: side.ids.length });
+  const deferredPerItem = (side: Side) => +(side.deferredServerMs / side.ids.length).toFixed(1);
   const rateOf = (side: Side) => side.steady.items / (side.steady.ms / 1000);
   const [bare, checkout, windowed, patchedCeiling, slowCeiling] = sides as [Side, Side, Side | undefined, Side | undefined, Side | undefined];
   const bareRate = rateOf(bare);
@@ -302,7 +300,7 @@ async function main() {
       ratio: +(checkoutRate / bareRate).toFixed(2),
       ratioPerRound: roundRatios.map((r) => +r.toFixed(2)),
       // Left out of the rates above, on both sides: the dev server's timeout checks after each side (see SETTLE_S).
-      deferredDevServerMsPerItem: { bare: +(bare.deferredServerMs / bare.ids.length).toFixed(1), checkout: +(checkout.deferredServerMs / checkout.ids.length).toFixed(1) },
+      deferredDevServerMsPerItem: { bare: deferredPerItem(bare), checkout: deferredPerItem(checkout) },
     },
     burst: { posted: n, lastSentAtMs: Math.round(lastSent), allAnsweredAtMs: Math.round(answeredIn), accepted: accepted.length, p99AcceptMs: Math.round(p99(results.map((r) => r.ms))), allTerminalAfterS: +allTerminalS.toFixed(1), lostOrders: lost.length },
   };
@@ -314,7 +312,7 @@ async function main() {
       ceilingWithWindowAndPatch: { workflowsPerSec: +rateOf(patchedCeiling!).toFixed(1), ratioToWithoutPatch: +(rateOf(patchedCeiling!) / rateOf(windowed!)).toFixed(2) },
       ceilingWithWindowSlowActivities: { activityMs: SLOW_ACTIVITY_MS, workflowsPerSec: +rateOf(slowCeiling!).toFixed(1), ratioToInstantActivities: +(rateOf(slowCeiling!) / rateOf(windowed!)).toFixed(2) },
       cpuPerItem: Object.fromEntries(
-        sides.map((side) => [side.name, { ...cpuPer(zeroCpu(), side.cpu, side.ids.length), deferredDevServerMs: +(side.deferredServerMs / side.ids.length).toFixed(1) }]),
+        sides.map((side) => [side.name, { ...cpuPer(zeroCpu(), side.cpu, side.ids.length), deferredDevServerMs: deferredPerItem(side) }]),
       ),
       // Where the dev server's work differs, per item: [first side, second side] for the counters that differ most.
       serverCountersPerItem: {
