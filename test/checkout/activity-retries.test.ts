@@ -11,6 +11,7 @@ import { createLogger } from '../../lib/logger';
 import { createActivityDeps } from '../../workers/deps';
 import type { CheckoutInput } from '../../workflows/types';
 import { createTestDb, type TestDb } from '../support/db';
+import { checkoutInput } from './helpers';
 
 let db: TestDb;
 let acts: ReturnType<typeof createActivities>;
@@ -26,25 +27,6 @@ afterAll(async () => {
   await closeDeps?.();
   await db?.close();
 });
-
-/** A checkout of this customer's cart, as the API would start it. */
-function checkoutInput(customerId: string, cartId: string): CheckoutInput {
-  const orderId = randomUUID();
-  return {
-    orderId,
-    customerId,
-    idempotencyKey: orderId,
-    requestHash: 'h',
-    request: {
-      cartId,
-      email: 'ada@example.com',
-      shippingAddress: { name: 'Ada', line1: '1 St', city: 'London', postalCode: 'N1', country: 'GB' },
-      payment: { method: 'card', token: 'tok_visa' },
-    },
-    paymentConfirmationTimeout: '15m',
-    cancellationWindow: '1h',
-  };
-}
 
 async function order(stock: number, quantity: number): Promise<{ input: CheckoutInput; productId: string }> {
   const productId = await product(stock);

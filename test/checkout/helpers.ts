@@ -6,7 +6,8 @@ import { execFileSync } from 'node:child_process';
 import { resolveTemporalCli } from '../../scripts/temporal-cli';
 import { eq, inArray } from 'drizzle-orm';
 import { cartLines, carts, inventoryReservations, orderEvents, orders, products, sandboxLedger, sandboxPayments } from '../../db/schema';
-import { checkoutWorkflowId } from '../../workflows/types';
+import { orderIdFor, requestHash } from '../../api/orders/ids';
+import { checkoutWorkflowId, type CheckoutInput } from '../../workflows/types';
 import { startHarness, type Harness, type HarnessOptions } from '../support/harness';
 import { waitFor } from '../support/wait';
 
@@ -60,6 +61,20 @@ export function checkoutBody(cartId: string, token = 'tok_visa') {
     shippingAddress: { name: 'Ada Lovelace', line1: '1 Analytical St', city: 'London', postalCode: 'N1 9GU', country: 'GB' },
     payment: { method: 'card' as const, token },
   };
+}
+
+/**
+ * The checkout workflow's input for this customer's cart, built as the API builds it but without `version` (what the
+ * previous API started), for tests that start the workflow or run its activities themselves.
+ */
+export function checkoutInput(
+  customerId: string,
+  cartId: string,
+  timeouts: Pick<CheckoutInput, 'paymentConfirmationTimeout' | 'cancellationWindow'> = { paymentConfirmationTimeout: '15m', cancellationWindow: '1h' },
+): CheckoutInput {
+  const body = checkoutBody(cartId);
+  const idempotencyKey = randomUUID();
+  return { orderId: orderIdFor(customerId, idempotencyKey), customerId, idempotencyKey, requestHash: requestHash(body), request: body, ...timeouts };
 }
 
 export function postCheckout(h: Harness, who: Shopper, body: unknown, key: string = randomUUID()) {

@@ -2,11 +2,9 @@
  * Checkout versions (CHECKOUT_VERSION): what the API starts now notifies in-line without a patch marker; what the
  * previous API started (no `version`) still takes NOTIFY_IN_CHECKOUT_PATCH and records its marker, as it did then.
  */
-import { randomUUID } from 'node:crypto';
-import { orderIdFor, requestHash } from '../../api/orders/ids';
 import { CHECKOUT_VERSION, CHECKOUT_WORKFLOW_TYPE, checkoutWorkflowId, type CheckoutInput } from '../../workflows/types';
 import type { Harness } from '../support/harness';
-import { checkoutBody, checkoutSuite, events, placeOrder, seedCart, seedProduct, shopper } from './helpers';
+import { checkoutInput, checkoutSuite, events, placeOrder, seedCart, seedProduct, shopper } from './helpers';
 
 let h: Harness;
 const book = checkoutSuite({ env: { CANCELLATION_WINDOW: '1s' } }, (started) => (h = started));
@@ -40,18 +38,11 @@ test('a checkout started as the previous API did (no version) records the patch 
   const who = await shopper(h);
   const p = await seedProduct(h, book, { stock: 2 });
   const cartId = await seedCart(h, who.id, [{ productId: p, quantity: 1 }]);
-  const body = checkoutBody(cartId);
-  const key = randomUUID();
-  const orderId = orderIdFor(who.id, key);
-  const input: CheckoutInput = {
-    orderId,
-    customerId: who.id,
-    idempotencyKey: key,
-    requestHash: requestHash(body),
-    request: body,
+  const input = checkoutInput(who.id, cartId, {
     paymentConfirmationTimeout: h.config.payment.confirmationTimeout,
     cancellationWindow: h.config.cancellationWindow,
-  };
+  });
+  const { orderId } = input;
   const handle = await h.client.workflow.start(CHECKOUT_WORKFLOW_TYPE, { taskQueue: h.taskQueue, workflowId: checkoutWorkflowId(orderId), args: [input] });
   expect(await handle.result()).toMatchObject({ status: 'confirmed', paymentState: 'captured' });
   const got = await shape(orderId);
