@@ -14,29 +14,22 @@ import {
   defineSignal,
   defineUpdate,
   log,
-  ParentClosePolicy,
-  patched,
   proxyActivities,
   setHandler,
-  startChild,
   workflowInfo,
-  WorkflowIdReusePolicy,
   type ActivityOptions,
 } from '@temporalio/workflow';
-import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import type { createActivities } from '../activities';
 import { notifyCustomer } from './notify';
 import {
   CANCEL_SIGNAL,
   CANCEL_UPDATE,
   INVALID_CART,
-  NOTIFY_WORKFLOW_TYPE,
   OUT_OF_STOCK,
   PAYMENT_CONFIRMED_SIGNAL,
   PAYMENT_DECLINED,
   STATUS_QUERY,
   durationMs,
-  notifyWorkflowId,
   type CancelRequest,
   type CheckoutInput,
   type CheckoutResult,
@@ -69,15 +62,6 @@ export const COMPENSATION: ActivityOptions = {
   startToCloseTimeout: '30s',
   retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1m', maximumAttempts: 60 },
 };
-
-/**
- * Checkouts started before notifications became part of the checkout notified through a `notifyOrder` child workflow.
- * Their replays still take that path (no marker in their history). Checkouts started without a `version` after that
- * recorded this patch's marker and notify in-line; checkouts of CHECKOUT_VERSION 2 notify in-line without a marker.
- * Once no unversioned checkout can be running (the longest is a cancellation window plus a payment wait after the
- * API started versioning), drop the patch, the old path and the fixtures named checkout-v1-* and checkout-v2-*.
- */
-export const NOTIFY_IN_CHECKOUT_PATCH = 'notify-in-checkout';
 
 type Acts = ReturnType<typeof createActivities>;
 const orderActs = proxyActivities<Acts>(ORDER_WRITE);
@@ -175,14 +159,6 @@ export async function checkout(input: CheckoutInput): Promise<CheckoutResult> {
   // cancelled, and a failure to deliver is recorded by the notification itself, never thrown into the order.
   const notifications: Promise<void>[] = [];
   const notify = async (kind: NotificationKind): Promise<void> => {
-    if ((input.version ?? 1) < 2) {
-      if (!patched(NOTIFY_IN_CHECKOUT_PATCH)) return notifyByChild(orderId, kind);
-    } else if (workflowInfo().unsafe.isReplaying) {
-      // A worker of the previous release knew no `version` and recorded the patch marker here; its history must still
-      // replay. patched() on replay takes a marker that is in the history and records nothing when there is none, and
-      // live it is not called at all: a version-2 checkout never writes the marker.
-      patched(NOTIFY_IN_CHECKOUT_PATCH);
-    }
     const sending = CancellationScope.nonCancellable(() => notifyCustomer({ orderId, kind })).then(
       () => undefined,
       (err: unknown) => {
@@ -296,18 +272,4 @@ export async function checkout(input: CheckoutInput): Promise<CheckoutResult> {
     step = 'done';
   }
   return finish();
-}
-
-/** The pre-patch way to notify (see NOTIFY_IN_CHECKOUT_PATCH): an abandoned child workflow, one per order and kind. */
-async function notifyByChild(orderId: string, kind: NotificationKind): Promise<void> {
-  try {
-    await startChild(NOTIFY_WORKFLOW_TYPE, {
-      workflowId: notifyWorkflowId(orderId, kind),
-      args: [{ orderId, kind }],
-      parentClosePolicy: ParentClosePolicy.ABANDON,
-      workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
-    });
-  } catch (err) {
-    if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
-  }
 }

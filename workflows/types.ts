@@ -66,10 +66,11 @@ export interface CheckoutRequest {
  * The checkout version the API stamps on the checkouts it starts (CheckoutInput.version). Where a workflow change
  * would not replay, the workflow branches on it: the input is already in every history, so unlike a patched() marker
  * this costs no extra event and no visibility write per checkout. Starting at 2:
- * - absent: started before versioned inputs; notifications go by NOTIFY_IN_CHECKOUT_PATCH (workflows/checkout.ts).
- * - 2: notifications in-line from the start, no patch marker.
- * Workers must be deployed before (or with) the API that starts a new version: a worker a version behind treats the
- * new input as the old one (for 2 that is safe, see `notify` in workflows/checkout.ts).
+ * - absent: started before versioned inputs. Their patch path (notify-in-checkout) was retired on 2026-11-30, when
+ *   none could still be running; the workflow now runs them exactly as 2.
+ * - 2: notifications in-line, no patch marker. Today the workflow has no branch on the version.
+ * It is kept for the next incompatible change: bump it and branch on `input.version`. Workers must be deployed before
+ * (or with) the API that starts a new version: a worker a version behind runs the new input down the old path.
  */
 export const CHECKOUT_VERSION = 2;
 
@@ -83,7 +84,10 @@ export interface CheckoutInput {
   /** Durations such as '15m' (PAYMENT_CONFIRMATION_TIMEOUT) and '24h' (CANCELLATION_WINDOW). */
   paymentConfirmationTimeout: string;
   cancellationWindow: string;
-  /** CHECKOUT_VERSION of the API that started it; absent on checkouts started before versioned inputs. */
+  /**
+   * CHECKOUT_VERSION of the API that started it; absent on checkouts started before versioned inputs. Nothing branches
+   * on it since the unversioned path was retired (2026-11-30); kept for the next incompatible change.
+   */
   version?: number;
 }
 

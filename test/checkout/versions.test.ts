@@ -1,8 +1,10 @@
 /**
- * Checkout versions (CHECKOUT_VERSION): what the API starts now notifies in-line without a patch marker; what the
- * previous API started (no `version`) still takes NOTIFY_IN_CHECKOUT_PATCH and records its marker, as it did then.
+ * Checkout versions (CHECKOUT_VERSION): the API stamps the version on what it starts, and every checkout, with or
+ * without a version, notifies in-line with no patch marker and no notifyOrder child. The unversioned patch path was
+ * retired on 2026-11-30; an older API's start must not bring it back.
  */
-import { CHECKOUT_VERSION, CHECKOUT_WORKFLOW_TYPE, checkoutWorkflowId, type CheckoutInput } from '../../workflows/types';
+import { WorkflowNotFoundError } from '@temporalio/client';
+import { CHECKOUT_VERSION, CHECKOUT_WORKFLOW_TYPE, checkoutWorkflowId, notifyWorkflowId, type CheckoutInput } from '../../workflows/types';
 import type { Harness } from '../support/harness';
 import { checkoutInput, checkoutSuite, events, placeOrder, seedCart, seedProduct, shopper } from './helpers';
 
@@ -23,6 +25,11 @@ async function shape(orderId: string) {
   };
 }
 
+/** The retired path started an abandoned notifyOrder workflow under this id; none may exist. */
+async function expectNoNotifyOrder(orderId: string) {
+  await expect(h.client.workflow.getHandle(notifyWorkflowId(orderId, 'order_confirmed')).describe()).rejects.toBeInstanceOf(WorkflowNotFoundError);
+}
+
 test('a checkout the API starts carries the version and notifies in-line with no patch marker', async () => {
   const who = await shopper(h);
   const p = await seedProduct(h, book, { stock: 2 });
@@ -32,9 +39,10 @@ test('a checkout the API starts carries the version and notifies in-line with no
   expect(got).toMatchObject({ version: CHECKOUT_VERSION, markers: 0, searchAttributeUpserts: 0, childWorkflows: 0 });
   expect(got.activities).toEqual(expect.arrayContaining(['planOrderNotification', 'sendOrderNotification']));
   expect(await events(h, orderId)).toEqual(expect.arrayContaining(['order.confirmed', 'notification.sent']));
+  await expectNoNotifyOrder(orderId);
 });
 
-test('a checkout started as the previous API did (no version) records the patch marker and still notifies in-line', async () => {
+test('a checkout started without a version (as an older API did) also notifies in-line, with no marker and no child', async () => {
   const who = await shopper(h);
   const p = await seedProduct(h, book, { stock: 2 });
   const cartId = await seedCart(h, who.id, [{ productId: p, quantity: 1 }]);
@@ -46,7 +54,8 @@ test('a checkout started as the previous API did (no version) records the patch 
   const handle = await h.client.workflow.start(CHECKOUT_WORKFLOW_TYPE, { taskQueue: h.taskQueue, workflowId: checkoutWorkflowId(orderId), args: [input] });
   expect(await handle.result()).toMatchObject({ status: 'confirmed', paymentState: 'captured' });
   const got = await shape(orderId);
-  expect(got).toMatchObject({ version: undefined, markers: 1, searchAttributeUpserts: 1, childWorkflows: 0 });
-  expect(got.activities).toEqual(expect.arrayContaining(['sendOrderNotification']));
+  expect(got).toMatchObject({ version: undefined, markers: 0, searchAttributeUpserts: 0, childWorkflows: 0 });
+  expect(got.activities).toEqual(expect.arrayContaining(['planOrderNotification', 'sendOrderNotification']));
   expect(await events(h, orderId)).toEqual(expect.arrayContaining(['order.confirmed', 'notification.sent']));
+  await expectNoNotifyOrder(orderId);
 });
