@@ -70,10 +70,12 @@ const orderSummaryJson = (orderId: string) => sql`(
                            'lineCount', (select count(*) from ${orderLines} ol where ol.order_id = o.id))
     from ${orders} o where o.id = ${orderId}::uuid)`;
 
-/** What createOrder reads in its one query: the order of a previous run, or the cart and its products. */
-interface CartSnapshot {
+/** What createOrder's statement answers: a previous run's order, the order it created, or why it created none. */
+interface CreateOrderRow {
   existing: Omit<OrderSummary, 'orderId'> | null;
+  created: Omit<OrderSummary, 'orderId'> | null;
   cartOwner: string | null;
+  /** Only when no order was created: the cart's lines, for the failure to name what is wrong. */
   lines: CartLine[] | null;
 }
 
@@ -89,7 +91,7 @@ export function createOrderActivities(deps: ActivityDeps) {
 
   /** The order as already created (a retried createOrder), with its line count, in one query. */
   const summary = async (orderId: string): Promise<OrderSummary | undefined> => {
-    const [row] = rowsOf<Pick<CartSnapshot, 'existing'>>(await db.execute(sql`select ${orderSummaryJson(orderId)} as existing`));
+    const [row] = rowsOf<Pick<CreateOrderRow, 'existing'>>(await db.execute(sql`select ${orderSummaryJson(orderId)} as existing`));
     return row?.existing ? { orderId, ...row.existing } : undefined;
   };
 
@@ -99,52 +101,58 @@ export function createOrderActivities(deps: ActivityDeps) {
      * lines and `order.created` go in one statement (one transaction); ON CONFLICT makes a concurrent retry harmless.
      */
     async createOrder(input: CheckoutInput): Promise<OrderSummary> {
-      // The order if a previous run created it, else the cart with its products: one round trip either way.
-      const [found] = rowsOf<CartSnapshot>(
+      const { orderId, customerId, request } = input;
+      const cartId = sql`${request.cartId}::uuid`;
+      // One statement, one round trip: a previous run's order is the answer; otherwise the order, its lines and
+      // `order.created` are written only when the cart passes the checks cartProblem() makes (ours, not empty, every
+      // product still sold, one currency). `ok` is one row when it does and none when it does not (HAVING with no
+      // GROUP BY), and the inserts read from it.
+      const [row] = rowsOf<CreateOrderRow>(
         await db.execute(sql`
-          select ${orderSummaryJson(input.orderId)} as existing, c.customer_id as "cartOwner", ${cartLinesJson(sql`c.id`)} as lines
-            from (select 1) as one
-            left join ${carts} c on c.id = ${input.request.cartId}::uuid`),
+          with existing as (select ${orderSummaryJson(orderId)} as summary),
+          cart as (select customer_id::text as owner from ${carts} where id = ${cartId}),
+          lines as (
+            select p.id as product_id, p.sku, p.name, p.price_cents, p.currency, p.active and p.archived_at is null as sold, cl.quantity
+              from ${cartLines} cl join ${products} p on p.id = cl.product_id
+             where cl.cart_id = ${cartId}),
+          ok as (
+            select count(*)::int as n, min(currency) as currency, sum(price_cents * quantity)::int as total from lines
+            having (select summary from existing) is null and (select owner from cart) = ${customerId}::text
+               and count(*) > 0 and bool_and(sold) and count(distinct currency) = 1),
+          o as (
+            insert into ${orders} (id, customer_id, cart_id, email, status, currency, total_cents, shipping_address, idempotency_key, request_hash, workflow_id)
+            select ${orderId}, ${customerId}, ${cartId}, ${request.email}, 'pending', ok.currency, ok.total,
+                   ${JSON.stringify({ ...request.shippingAddress })}::jsonb, ${input.idempotencyKey}, ${input.requestHash}, ${`order-${orderId}`}
+              from ok
+            on conflict do nothing
+            returning id, currency, total_cents),
+          l as (
+            insert into ${orderLines} (order_id, product_id, sku, name, unit_price_cents, quantity, line_total_cents)
+            select o.id, x.product_id, x.sku, x.name, x.price_cents, x.quantity, x.price_cents * x.quantity
+              from o, lines x order by x.product_id),
+          ${eventCte('e', orderId, 'order.created', sql`(select jsonb_build_object('totalCents', o.total_cents, 'currency', o.currency, 'lines', ok.n) from o, ok)`, { onlyIf: 'o' })}
+          select (select summary from existing) as existing,
+                 (select json_build_object('totalCents', o.total_cents, 'currency', o.currency, 'lineCount', ok.n) from o, ok) as created,
+                 (select owner from cart) as "cartOwner",
+                 case when exists (select 1 from o) then null else ${cartLinesJson(cartId)} end as lines`),
       );
-      if (found?.existing) return { orderId: input.orderId, ...found.existing };
-      if (!found?.cartOwner || found.cartOwner !== input.customerId) {
+      const found = row!; // one row, always
+      if (found.existing) return { orderId, ...found.existing };
+      if (found.created) return { orderId, ...found.created };
+      // Nothing written: the cart failed a check (named below, as POST /checkout names it), or a concurrent run of
+      // this activity inserted the order first, which is then the answer.
+      if (!found.cartOwner || found.cartOwner !== customerId) {
         throw ApplicationFailure.nonRetryable('the cart does not exist or belongs to someone else', INVALID_CART);
       }
-      const rows = found.lines ?? [];
-      const problem = cartProblem(rows);
+      const problem = cartProblem(found.lines ?? []);
       if (problem?.kind === 'empty') throw ApplicationFailure.nonRetryable('the cart is empty', INVALID_CART);
       if (problem?.kind === 'unavailable') {
         throw ApplicationFailure.nonRetryable(`products no longer sold: ${problem.skus.join(', ')}`, INVALID_CART, { skus: problem.skus });
       }
       if (problem?.kind === 'mixed_currencies') throw ApplicationFailure.nonRetryable('the cart mixes currencies', INVALID_CART);
-      const currency = rows[0]!.currency;
-      const lines = rows.map((r) => ({
-        product_id: r.productId,
-        sku: r.sku,
-        name: r.name,
-        unit_price_cents: r.priceCents,
-        quantity: r.quantity,
-        line_total_cents: r.priceCents * r.quantity,
-      }));
-      const totalCents = lines.reduce((sum, l) => sum + l.line_total_cents, 0);
-      const inserted = rowsOf<{ id: string }>(
-        await db.execute(sql`
-          with o as (
-            insert into ${orders} (id, customer_id, cart_id, email, status, currency, total_cents, shipping_address, idempotency_key, request_hash, workflow_id)
-            values (${input.orderId}, ${input.customerId}, ${input.request.cartId}, ${input.request.email}, 'pending', ${currency}, ${totalCents},
-                    ${JSON.stringify({ ...input.request.shippingAddress })}::jsonb, ${input.idempotencyKey}, ${input.requestHash}, ${`order-${input.orderId}`})
-            on conflict do nothing
-            returning id),
-          l as (
-            insert into ${orderLines} (order_id, product_id, sku, name, unit_price_cents, quantity, line_total_cents)
-            select o.id, x.product_id, x.sku, x.name, x.unit_price_cents, x.quantity, x.line_total_cents
-              from o, jsonb_to_recordset(${JSON.stringify(lines)}::jsonb)
-                   as x(product_id uuid, sku text, name text, unit_price_cents integer, quantity integer, line_total_cents integer)),
-          ${eventCte('e', input.orderId, 'order.created', { totalCents, currency, lines: lines.length }, { onlyIf: 'o' })}
-          select id from o`),
-      );
-      if (inserted.length === 0) return (await summary(input.orderId))!;
-      return { orderId: input.orderId, totalCents, currency, lineCount: lines.length };
+      const concurrent = await summary(orderId);
+      if (!concurrent) throw new Error(`order ${orderId} was neither created nor found; retrying`);
+      return concurrent;
     },
 
     /**
