@@ -13,6 +13,12 @@ export interface PaymentRef {
   workflowId: string;
 }
 
+/** What an order is charged: its snapshot total (createOrder's result carries it to the workflow). */
+export interface OrderAmount {
+  totalCents: number;
+  currency: string;
+}
+
 export const paymentKey = (workflowId: string, step: 'authorize' | 'capture' | 'void' | 'refund') => `${workflowId}:${step}`;
 
 export function createPaymentActivities(deps: ActivityDeps) {
@@ -44,7 +50,7 @@ export function createPaymentActivities(deps: ActivityDeps) {
       select 1`);
   };
 
-  const loadOrder = async (orderId: string) => {
+  const loadOrder = async (orderId: string): Promise<OrderAmount> => {
     const [order] = await db.select({ totalCents: orders.totalCents, currency: orders.currency }).from(orders).where(eq(orders.id, orderId));
     if (!order) throw ApplicationFailure.nonRetryable(`order ${orderId} does not exist`, 'OrderMissing');
     return order;
@@ -57,9 +63,12 @@ export function createPaymentActivities(deps: ActivityDeps) {
   };
 
   return {
-    /** Authorizes the order total (read from the order, not trusted from the caller). */
-    async authorizePayment(input: PaymentRef & { token: string }): Promise<{ paymentId: string; state: PaymentState }> {
-      const order = await loadOrder(input.orderId);
+    /**
+     * Authorizes the order total. The workflow passes the total createOrder returned (the snapshot it wrote, in the
+     * history), which saves reading it back; an authorization scheduled without it (by an older checkout) reads it.
+     */
+    async authorizePayment(input: PaymentRef & { token: string; amount?: OrderAmount }): Promise<{ paymentId: string; state: PaymentState }> {
+      const order = input.amount ?? (await loadOrder(input.orderId));
       let payment: ProviderPayment;
       try {
         payment = await provider.authorize({

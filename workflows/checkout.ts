@@ -184,7 +184,7 @@ export async function checkout(input: CheckoutInput): Promise<CheckoutResult> {
     compensations.push(async (abort) => {
       await undo.closeOrder({ orderId, status: abort.outcome, reason: abort.reason });
     });
-    await orderActs.createOrder(input);
+    const created = await orderActs.createOrder(input);
     throwIfCancelled();
 
     step = 'reserving_inventory';
@@ -201,7 +201,8 @@ export async function checkout(input: CheckoutInput): Promise<CheckoutResult> {
       const reversed = await undo.reversePayment({ ...ref, reason: abort.reason });
       if (reversed) paymentState = reversed;
     });
-    const auth = await paymentActs.authorizePayment({ ...ref, token: input.request.payment.token });
+    const amount = { totalCents: created.totalCents, currency: created.currency };
+    const auth = await paymentActs.authorizePayment({ ...ref, token: input.request.payment.token, amount });
     paymentState = auth.state;
     throwIfCancelled();
 

@@ -123,3 +123,18 @@ test('capturePayment without the authorization id (scheduled by an older checkou
   expect(ledger.map((l) => l.operation).sort()).toEqual(['authorize', 'capture']);
   expect(await eventTypes(input.orderId)).toEqual(['order.created', 'payment.authorized', 'payment.processed']);
 });
+
+test("authorizePayment charges the total the workflow passes; one scheduled without it (an older checkout) reads the order's", async () => {
+  const sandboxAmount = async (paymentId: string) =>
+    (await db.db.select({ amountCents: sandboxLedger.amountCents }).from(sandboxLedger).where(eq(sandboxLedger.paymentId, paymentId)))[0]?.amountCents;
+  const passed = await order(5, 3);
+  const created = await acts.createOrder(passed.input);
+  const ref = { orderId: passed.input.orderId, workflowId: `order-${passed.input.orderId}` };
+  const auth = await acts.authorizePayment({ ...ref, token: 'tok_visa', amount: { totalCents: created.totalCents, currency: created.currency } });
+  expect(await sandboxAmount(auth.paymentId)).toBe(1500);
+
+  const older = await order(5, 2);
+  await acts.createOrder(older.input);
+  const olderAuth = await acts.authorizePayment({ orderId: older.input.orderId, workflowId: `order-${older.input.orderId}`, token: 'tok_visa' });
+  expect(await sandboxAmount(olderAuth.paymentId)).toBe(1000);
+});
