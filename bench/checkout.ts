@@ -265,6 +265,8 @@ async function main() {
   const tally = (side: Side) => ({ counters: side.counters, items: side.ids.length });
   const deferredPerItem = (side: Side) => +(side.deferredServerMs / side.ids.length).toFixed(1);
   const rateOf = (side: Side) => side.steady.items / (side.steady.ms / 1000);
+  /** CPU of the whole machine (every process: this one, the dev server, PostgreSQL) per item, over a side's runs. */
+  const machineMsPerItem = (side: Side) => side.cpu.machineBusy / side.ids.length;
   const [bare, checkout, windowed, patchedCeiling, slowCeiling] = sides as [Side, Side, Side | undefined, Side | undefined, Side | undefined];
   const bareRate = rateOf(bare);
   const checkoutRate = rateOf(checkout);
@@ -299,6 +301,11 @@ async function main() {
       checkoutsPerSec: +checkoutRate.toFixed(1),
       ratio: +(checkoutRate / bareRate).toFixed(2),
       ratioPerRound: roundRatios.map((r) => +r.toFixed(2)),
+      // The same comparison by cost instead of rate: machine CPU per ceiling workflow over machine CPU per checkout.
+      // The machine is saturated during both sides, so this is about the ratio of rates, but a neighbour's load on the
+      // host slows a side's rate without changing what each item costs; the spread of the rounds shows how much.
+      machineCpuMsPerItem: { bare: +machineMsPerItem(bare).toFixed(1), checkout: +machineMsPerItem(checkout).toFixed(1) },
+      cpuRatio: +(machineMsPerItem(bare) / machineMsPerItem(checkout)).toFixed(2),
       // Left out of the rates above, on both sides: the dev server's timeout checks after each side (see SETTLE_S).
       deferredDevServerMsPerItem: { bare: deferredPerItem(bare), checkout: deferredPerItem(checkout) },
     },
