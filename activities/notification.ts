@@ -8,7 +8,7 @@ import type { ActivityDeps } from './deps';
 import type { NotificationKind, NotifyOrderInput } from '../workflows/types';
 import { notificationMessageId, PermanentSendError, type ChannelName, type NotificationChannel, type OutgoingMessage } from './notifications/channel';
 import { renderNotification } from './notifications/templates';
-import { beginResend, claim, loadOrder, markFailed, markSent, markSkipped, recordAttemptError, type ClaimDecision, type ContactPrefs, type NotificationKey } from './notifications/store';
+import { beginResend, claimWithOrder, loadOrder, markFailed, markSent, markSkipped, recordAttemptError, type ClaimDecision, type NotificationKey, type OrderNotice } from './notifications/store';
 
 export interface ChannelNotificationInput extends NotifyOrderInput {
   /** Which channel this call delivers on; email when absent. */
@@ -49,7 +49,8 @@ function cancellation(): { signal?: AbortSignal; cancelled?: Promise<never> } {
 export function createNotificationActivities(deps: ActivityDeps) {
   const now = () => deps.clock();
 
-  const recipientFor = (channel: ChannelName, order: { view: { email: string }; prefs: ContactPrefs }) => {
+  /** The channel's address for an order (claimWithOrder picks it the same way, in SQL). */
+  const recipientFor = (channel: ChannelName, order: OrderNotice) => {
     if (channel === 'email') return order.view.email;
     return channel === 'sms' ? order.prefs.phone : order.prefs.pushToken;
   };
@@ -78,17 +79,16 @@ export function createNotificationActivities(deps: ActivityDeps) {
       const key = keyOf(input);
       const channel: NotificationChannel | undefined = deps.channels[key.channel];
       if (!channel) throw ApplicationFailure.nonRetryable(`the ${key.channel} channel is not configured`, 'ChannelNotConfigured');
-      const order = await loadOrder(deps.db, key.orderId);
-      if (!order) throw ApplicationFailure.nonRetryable(`order ${key.orderId} does not exist`, 'OrderNotFound');
-      const recipient = recipientFor(key.channel, order);
-      if (!recipient) throw ApplicationFailure.nonRetryable(`no ${key.channel} recipient for order ${key.orderId}`, 'RecipientMissing');
-
       const messageId = notificationMessageId(key.orderId, key.kind, key.generation, key.channel);
-      const { decision, row } = await claim(deps.db, key, { recipient, messageId }, now());
-      if (decision !== 'send') {
-        log.info('notification not sent again', { ...key, decision });
-        return { decision, messageId: row.messageId };
+      // The order and the claim on its tracking row come back from one statement (one round trip).
+      const claim = await claimWithOrder(deps.db, key, messageId, now());
+      if (claim.decision === 'no_order') throw ApplicationFailure.nonRetryable(`order ${key.orderId} does not exist`, 'OrderNotFound');
+      if (claim.decision === 'no_recipient') throw ApplicationFailure.nonRetryable(`no ${key.channel} recipient for order ${key.orderId}`, 'RecipientMissing');
+      if (claim.decision !== 'send') {
+        log.info('notification not sent again', { ...key, decision: claim.decision });
+        return { decision: claim.decision, messageId: claim.messageId };
       }
+      const { order, recipient, row } = claim;
 
       const rendered = renderNotification(input.kind, { order: order.view, publicBaseUrl: deps.config.publicBaseUrl });
       const message: OutgoingMessage = { ...rendered, messageId, to: recipient, orderId: key.orderId, kind: key.kind };
@@ -105,7 +105,7 @@ export function createNotificationActivities(deps: ActivityDeps) {
       }
       await markSent(deps.db, key, row, providerMessageId, now());
       log.info('notification sent', { ...key, messageId, attempt: row.attempts });
-      return { decision, messageId };
+      return { decision: 'send', messageId };
     },
 
     /** Called by the workflow once retries are exhausted: status failed plus `notification.failed`. */

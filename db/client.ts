@@ -60,22 +60,6 @@ function preparedByDefault<T extends Sql | TransactionSql>(client: T): T {
   return client;
 }
 
-/**
- * A query drizzle renders once per database handle (build it with `.prepare(name)` and `sql.placeholder()`); later
- * calls only bind parameters. For hot queries whose rendering shows in profiles: a wide select costs drizzle ~0.15 ms.
- */
-export function oncePerDb<T>(build: (db: Db) => T): (db: Db) => T {
-  const built = new WeakMap<Db, T>();
-  return (db) => {
-    let query = built.get(db);
-    if (query === undefined) {
-      query = build(db);
-      built.set(db, query);
-    }
-    return query;
-  };
-}
-
 export function redactUrl(url: string): string {
   try {
     const u = new URL(url);

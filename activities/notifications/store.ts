@@ -2,8 +2,8 @@
  * The notifications tracking table: one row per (order, kind, channel), claimed before a send and marked after,
  * each state change written with its order event in one transaction.
  */
-import { and, asc, eq, lt, ne, sql } from 'drizzle-orm';
-import { oncePerDb, type Db } from '../../db/client';
+import { and, eq, lt, ne, sql } from 'drizzle-orm';
+import { rowsOf, type Db } from '../../db/client';
 import { customers, notifications, orderEvents, orderLines, orders } from '../../db/schema';
 import { NOTIFICATION_CHANNELS, type ChannelName } from './channel';
 import type { OrderView } from './templates';
@@ -36,91 +36,105 @@ function prefsOf(row: { notificationChannels: string[] | null; phone: string | n
   return { channels: [...new Set(wanted)], phone: row?.phone ?? null, pushToken: row?.pushToken ?? null };
 }
 
-/** The order, its lines and its customer's contact preferences: one query (one round trip), rendered once per handle. */
-const orderForNotice = oncePerDb((db) =>
-  db
-    .select({
-      id: orders.id,
-      customerId: orders.customerId,
-      email: orders.email,
-      currency: orders.currency,
-      totalCents: orders.totalCents,
-      status: orders.status,
-      failureReason: orders.failureReason,
-      shippingAddress: orders.shippingAddress,
-      line: { sku: orderLines.sku, name: orderLines.name, unitPriceCents: orderLines.unitPriceCents, quantity: orderLines.quantity, lineTotalCents: orderLines.lineTotalCents },
-      customer: { notificationChannels: customers.notificationChannels, phone: customers.phone, pushToken: customers.pushToken },
-    })
-    .from(orders)
-    .leftJoin(orderLines, eq(orderLines.orderId, orders.id))
-    .leftJoin(customers, eq(customers.id, orders.customerId))
-    .where(eq(orders.id, sql.placeholder('orderId')))
-    .orderBy(asc(orderLines.name), asc(orderLines.sku))
-    .prepare('order_for_notice'),
-);
+/** An order as the notifications need it: the view its templates render, and its customer's contact preferences. */
+export interface OrderNotice {
+  view: OrderView;
+  customerId: string;
+  prefs: ContactPrefs;
+}
 
-export async function loadOrder(db: Db, orderId: string): Promise<{ view: OrderView; customerId: string; prefs: ContactPrefs } | undefined> {
-  const found = await orderForNotice(db).execute({ orderId });
-  const order = found[0];
-  if (!order) return undefined;
-  return {
-    customerId: order.customerId,
-    prefs: prefsOf(order.customer),
-    view: {
-      id: order.id,
-      email: order.email,
-      currency: order.currency,
-      totalCents: order.totalCents,
-      status: order.status,
-      failureReason: order.failureReason,
-      shippingAddress: order.shippingAddress ?? {},
-      lines: found.flatMap((r) => (r.line ? [r.line] : [])),
-    },
-  };
+/** What noticeJson() returns, before the preferences are cleaned up. */
+interface NoticeRow {
+  view: OrderView;
+  customerId: string;
+  customer: { notificationChannels: string[] | null; phone: string | null; pushToken: string | null } | null;
+}
+
+/** The order, its lines (by name, then SKU) and its customer's preferences as one json value; null for no such order. */
+const noticeJson = (orderId: string) => sql`(
+  select json_build_object(
+           'view', json_build_object('id', o.id, 'email', o.email, 'currency', o.currency, 'totalCents', o.total_cents, 'status', o.status,
+                                     'failureReason', o.failure_reason, 'shippingAddress', coalesce(o.shipping_address, '{}'::jsonb),
+                                     'lines', coalesce((select json_agg(json_build_object('sku', l.sku, 'name', l.name, 'unitPriceCents', l.unit_price_cents,
+                                                                                          'quantity', l.quantity, 'lineTotalCents', l.line_total_cents)
+                                                                        order by l.name, l.sku)
+                                                          from ${orderLines} l where l.order_id = o.id), '[]'::json)),
+           'customerId', o.customer_id,
+           'customer', (select json_build_object('notificationChannels', c.notification_channels, 'phone', c.phone, 'pushToken', c.push_token)
+                          from ${customers} c where c.id = o.customer_id))
+    from ${orders} o where o.id = ${orderId}::uuid)`;
+
+const toNotice = (row: NoticeRow | null): OrderNotice | undefined =>
+  row ? { view: row.view, customerId: row.customerId, prefs: prefsOf(row.customer) } : undefined;
+
+/** The order a notification is about, in one round trip; undefined when there is no such order. */
+export async function loadOrder(db: Db, orderId: string): Promise<OrderNotice | undefined> {
+  const [row] = rowsOf<{ notice: NoticeRow | null }>(await db.execute(sql`select ${noticeJson(orderId)} as notice`));
+  return toNotice(row?.notice ?? null);
 }
 
 export type ClaimDecision = 'send' | 'already_sent' | 'superseded';
 
+/** The tracking row's fields a send goes on with. */
+export type ClaimedRow = Pick<NotificationRow, 'id' | 'generation' | 'messageId' | 'recipient' | 'attempts'>;
+
+/** What claimWithOrder found and did, by outcome. */
+export type Claim =
+  | { decision: 'no_order' }
+  | { decision: 'no_recipient'; order: OrderNotice }
+  | { decision: 'send'; order: OrderNotice; recipient: string; row: ClaimedRow }
+  | { decision: Exclude<ClaimDecision, 'send'>; order: OrderNotice; messageId: string | null };
+
 /**
- * Takes the row for this send: creates it, or locks it and counts the attempt. A row already `sent` for this
- * generation (or moved on to a newer one by a resend) means there is nothing to send.
+ * Reads the order and takes its tracking row for this send, in one statement (one round trip). The upsert creates the
+ * row (attempt 1), counts one more attempt for the same generation not yet sent, or starts over for a newer generation.
+ * It writes nothing when the row is already sent for this generation or moved on to a newer one (the row as it was
+ * says which), nor when there is no order or no recipient on this channel (the caller raises those).
  */
-export async function claim(
-  db: Db,
-  key: NotificationKey,
-  fields: { recipient: string; messageId: string },
-  now: Date,
-): Promise<{ decision: ClaimDecision; row: NotificationRow }> {
-  // One upsert claims the row (new: attempt 1; same generation not yet sent: one more attempt; older generation:
-  // a fresh start). It returns nothing when the row is sent for this generation or superseded, which is rare.
-  const fresh = sql`${notifications.generation} < excluded.generation`;
-  const [claimed] = await db
-    .insert(notifications)
-    .values({ orderId: key.orderId, kind: key.kind, channel: key.channel, recipient: fields.recipient, generation: key.generation, messageId: fields.messageId, status: 'pending', attempts: 1, createdAt: now, updatedAt: now })
-    .onConflictDoUpdate({
-      target: [notifications.orderId, notifications.kind, notifications.channel],
-      set: {
-        status: 'pending',
-        generation: sql`excluded.generation`,
-        attempts: sql`case when ${fresh} then 1 else ${notifications.attempts} + 1 end`,
-        recipient: sql`excluded.recipient`,
-        messageId: sql`excluded.message_id`,
-        providerMessageId: sql`case when ${fresh} then null else ${notifications.providerMessageId} end`,
-        lastError: sql`case when ${fresh} then null else ${notifications.lastError} end`,
-        sentAt: sql`case when ${fresh} then null else ${notifications.sentAt} end`,
-        updatedAt: now,
-      },
-      setWhere: sql`${fresh} or (${notifications.generation} = excluded.generation and ${notifications.status} <> 'sent')`,
-    })
-    .returning();
-  if (claimed) return { decision: 'send', row: claimed };
-  const [row] = await db.select().from(notifications).where(rowOf(key));
-  if (!row) throw new Error(`notification row for ${key.orderId}/${key.kind}/${key.channel} vanished`);
-  return { decision: row.generation > key.generation ? 'superseded' : 'already_sent', row };
+export async function claimWithOrder(db: Db, key: NotificationKey, messageId: string, now: Date): Promise<Claim> {
+  const at = now.toISOString();
+  const fresh = sql`${notifications}.generation < excluded.generation`;
+  const [row] = rowsOf<{ notice: NoticeRow | null; recipient: string | null; claimed: ClaimedRow | null; current: Pick<NotificationRow, 'generation' | 'messageId'> | null }>(
+    await db.execute(sql`
+      with n as (select ${noticeJson(key.orderId)} as notice),
+      r as (
+        select case ${key.channel}::text when 'email' then notice->'view'->>'email'
+                                        when 'sms' then notice->'customer'->>'phone'
+                                        else notice->'customer'->>'pushToken' end as recipient
+          from n),
+      c as (
+        insert into ${notifications} (order_id, kind, channel, recipient, generation, message_id, status, attempts, created_at, updated_at)
+        select ${key.orderId}::uuid, ${key.kind}::text, ${key.channel}::text, r.recipient, ${key.generation}::int, ${messageId}::text, 'pending', 1,
+               ${at}::timestamptz, ${at}::timestamptz
+          from r where r.recipient is not null
+        on conflict (order_id, kind, channel) do update
+          set status = 'pending', generation = excluded.generation,
+              attempts = case when ${fresh} then 1 else ${notifications}.attempts + 1 end,
+              recipient = excluded.recipient, message_id = excluded.message_id,
+              provider_message_id = case when ${fresh} then null else ${notifications}.provider_message_id end,
+              last_error = case when ${fresh} then null else ${notifications}.last_error end,
+              sent_at = case when ${fresh} then null else ${notifications}.sent_at end,
+              updated_at = excluded.updated_at
+          where ${fresh} or (${notifications}.generation = excluded.generation and ${notifications}.status <> 'sent')
+        returning id, generation, message_id, recipient, attempts)
+      select n.notice, r.recipient,
+             (select json_build_object('id', id, 'generation', generation, 'messageId', message_id, 'recipient', recipient, 'attempts', attempts) from c) as claimed,
+             case when exists (select 1 from c) then null
+                  else (select json_build_object('generation', t.generation, 'messageId', t.message_id) from ${notifications} t
+                         where t.order_id = ${key.orderId}::uuid and t.kind = ${key.kind}::text and t.channel = ${key.channel}::text) end as current
+        from n, r`),
+  );
+  const { notice, recipient, claimed, current } = row!; // one row, always
+  const order = toNotice(notice);
+  if (!order) return { decision: 'no_order' };
+  if (!recipient) return { decision: 'no_recipient', order };
+  if (claimed) return { decision: 'send', order, recipient, row: claimed };
+  if (!current) throw new Error(`notification row for ${key.orderId}/${key.kind}/${key.channel} vanished`);
+  return { decision: current.generation > key.generation ? 'superseded' : 'already_sent', order, messageId: current.messageId };
 }
 
 /** Remembers why an attempt failed; the row stays pending while Temporal still has retries left. */
-export async function recordAttemptError(db: Db, row: NotificationRow, error: string, now: Date): Promise<void> {
+export async function recordAttemptError(db: Db, row: ClaimedRow, error: string, now: Date): Promise<void> {
   await db
     .update(notifications)
     .set({ lastError: error.slice(0, 1000), updatedAt: now })
@@ -128,7 +142,7 @@ export async function recordAttemptError(db: Db, row: NotificationRow, error: st
 }
 
 /** The provider accepted: the row becomes `sent` and `notification.sent` joins the timeline, in one statement. */
-export async function markSent(db: Db, key: NotificationKey, row: NotificationRow, providerMessageId: string, now: Date): Promise<void> {
+export async function markSent(db: Db, key: NotificationKey, row: ClaimedRow, providerMessageId: string, now: Date): Promise<void> {
   const at = now.toISOString();
   const data = { kind: key.kind, channel: key.channel, generation: key.generation, messageId: row.messageId, recipient: row.recipient, attempts: row.attempts, providerMessageId };
   await db.execute(sql`
