@@ -238,8 +238,10 @@ async function main() {
   const perRound = Math.ceil(TOTAL / ROUNDS);
   resetStats();
   const roundRatios: number[] = [];
+  const roundCpuRatios: number[] = [];
   for (let round = 0; round < ROUNDS; round++) {
     const rates = new Map<string, number>();
+    const machineMs = new Map<string, number>();
     for (const side of round % 2 === 0 ? sides : [...sides].reverse()) {
       const runs = await side.prepare(perRound);
       const stopProfile = await startProfile(round === 0 && side.name === (process.env.BENCH_PROFILE_SIDE ?? 'checkout') ? process.env.BENCH_PROFILE : undefined);
@@ -247,12 +249,14 @@ async function main() {
       const before = cpuNow(server.child.pid);
       const { steady, ids } = await sustained(runs);
       await stopProfile();
-      addCpu(side.cpu, before, cpuNow(server.child.pid));
+      const after = cpuNow(server.child.pid);
+      addCpu(side.cpu, before, after);
       addCounters(side.counters, countersBefore, await counters());
       side.steady.items += steady.items;
       side.steady.ms += steady.ms;
       side.ids.push(...ids);
       rates.set(side.name, steady.items / (steady.ms / 1000));
+      machineMs.set(side.name, (after.machineBusy - before.machineBusy) / ids.length);
       // Let this side's workflows close (the ceiling's last task, the checkout's window) before the next side starts.
       await Promise.all(ids.map((id) => client.workflow.getHandle(side.name === 'checkout' ? checkoutWorkflowId(id) : id).result()));
       const settleFrom = cpuNow(server.child.pid);
@@ -261,6 +265,7 @@ async function main() {
       side.deferredServerMs += settleTo.server - settleFrom.server - (idleServerMsPerS * (settleTo.wall - settleFrom.wall)) / 1000;
     }
     roundRatios.push(rates.get('checkout')! / rates.get('bare')!);
+    roundCpuRatios.push(machineMs.get('bare')! / machineMs.get('checkout')!);
   }
   const tally = (side: Side) => ({ counters: side.counters, items: side.ids.length });
   const deferredPerItem = (side: Side) => +(side.deferredServerMs / side.ids.length).toFixed(1);
@@ -306,6 +311,7 @@ async function main() {
       // host slows a side's rate without changing what each item costs; the spread of the rounds shows how much.
       machineCpuMsPerItem: { bare: +machineMsPerItem(bare).toFixed(1), checkout: +machineMsPerItem(checkout).toFixed(1) },
       cpuRatio: +(machineMsPerItem(bare) / machineMsPerItem(checkout)).toFixed(2),
+      cpuRatioPerRound: roundCpuRatios.map((r) => +r.toFixed(2)),
       // Left out of the rates above, on both sides: the dev server's timeout checks after each side (see SETTLE_S).
       deferredDevServerMsPerItem: { bare: deferredPerItem(bare), checkout: deferredPerItem(checkout) },
     },
