@@ -4,54 +4,36 @@
  */
 import { randomUUID } from 'node:crypto';
 import { eq } from 'drizzle-orm';
-import { createActivities } from '../../activities';
 import { cartLines, carts, orderEvents, orderLines, orders, products } from '../../db/schema';
-import { loadConfig } from '../../lib/config';
-import { createLogger } from '../../lib/logger';
-import { createActivityDeps } from '../../workers/deps';
-import { createTestDb, type TestDb } from '../support/db';
-import { checkoutInput } from './helpers';
+import { activitiesOnTestDb, checkoutInput } from './helpers';
 
-let db: TestDb;
-let acts: ReturnType<typeof createActivities>;
-let closeDeps: () => Promise<void>;
-beforeAll(async () => {
-  db = await createTestDb();
-  const config = loadConfig({ NODE_ENV: 'test', LOG_LEVEL: 'silent' });
-  const built = await createActivityDeps({ config, db: db.db, log: createLogger('silent', 'test') });
-  acts = createActivities(built.deps);
-  closeDeps = built.close;
-});
-afterAll(async () => {
-  await closeDeps?.();
-  await db?.close();
-});
+const suite = activitiesOnTestDb();
 
 async function product(fields: { priceCents?: number; currency?: string; active?: boolean } = {}): Promise<{ id: string; sku: string }> {
   const id = randomUUID();
   const sku = `SKU-${id.slice(0, 8)}`;
-  await db.db.insert(products).values({ id, sku, name: `Lamp ${sku}`, category: 'test', priceCents: 500, currency: 'EUR', stock: 10, ...fields });
+  await suite.db.db.insert(products).values({ id, sku, name: `Lamp ${sku}`, category: 'test', priceCents: 500, currency: 'EUR', stock: 10, ...fields });
   return { id, sku };
 }
 
 async function cartWith(lines: Array<{ productId: string; quantity: number }>, customerId = randomUUID()) {
-  const [cart] = await db.db.insert(carts).values({ customerId, currency: 'EUR' }).returning({ id: carts.id });
-  for (const l of lines) await db.db.insert(cartLines).values({ cartId: cart!.id, ...l });
+  const [cart] = await suite.db.db.insert(carts).values({ customerId, currency: 'EUR' }).returning({ id: carts.id });
+  for (const l of lines) await suite.db.db.insert(cartLines).values({ cartId: cart!.id, ...l });
   return checkoutInput(customerId, cart!.id);
 }
 
 /** What createOrder left behind for this order: its row, lines and events. */
 async function written(orderId: string) {
-  const [order] = await db.db.select().from(orders).where(eq(orders.id, orderId));
-  const lines = await db.db.select().from(orderLines).where(eq(orderLines.orderId, orderId));
-  const events = await db.db.select().from(orderEvents).where(eq(orderEvents.orderId, orderId));
+  const [order] = await suite.db.db.select().from(orders).where(eq(orders.id, orderId));
+  const lines = await suite.db.db.select().from(orderLines).where(eq(orderLines.orderId, orderId));
+  const events = await suite.db.db.select().from(orderEvents).where(eq(orderEvents.orderId, orderId));
   return { order, lines, events };
 }
 
 test('the order, its lines at their current prices and order.created are written together', async () => {
   const [a, b] = [await product({ priceCents: 250 }), await product({ priceCents: 1000 })];
   const input = await cartWith([{ productId: a.id, quantity: 2 }, { productId: b.id, quantity: 1 }]);
-  expect(await acts.createOrder(input)).toEqual({ orderId: input.orderId, totalCents: 1500, currency: 'EUR', lineCount: 2 });
+  expect(await suite.acts.createOrder(input)).toEqual({ orderId: input.orderId, totalCents: 1500, currency: 'EUR', lineCount: 2 });
   const { order, lines, events } = await written(input.orderId);
   expect(order).toMatchObject({ customerId: input.customerId, status: 'pending', totalCents: 1500, currency: 'EUR', workflowId: `order-${input.orderId}` });
   expect(lines.map((l) => [l.sku, l.unitPriceCents, l.quantity, l.lineTotalCents]).sort()).toEqual(
@@ -59,8 +41,8 @@ test('the order, its lines at their current prices and order.created are written
   );
   expect(events.map((e) => [e.type, e.data])).toEqual([['order.created', { totalCents: 1500, currency: 'EUR', lines: 2 }]]);
   // A later price change does not reach the snapshot, and a second run answers with the order as written.
-  await db.db.update(products).set({ priceCents: 9999 }).where(eq(products.id, a.id));
-  expect(await acts.createOrder(input)).toEqual({ orderId: input.orderId, totalCents: 1500, currency: 'EUR', lineCount: 2 });
+  await suite.db.db.update(products).set({ priceCents: 9999 }).where(eq(products.id, a.id));
+  expect(await suite.acts.createOrder(input)).toEqual({ orderId: input.orderId, totalCents: 1500, currency: 'EUR', lineCount: 2 });
   expect((await written(input.orderId)).events).toHaveLength(1);
 });
 
@@ -101,7 +83,7 @@ const refusals: Array<[string, () => Promise<{ input: ReturnType<typeof checkout
 
 test.each(refusals)('%s: non-retryable InvalidCart, nothing written', async (_name, make) => {
   const { input, message } = await make();
-  const failure = await acts.createOrder(input).catch((err: unknown) => err);
+  const failure = await suite.acts.createOrder(input).catch((err: unknown) => err);
   expect(failure).toMatchObject({ type: 'InvalidCart', nonRetryable: true, message: expect.stringMatching(message) });
   expect(await written(input.orderId)).toEqual({ order: undefined, lines: [], events: [] });
 });

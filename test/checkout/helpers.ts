@@ -8,7 +8,12 @@ import { eq, inArray } from 'drizzle-orm';
 import { cartLines, carts, inventoryReservations, orderEvents, orders, products, sandboxLedger, sandboxPayments } from '../../db/schema';
 import { orderIdFor, requestHash } from '../../api/orders/ids';
 import { checkoutWorkflowId, type CheckoutInput } from '../../workflows/types';
+import { createActivities } from '../../activities';
+import { loadConfig } from '../../lib/config';
+import { createLogger } from '../../lib/logger';
+import { createActivityDeps } from '../../workers/deps';
 import { startHarness, type Harness, type HarnessOptions } from '../support/harness';
+import { createTestDb, type TestDb } from '../support/db';
 import { waitFor } from '../support/wait';
 
 export { waitFor };
@@ -220,4 +225,25 @@ export function checkoutSuite(opts: HarnessOptions, onStart: (h: Harness) => voi
     if (h) await expectInvariants(h, book);
   });
   return book;
+}
+
+/**
+ * The activities wired to a database of the file's own, called straight (no worker, no workflow), for tests of what
+ * one activity writes. Registers the file's beforeAll/afterAll; `db` and `acts` are there from the first test on.
+ */
+export function activitiesOnTestDb(): { db: TestDb; acts: ReturnType<typeof createActivities> } {
+  const suite = {} as { db: TestDb; acts: ReturnType<typeof createActivities> };
+  let closeDeps: (() => Promise<void>) | undefined;
+  beforeAll(async () => {
+    suite.db = await createTestDb();
+    const config = loadConfig({ NODE_ENV: 'test', LOG_LEVEL: 'silent' });
+    const built = await createActivityDeps({ config, db: suite.db.db, log: createLogger('silent', 'test') });
+    suite.acts = createActivities(built.deps);
+    closeDeps = built.close;
+  });
+  afterAll(async () => {
+    await closeDeps?.();
+    await suite.db?.close();
+  });
+  return suite;
 }
