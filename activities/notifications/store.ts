@@ -89,7 +89,8 @@ export type Claim =
  * Reads the order and takes its tracking row for this send, in one statement (one round trip). The upsert creates the
  * row (attempt 1), counts one more attempt for the same generation not yet sent, or starts over for a newer generation.
  * It writes nothing when the row is already sent for this generation or moved on to a newer one (the row as it was
- * says which), nor when there is no order or no recipient on this channel (the caller raises those).
+ * says which), nor when there is no order or no recipient on this channel (the caller raises those). The recipient
+ * is picked as recipientFor() in activities/notification.ts picks it for planning: email, phone, push token.
  */
 export async function claimWithOrder(db: Db, key: NotificationKey, messageId: string, now: Date): Promise<Claim> {
   const at = now.toISOString();
