@@ -121,8 +121,8 @@ export async function claimWithOrder(db: Db, key: NotificationKey, messageId: st
       select n.notice, r.recipient,
              (select json_build_object('id', id, 'generation', generation, 'messageId', message_id, 'recipient', recipient, 'attempts', attempts) from c) as claimed,
              case when exists (select 1 from c) then null
-                  else (select json_build_object('generation', t.generation, 'messageId', t.message_id) from ${notifications} t
-                         where t.order_id = ${key.orderId}::uuid and t.kind = ${key.kind}::text and t.channel = ${key.channel}::text) end as current
+                  else (select json_build_object('generation', generation, 'messageId', message_id) from ${notifications}
+                         where ${rowOf(key)}) end as current
         from n, r`),
   );
   const { notice, recipient, claimed, current } = row!; // one row, always
