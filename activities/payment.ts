@@ -5,7 +5,7 @@ import { eq, sql } from 'drizzle-orm';
 import { orders, payments } from '../db/schema';
 import { PAYMENT_DECLINED, type OrderStatus, type PaymentState } from '../workflows/types';
 import type { ActivityDeps } from './deps';
-import { eventCte } from './orders';
+import { eventCte, type OrderSummary } from './orders';
 import { PaymentDeclinedError, type ProviderPayment } from './payments/provider';
 
 export interface PaymentRef {
@@ -13,11 +13,8 @@ export interface PaymentRef {
   workflowId: string;
 }
 
-/** What an order is charged: its snapshot total (createOrder's result carries it to the workflow). */
-export interface OrderAmount {
-  totalCents: number;
-  currency: string;
-}
+/** What an order is charged: its snapshot total, as createOrder's result carries it to the workflow. */
+export type OrderAmount = Pick<OrderSummary, 'totalCents' | 'currency'>;
 
 export const paymentKey = (workflowId: string, step: 'authorize' | 'capture' | 'void' | 'refund') => `${workflowId}:${step}`;
 
