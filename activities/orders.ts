@@ -46,12 +46,23 @@ export interface CartLine {
   quantity: number;
 }
 
-/** The lines of the cart whose id is the SQL expression `cartId`, with their products: a json array in product order, null when none. */
-export const cartLinesJson = (cartId: SQL) => sql`(
-  select json_agg(json_build_object('productId', p.id, 'sku', p.sku, 'name', p.name, 'priceCents', p.price_cents, 'currency', p.currency,
-                                    'sold', p.active and p.archived_at is null, 'quantity', cl.quantity) order by p.id)
+/**
+ * The lines of the cart whose id is the SQL expression `cartId`, with what ordering needs of their products, as rows
+ * (product_id, sku, name, price_cents, currency, sold, quantity). What counts as sold is decided here alone.
+ */
+const cartLineRows = (cartId: SQL) => sql`
+  select p.id as product_id, p.sku, p.name, p.price_cents, p.currency, p.active and p.archived_at is null as sold, cl.quantity
     from ${cartLines} cl join ${products} p on p.id = cl.product_id
-   where cl.cart_id = ${cartId})`;
+   where cl.cart_id = ${cartId}`;
+
+/** Rows shaped as cartLineRows() gives them (a CTE's name, or a parenthesized query) as CartLine json, in product order; null when none. */
+const cartLinesJsonOf = (rows: SQL) => sql`(
+  select json_agg(json_build_object('productId', x.product_id, 'sku', x.sku, 'name', x.name, 'priceCents', x.price_cents, 'currency', x.currency,
+                                    'sold', x.sold, 'quantity', x.quantity) order by x.product_id)
+    from ${rows} x)`;
+
+/** The lines of the cart whose id is the SQL expression `cartId`, with their products: a json array in product order, null when none. */
+export const cartLinesJson = (cartId: SQL) => cartLinesJsonOf(sql`(${cartLineRows(cartId)})`);
 
 export type CartProblem = { kind: 'empty' } | { kind: 'unavailable'; skus: string[] } | { kind: 'mixed_currencies' };
 
@@ -111,10 +122,7 @@ export function createOrderActivities(deps: ActivityDeps) {
         await db.execute(sql`
           with existing as (select ${orderSummaryJson(orderId)} as summary),
           cart as (select customer_id::text as owner from ${carts} where id = ${cartId}),
-          lines as (
-            select p.id as product_id, p.sku, p.name, p.price_cents, p.currency, p.active and p.archived_at is null as sold, cl.quantity
-              from ${cartLines} cl join ${products} p on p.id = cl.product_id
-             where cl.cart_id = ${cartId}),
+          lines as (${cartLineRows(cartId)}),
           ok as (
             select count(*)::int as n, min(currency) as currency, sum(price_cents * quantity)::int as total from lines
             having (select summary from existing) is null and (select owner from cart) = ${customerId}::text
@@ -134,7 +142,7 @@ export function createOrderActivities(deps: ActivityDeps) {
           select (select summary from existing) as existing,
                  (select json_build_object('totalCents', o.total_cents, 'currency', o.currency, 'lineCount', ok.n) from o, ok) as created,
                  (select owner from cart) as "cartOwner",
-                 case when exists (select 1 from o) then null else ${cartLinesJson(cartId)} end as lines`),
+                 case when exists (select 1 from o) then null else ${cartLinesJsonOf(sql`lines`)} end as lines`),
       );
       const found = row!; // one row, always
       if (found.existing) return { orderId, ...found.existing };
