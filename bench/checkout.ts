@@ -245,9 +245,11 @@ async function main() {
   resetStats();
   const roundRatios: number[] = [];
   const roundCpuRatios: number[] = [];
+  const roundCpuByProcess: Array<Record<string, ReturnType<typeof cpuPer>>> = [];
   for (let round = 0; round < ROUNDS; round++) {
     const rates = new Map<string, number>();
     const machineMs = new Map<string, number>();
+    const byProcess: Record<string, ReturnType<typeof cpuPer>> = {};
     for (const side of round % 2 === 0 ? sides : [...sides].reverse()) {
       const runs = await side.prepare(perRound);
       const stopProfile = await startProfile(round === 0 && side.name === (process.env.BENCH_PROFILE_SIDE ?? 'checkout') ? process.env.BENCH_PROFILE : undefined);
@@ -263,6 +265,7 @@ async function main() {
       side.ids.push(...ids);
       rates.set(side.name, steady.items / (steady.ms / 1000));
       machineMs.set(side.name, (after.machineBusy - before.machineBusy) / ids.length);
+      byProcess[side.name] = cpuPer(before, after, ids.length);
       // Let this side's workflows close (the ceiling's last task, the checkout's window) before the next side starts.
       await Promise.all(ids.map((id) => client.workflow.getHandle(side.name === 'checkout' ? checkoutWorkflowId(id) : id).result()));
       const settleFrom = cpuNow(server.child.pid);
@@ -272,6 +275,7 @@ async function main() {
     }
     roundRatios.push(rates.get('checkout')! / rates.get('bare')!);
     roundCpuRatios.push(machineMs.get('bare')! / machineMs.get('checkout')!);
+    roundCpuByProcess.push(byProcess);
   }
   const tally = (side: Side) => ({ counters: side.counters, items: side.ids.length });
   const deferredPerItem = (side: Side) => +(side.deferredServerMs / side.ids.length).toFixed(1);
@@ -324,6 +328,9 @@ async function main() {
       machineCpuMsPerItem: { bare: +machineMsPerItem(bare).toFixed(1), checkout: +machineMsPerItem(checkout).toFixed(1) },
       cpuRatio: +(machineMsPerItem(bare) / machineMsPerItem(checkout)).toFixed(2),
       cpuRatioPerRound: roundCpuRatios.map((r) => +r.toFixed(2)),
+      // Where each side's CPU went, per item: this process (API, workers), the dev server, the rest (PostgreSQL).
+      cpuMsPerItemByProcess: { bare: cpuPer(zeroCpu(), bare.cpu, bare.ids.length), checkout: cpuPer(zeroCpu(), checkout.cpu, checkout.ids.length) },
+      cpuMsPerItemByProcessPerRound: roundCpuByProcess.map((r) => ({ bare: r.bare, checkout: r.checkout })),
       // Left out of the rates above, on both sides: the dev server's timeout checks after each side (see SETTLE_S).
       deferredDevServerMsPerItem: { bare: deferredPerItem(bare), checkout: deferredPerItem(checkout) },
     },
