@@ -1,7 +1,7 @@
 /**
  * `npm run bench:checkout`: completed checkouts per second against a bare workflow running the same number of no-op
  * activities (the ceiling), then a burst of N checkouts posted within one second. One dev server, same worker settings.
- * Both sides count an item complete when its last activity has finished: the ceiling's seventh no-op, the checkout's
+ * Every side counts an item complete when its last activity has finished: the ceiling's seventh no-op, the checkout's
  * confirmation email (an activity interceptor on both workers tells; see checkout-measure.ts). What follows still runs
  * inside the measurement: the ceiling's closing workflow task, and the checkout's workflow task after its email.
  * The checkout is measured twice, as two sides of each round:
@@ -380,6 +380,9 @@ async function main() {
     burst: { posted: n, lastSentAtMs: Math.round(lastSent), allAnsweredAtMs: Math.round(answeredIn), accepted: accepted.length, p99AcceptMs: Math.round(p99(results.map((r) => r.ms))), allTerminalAfterS: +allTerminalS.toFixed(1), lostOrders: lost.length },
   };
   console.log(JSON.stringify(figures, null, 2));
+  if (!figures.sustained.checkout.windowOutlastedEverySide) {
+    console.error(`BENCH_WINDOW (${LONG_WINDOW}) was shorter than a side (${checkout.longestRunS.toFixed(0)} s): some window ends ran inside the checkout's measurement. Run again with a longer BENCH_WINDOW.`);
+  }
   if (DETAIL) {
     const sample = checkout.ids.slice(-10);
     const detail = {
