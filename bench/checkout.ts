@@ -214,7 +214,11 @@ async function main() {
   interface Side {
     name: 'bare' | 'checkout' | 'checkoutWindowInside' | 'bareWithWindow' | 'bareWithWindowAndPatch' | 'bareWithWindowSlowActivities';
     prepare(n: number): Promise<Array<() => Promise<string>>>;
+    /** The workflow an item's id stands for (a checkout's id is its order's). */
+    workflowIdOf(id: string): string;
     steady: { items: number; ms: number };
+    /** Each round's figures for this side: its rate, machine CPU per item, and that CPU by process. */
+    rounds: Array<{ rate: number; machineMsPerItem: number; byProcess: ReturnType<typeof cpuPer> }>;
     cpu: ReturnType<typeof cpuNow>;
     /** Dev-server CPU (ms) from the end of this side's runs until the end of their settles, above its idle use. */
     deferredServerMs: number;
@@ -225,10 +229,12 @@ async function main() {
     ids: string[];
   }
   /** A side with empty tallies. */
-  const newSide = (name: Side['name'], prepare: Side['prepare']): Side => ({
+  const newSide = (name: Side['name'], prepare: Side['prepare'], workflowIdOf: Side['workflowIdOf'] = (id) => id): Side => ({
     name,
     prepare,
+    workflowIdOf,
     steady: { items: 0, ms: 0 },
+    rounds: [],
     cpu: zeroCpu(),
     deferredServerMs: 0,
     longestRunS: 0,
@@ -245,15 +251,17 @@ async function main() {
       }),
     );
   const checkoutSide = (name: Side['name'], app: ReturnType<typeof appFor>) =>
-    newSide(name, async (n) =>
-      (await prepare(n)).map((shopper) => async () => {
-        const r = await post(shopper, app);
-        if (r.status !== 202 || !r.orderId) throw new Error(`checkout answered ${r.status}`);
-        await complete(r.orderId);
-        return r.orderId;
-      }),
+    newSide(
+      name,
+      async (n) =>
+        (await prepare(n)).map((shopper) => async () => {
+          const r = await post(shopper, app);
+          if (r.status !== 202 || !r.orderId) throw new Error(`checkout answered ${r.status}`);
+          await complete(r.orderId);
+          return r.orderId;
+        }),
+      checkoutWorkflowId,
     );
-  const isCheckout = (side: Side) => side.name === 'checkout' || side.name === 'checkoutWindowInside';
   // The ceiling: bare workflows with the same number of activities; the checkout with each window. With BENCH_DETAIL,
   // three more ceilings (see the header).
   const sides = [bareSide('bare', 'bareCheckout', []), checkoutSide('checkout', longWindowApp), checkoutSide('checkoutWindowInside', shortWindowApp)];
@@ -267,15 +275,7 @@ async function main() {
   }
   const perRound = Math.ceil(TOTAL / ROUNDS);
   resetStats();
-  const roundRatios: number[] = [];
-  const roundRatiosWindowInside: number[] = [];
-  const roundCpuRatios: number[] = [];
-  const roundCpuRatiosWindowInside: number[] = [];
-  const roundCpuByProcess: Array<Record<string, ReturnType<typeof cpuPer>>> = [];
   for (let round = 0; round < ROUNDS; round++) {
-    const rates = new Map<string, number>();
-    const machineMs = new Map<string, number>();
-    const byProcess: Record<string, ReturnType<typeof cpuPer>> = {};
     for (const side of round % 2 === 0 ? sides : [...sides].reverse()) {
       const runs = await side.prepare(perRound);
       const stopProfile = await startProfile(round === 0 && side.name === (process.env.BENCH_PROFILE_SIDE ?? 'checkout') ? process.env.BENCH_PROFILE : undefined);
@@ -290,20 +290,17 @@ async function main() {
       side.steady.items += steady.items;
       side.steady.ms += steady.ms;
       side.ids.push(...ids);
-      rates.set(side.name, steady.items / (steady.ms / 1000));
-      machineMs.set(side.name, (after.machineBusy - before.machineBusy) / ids.length);
-      byProcess[side.name] = cpuPer(before, after, ids.length);
+      side.rounds.push({
+        rate: steady.items / (steady.ms / 1000),
+        machineMsPerItem: (after.machineBusy - before.machineBusy) / ids.length,
+        byProcess: cpuPer(before, after, ids.length),
+      });
       // Let this side's workflows close (the ceiling's last task, the checkout's window) before the next side starts.
-      await Promise.all(ids.map((id) => client.workflow.getHandle(isCheckout(side) ? checkoutWorkflowId(id) : id).result()));
+      await Promise.all(ids.map((id) => client.workflow.getHandle(side.workflowIdOf(id)).result()));
       await sleep(SETTLE_S * 1000);
       const settled = cpuNow(server.child.pid);
       side.deferredServerMs += settled.server - after.server - (idleServerMsPerS * (settled.wall - after.wall)) / 1000;
     }
-    roundRatios.push(rates.get('checkout')! / rates.get('bare')!);
-    roundRatiosWindowInside.push(rates.get('checkoutWindowInside')! / rates.get('bare')!);
-    roundCpuRatios.push(machineMs.get('bare')! / machineMs.get('checkout')!);
-    roundCpuRatiosWindowInside.push(machineMs.get('bare')! / machineMs.get('checkoutWindowInside')!);
-    roundCpuByProcess.push(byProcess);
   }
   const tally = (side: Side) => ({ counters: side.counters, items: side.ids.length });
   const deferredPerItem = (side: Side) => +(side.deferredServerMs / side.ids.length).toFixed(1);
@@ -314,8 +311,12 @@ async function main() {
   const bareRate = rateOf(bare);
   const checkoutRate = rateOf(checkout);
   const activityStats = statsPer(checkout.ids.length + windowInside.ids.length);
+  /** The sides every run measures (BENCH_DETAIL's extra ceilings have their own figures). */
+  const measured = [bare, checkout, windowInside];
   /** One checkout side against the ceiling: by rate, round by round as samples (ratio-stats.ts), and by CPU per item. */
-  const against = (side: Side, ratios: number[], cpuRatios: number[]) => {
+  const against = (side: Side) => {
+    const ratios = side.rounds.map((r, i) => r.rate / bare.rounds[i]!.rate);
+    const cpuRatios = side.rounds.map((r, i) => bare.rounds[i]!.machineMsPerItem / r.machineMsPerItem);
     const rounds = ratioInterval(ratios);
     return {
       checkoutsPerSec: +rateOf(side).toFixed(1),
@@ -365,17 +366,17 @@ async function main() {
         window: LONG_WINDOW,
         windowOutlastedEverySide: checkout.longestRunS < longWindowMs / 1000,
         longestSideS: +checkout.longestRunS.toFixed(1),
-        ...against(checkout, roundRatios, roundCpuRatios),
+        ...against(checkout),
       },
       // The checkout with a 1 s window, whose ends run inside the side: the bench's only checkout before 2026-11-30.
-      checkoutWindowInside: { window: SHORT_WINDOW, ...against(windowInside, roundRatiosWindowInside, roundCpuRatiosWindowInside) },
-      machineCpuMsPerItem: Object.fromEntries(sides.slice(0, 3).map((side) => [side.name, +machineMsPerItem(side).toFixed(1)])),
+      checkoutWindowInside: { window: SHORT_WINDOW, ...against(windowInside) },
+      machineCpuMsPerItem: Object.fromEntries(measured.map((side) => [side.name, +machineMsPerItem(side).toFixed(1)])),
       // Where each side's CPU went, per item: this process (API, workers), the dev server, the rest (PostgreSQL).
-      cpuMsPerItemByProcess: Object.fromEntries(sides.slice(0, 3).map((side) => [side.name, cpuPer(zeroCpu(), side.cpu, side.ids.length)])),
-      cpuMsPerItemByProcessPerRound: roundCpuByProcess.map((r) => ({ bare: r.bare, checkout: r.checkout, checkoutWindowInside: r.checkoutWindowInside })),
+      cpuMsPerItemByProcess: Object.fromEntries(measured.map((side) => [side.name, cpuPer(zeroCpu(), side.cpu, side.ids.length)])),
+      cpuMsPerItemByProcessPerRound: bare.rounds.map((_, i) => Object.fromEntries(measured.map((side) => [side.name, side.rounds[i]!.byProcess]))),
       // Left out of the rates above: what the dev server did for each side after its measurement, until the end of its
       // settle (every side's timeout checks, and the window ends of `checkout`; see SETTLE_S), above its idle use.
-      deferredDevServerMsPerItem: Object.fromEntries(sides.slice(0, 3).map((side) => [side.name, deferredPerItem(side)])),
+      deferredDevServerMsPerItem: Object.fromEntries(measured.map((side) => [side.name, deferredPerItem(side)])),
     },
     burst: { posted: n, lastSentAtMs: Math.round(lastSent), allAnsweredAtMs: Math.round(answeredIn), accepted: accepted.length, p99AcceptMs: Math.round(p99(results.map((r) => r.ms))), allTerminalAfterS: +allTerminalS.toFixed(1), lostOrders: lost.length },
   };
