@@ -9,12 +9,13 @@ SHELL := /bin/bash
 NPM_STAMP := node_modules/.package-lock.json
 TSX := node_modules/.bin/tsx
 
-.PHONY: help start test install temporal-cli typecheck lint jest bundle migrate seed clean
+.PHONY: help start test install temporal-cli typecheck lint format format-check jest bundle migrate seed clean
 
 help:
 	@echo "make start   run Orderly: Temporal dev server + Web UI, embedded database, worker and API"
-	@echo "make test    typecheck, lint and the jest suite (real Temporal dev server, PGlite or \$$DATABASE_URL)"
+	@echo "make test    typecheck, lint, format check and the jest suite (real Temporal dev server, PGlite or \$$DATABASE_URL)"
 	@echo "make bundle  prebuild the workflow bundle for production workers (dist/workflow-bundle.js)"
+	@echo "make format rewrite the code with prettier"
 	@echo "make clean   remove build output and local state under .data/"
 
 $(NPM_STAMP): package-lock.json
@@ -38,10 +39,17 @@ typecheck: install
 lint: install
 	npx eslint .
 
+# prettier keeps lines short and diffs quiet; `make format` rewrites, `make test` only checks.
+format: install
+	npx prettier --write --log-level warn .
+
+format-check: install
+	npx prettier --check --log-level warn .
+
 jest: install temporal-cli
 	npm test
 
-test: typecheck lint jest
+test: typecheck lint format-check jest
 
 bundle: install
 	npm run build:workflows

@@ -6,8 +6,19 @@ import { builtinModules } from 'node:module';
 const forbiddenInWorkflows = [
   ...builtinModules,
   ...builtinModules.map((m) => `node:${m}`),
-  'pg', 'postgres', 'drizzle-orm', 'drizzle-orm/*', '@electric-sql/pglite', 'nodemailer', 'smtp-server', 'pino',
-  '@temporalio/client', '@temporalio/worker', '@temporalio/activity', 'hono', '@hono/*',
+  'pg',
+  'postgres',
+  'drizzle-orm',
+  'drizzle-orm/*',
+  '@electric-sql/pglite',
+  'nodemailer',
+  'smtp-server',
+  'pino',
+  '@temporalio/client',
+  '@temporalio/worker',
+  '@temporalio/activity',
+  'hono',
+  '@hono/*',
 ];
 
 export default tseslint.config(
@@ -31,16 +42,29 @@ export default tseslint.config(
   {
     files: ['workflows/**/*.ts'],
     rules: {
-      'no-restricted-imports': ['error', {
-        paths: forbiddenInWorkflows.filter((p) => !p.includes('*')).map((name) => ({
-          name, message: 'Workflow code must be deterministic: no Node built-ins or I/O clients (use activities).',
-        })),
-        patterns: [
-          { group: forbiddenInWorkflows.filter((p) => p.includes('*')), message: 'No I/O libraries in workflow code.' },
-          { group: ['../activities/*', '../activities'], importNamePattern: '^(?!type )', allowTypeImports: true,
-            message: 'Workflows import activity types only (import type).' },
-        ],
-      }],
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: forbiddenInWorkflows
+            .filter((p) => !p.includes('*'))
+            .map((name) => ({
+              name,
+              message: 'Workflow code must be deterministic: no Node built-ins or I/O clients (use activities).',
+            })),
+          patterns: [
+            {
+              group: forbiddenInWorkflows.filter((p) => p.includes('*')),
+              message: 'No I/O libraries in workflow code.',
+            },
+            {
+              group: ['../activities/*', '../activities'],
+              importNamePattern: '^(?!type )',
+              allowTypeImports: true,
+              message: 'Workflows import activity types only (import type).',
+            },
+          ],
+        },
+      ],
     },
   },
 );

@@ -69,7 +69,9 @@ export function createInventoryActivities(deps: ActivityDeps) {
       );
       const { lines, short } = result!; // one row, always
       if (short?.length) {
-        throw ApplicationFailure.nonRetryable(`out of stock: ${short.map((l) => l.sku).join(', ')}`, OUT_OF_STOCK, { lines: short });
+        throw ApplicationFailure.nonRetryable(`out of stock: ${short.map((l) => l.sku).join(', ')}`, OUT_OF_STOCK, {
+          lines: short,
+        });
       }
       return { lines };
     },
@@ -80,18 +82,31 @@ export function createInventoryActivities(deps: ActivityDeps) {
         const rows = await tx
           .select()
           .from(inventoryReservations)
-          .where(and(eq(inventoryReservations.orderId, input.orderId), inArray(inventoryReservations.status, ['held', 'committed'])))
+          .where(
+            and(
+              eq(inventoryReservations.orderId, input.orderId),
+              inArray(inventoryReservations.status, ['held', 'committed']),
+            ),
+          )
           .orderBy(asc(inventoryReservations.productId))
           .for('update');
         if (!rows.length) return { released: 0 };
         const now = deps.clock();
         for (const r of rows) {
-          await tx.update(products).set({ stock: sql`${products.stock} + ${r.quantity}`, version: sql`${products.version} + 1` }).where(eq(products.id, r.productId));
+          await tx
+            .update(products)
+            .set({ stock: sql`${products.stock} + ${r.quantity}`, version: sql`${products.version} + 1` })
+            .where(eq(products.id, r.productId));
         }
         await tx
           .update(inventoryReservations)
           .set({ status: 'released', updatedAt: now })
-          .where(and(eq(inventoryReservations.orderId, input.orderId), inArray(inventoryReservations.status, ['held', 'committed'])));
+          .where(
+            and(
+              eq(inventoryReservations.orderId, input.orderId),
+              inArray(inventoryReservations.status, ['held', 'committed']),
+            ),
+          );
         await recordEvent(tx, input.orderId, 'inventory.released', {
           reason: input.reason,
           lines: rows.map((r) => ({ productId: r.productId, quantity: r.quantity, was: r.status })),

@@ -6,9 +6,26 @@ import { Context, log } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import type { ActivityDeps } from './deps';
 import type { NotificationKind, NotifyOrderInput } from '../workflows/types';
-import { notificationMessageId, PermanentSendError, type ChannelName, type NotificationChannel, type OutgoingMessage } from './notifications/channel';
+import {
+  notificationMessageId,
+  PermanentSendError,
+  type ChannelName,
+  type NotificationChannel,
+  type OutgoingMessage,
+} from './notifications/channel';
 import { renderNotification } from './notifications/templates';
-import { beginResend, claimWithOrder, loadOrder, markFailed, markSent, markSkipped, recordAttemptError, type ClaimDecision, type NotificationKey, type OrderNotice } from './notifications/store';
+import {
+  beginResend,
+  claimWithOrder,
+  loadOrder,
+  markFailed,
+  markSent,
+  markSkipped,
+  recordAttemptError,
+  type ClaimDecision,
+  type NotificationKey,
+  type OrderNotice,
+} from './notifications/store';
 
 export interface ChannelNotificationInput extends NotifyOrderInput {
   /** Which channel this call delivers on; email when absent. */
@@ -33,7 +50,12 @@ export interface ResendInput {
 }
 
 function keyOf(input: ChannelNotificationInput): NotificationKey {
-  return { orderId: input.orderId, kind: input.kind, channel: input.channel ?? 'email', generation: input.generation ?? 0 };
+  return {
+    orderId: input.orderId,
+    kind: input.kind,
+    channel: input.channel ?? 'email',
+    generation: input.generation ?? 0,
+  };
 }
 
 /** Inside an activity, a worker shutdown cancels the attempt; this lets the send stop waiting (the provider may still accept). */
@@ -78,12 +100,18 @@ export function createNotificationActivities(deps: ActivityDeps) {
     async sendOrderNotification(input: ChannelNotificationInput): Promise<SendOutcome> {
       const key = keyOf(input);
       const channel: NotificationChannel | undefined = deps.channels[key.channel];
-      if (!channel) throw ApplicationFailure.nonRetryable(`the ${key.channel} channel is not configured`, 'ChannelNotConfigured');
+      if (!channel)
+        throw ApplicationFailure.nonRetryable(`the ${key.channel} channel is not configured`, 'ChannelNotConfigured');
       const messageId = notificationMessageId(key.orderId, key.kind, key.generation, key.channel);
       // The order and the claim on its tracking row come back from one statement (one round trip).
       const claim = await claimWithOrder(deps.db, key, messageId, now());
-      if (claim.decision === 'no_order') throw ApplicationFailure.nonRetryable(`order ${key.orderId} does not exist`, 'OrderNotFound');
-      if (claim.decision === 'no_recipient') throw ApplicationFailure.nonRetryable(`no ${key.channel} recipient for order ${key.orderId}`, 'RecipientMissing');
+      if (claim.decision === 'no_order')
+        throw ApplicationFailure.nonRetryable(`order ${key.orderId} does not exist`, 'OrderNotFound');
+      if (claim.decision === 'no_recipient')
+        throw ApplicationFailure.nonRetryable(
+          `no ${key.channel} recipient for order ${key.orderId}`,
+          'RecipientMissing',
+        );
       if (claim.decision !== 'send') {
         log.info('notification not sent again', { ...key, decision: claim.decision });
         return { decision: claim.decision, messageId: claim.messageId };

@@ -12,7 +12,13 @@ export type Tx = Parameters<Parameters<Db['transaction']>[0]>[0];
 /**
  * Appends one timeline event. The dedupe key `${orderId}:${type}[:extra]` makes a retried activity write it once.
  */
-export async function recordEvent(tx: Db | Tx, orderId: string, type: string, data: Record<string, unknown> = {}, extra?: string) {
+export async function recordEvent(
+  tx: Db | Tx,
+  orderId: string,
+  type: string,
+  data: Record<string, unknown> = {},
+  extra?: string,
+) {
   await tx
     .insert(orderEvents)
     .values({ orderId, type, data, dedupeKey: extra ? `${orderId}:${type}:${extra}` : `${orderId}:${type}` })
@@ -24,7 +30,13 @@ export async function recordEvent(tx: Db | Tx, orderId: string, type: string, da
  * one transaction). `data` is an object, or a jsonb expression over the statement's other CTEs. With `onlyIf`, it is
  * written only when that CTE returned a row (the change happened).
  */
-export function eventCte(name: string, orderId: string, type: string, data: Record<string, unknown> | SQL, opts: { extra?: string; onlyIf?: string } = {}) {
+export function eventCte(
+  name: string,
+  orderId: string,
+  type: string,
+  data: Record<string, unknown> | SQL,
+  opts: { extra?: string; onlyIf?: string } = {},
+) {
   const dedupeKey = opts.extra ? `${orderId}:${type}:${opts.extra}` : `${orderId}:${type}`;
   const when = opts.onlyIf ? sql`where exists (select 1 from ${sql.identifier(opts.onlyIf)})` : sql``;
   const json = is(data, SQL) ? data : sql`${JSON.stringify(data)}::jsonb`;
@@ -102,7 +114,9 @@ export function createOrderActivities(deps: ActivityDeps) {
 
   /** The order as already created (a retried createOrder), with its line count, in one query. */
   const summary = async (orderId: string): Promise<OrderSummary | undefined> => {
-    const [row] = rowsOf<Pick<CreateOrderRow, 'existing'>>(await db.execute(sql`select ${orderSummaryJson(orderId)} as existing`));
+    const [row] = rowsOf<Pick<CreateOrderRow, 'existing'>>(
+      await db.execute(sql`select ${orderSummaryJson(orderId)} as existing`),
+    );
     return row?.existing ? { orderId, ...row.existing } : undefined;
   };
 
@@ -155,9 +169,12 @@ export function createOrderActivities(deps: ActivityDeps) {
       const problem = cartProblem(found.lines ?? []);
       if (problem?.kind === 'empty') throw ApplicationFailure.nonRetryable('the cart is empty', INVALID_CART);
       if (problem?.kind === 'unavailable') {
-        throw ApplicationFailure.nonRetryable(`products no longer sold: ${problem.skus.join(', ')}`, INVALID_CART, { skus: problem.skus });
+        throw ApplicationFailure.nonRetryable(`products no longer sold: ${problem.skus.join(', ')}`, INVALID_CART, {
+          skus: problem.skus,
+        });
       }
-      if (problem?.kind === 'mixed_currencies') throw ApplicationFailure.nonRetryable('the cart mixes currencies', INVALID_CART);
+      if (problem?.kind === 'mixed_currencies')
+        throw ApplicationFailure.nonRetryable('the cart mixes currencies', INVALID_CART);
       const concurrent = await summary(orderId);
       if (!concurrent) throw new Error(`order ${orderId} was neither created nor found; retrying`);
       return concurrent;
@@ -189,16 +206,25 @@ export function createOrderActivities(deps: ActivityDeps) {
     },
 
     /** Ends an order as failed or cancelled (with the reason); a no-op if the order was never created or already closed. */
-    async closeOrder(input: { orderId: string; status: 'failed' | 'cancelled'; reason: string; refunded?: boolean }): Promise<void> {
+    async closeOrder(input: {
+      orderId: string;
+      status: 'failed' | 'cancelled';
+      reason: string;
+      refunded?: boolean;
+    }): Promise<void> {
       const now = deps.clock();
       await db.transaction(async (tx) => {
         const updated = await tx
           .update(orders)
           .set({ status: input.status, failureReason: input.reason, updatedAt: now })
-          .where(and(eq(orders.id, input.orderId), inArray(orders.status, ['pending', 'awaiting_payment', 'confirmed'])))
+          .where(
+            and(eq(orders.id, input.orderId), inArray(orders.status, ['pending', 'awaiting_payment', 'confirmed'])),
+          )
           .returning({ id: orders.id });
         if (!updated.length) return;
-        await recordEvent(tx, input.orderId, input.status === 'failed' ? 'order.failed' : 'order.cancelled', { reason: input.reason });
+        await recordEvent(tx, input.orderId, input.status === 'failed' ? 'order.failed' : 'order.cancelled', {
+          reason: input.reason,
+        });
         if (input.refunded) await recordEvent(tx, input.orderId, 'order.refunded', { reason: input.reason });
       });
     },

@@ -16,7 +16,8 @@ export interface PaymentRef {
 /** What an order is charged: its snapshot total, as createOrder's result carries it to the workflow. */
 export type OrderAmount = Pick<OrderSummary, 'totalCents' | 'currency'>;
 
-export const paymentKey = (workflowId: string, step: 'authorize' | 'capture' | 'void' | 'refund') => `${workflowId}:${step}`;
+export const paymentKey = (workflowId: string, step: 'authorize' | 'capture' | 'void' | 'refund') =>
+  `${workflowId}:${step}`;
 
 export function createPaymentActivities(deps: ActivityDeps) {
   const { db, payments: provider } = deps;
@@ -27,12 +28,19 @@ export function createPaymentActivities(deps: ActivityDeps) {
    */
   const savePayment = async (
     ref: PaymentRef,
-    p: { status: PaymentState; providerPaymentId?: string; amountCents: number; currency: string; failureCode?: string },
+    p: {
+      status: PaymentState;
+      providerPaymentId?: string;
+      amountCents: number;
+      currency: string;
+      failureCode?: string;
+    },
     event: { type: string; data: Record<string, unknown> },
     orderStatus?: OrderStatus,
   ) => {
     const now = deps.clock().toISOString();
-    const providerPaymentId = p.providerPaymentId === undefined ? sql`${payments}.provider_payment_id` : sql`excluded.provider_payment_id`;
+    const providerPaymentId =
+      p.providerPaymentId === undefined ? sql`${payments}.provider_payment_id` : sql`excluded.provider_payment_id`;
     await db.execute(sql`
       with p as (
         insert into ${payments} (order_id, provider, provider_payment_id, idempotency_key, status, amount_cents, currency, failure_code)
@@ -48,7 +56,10 @@ export function createPaymentActivities(deps: ActivityDeps) {
   };
 
   const loadOrder = async (orderId: string): Promise<OrderAmount> => {
-    const [order] = await db.select({ totalCents: orders.totalCents, currency: orders.currency }).from(orders).where(eq(orders.id, orderId));
+    const [order] = await db
+      .select({ totalCents: orders.totalCents, currency: orders.currency })
+      .from(orders)
+      .where(eq(orders.id, orderId));
     if (!order) throw ApplicationFailure.nonRetryable(`order ${orderId} does not exist`, 'OrderMissing');
     return order;
   };
@@ -64,7 +75,9 @@ export function createPaymentActivities(deps: ActivityDeps) {
      * Authorizes the order total. The workflow passes the total createOrder returned (the snapshot it wrote, in the
      * history), which saves reading it back; an authorization scheduled without it (by an older checkout) reads it.
      */
-    async authorizePayment(input: PaymentRef & { token: string; amount?: OrderAmount }): Promise<{ paymentId: string; state: PaymentState }> {
+    async authorizePayment(
+      input: PaymentRef & { token: string; amount?: OrderAmount },
+    ): Promise<{ paymentId: string; state: PaymentState }> {
       const order = input.amount ?? (await loadOrder(input.orderId));
       let payment: ProviderPayment;
       try {
@@ -78,17 +91,36 @@ export function createPaymentActivities(deps: ActivityDeps) {
         if (!(err instanceof PaymentDeclinedError)) throw err; // transient: the retry policy asks again with the same key
         await savePayment(
           input,
-          { status: 'failed', providerPaymentId: err.paymentId, amountCents: order.totalCents, currency: order.currency, failureCode: err.code },
+          {
+            status: 'failed',
+            providerPaymentId: err.paymentId,
+            amountCents: order.totalCents,
+            currency: order.currency,
+            failureCode: err.code,
+          },
           { type: 'payment.failed', data: { code: err.code, paymentId: err.paymentId } },
         );
         throw ApplicationFailure.nonRetryable(`payment declined: ${err.code}`, PAYMENT_DECLINED, { code: err.code });
       }
       const state: PaymentState = payment.status === 'requires_action' ? 'requires_action' : 'authorized';
-      const saved = { status: state, providerPaymentId: payment.id, amountCents: payment.amountCents, currency: payment.currency };
+      const saved = {
+        status: state,
+        providerPaymentId: payment.id,
+        amountCents: payment.amountCents,
+        currency: payment.currency,
+      };
       if (state === 'requires_action') {
-        await savePayment(input, saved, { type: 'payment.action_required', data: { paymentId: payment.id } }, 'awaiting_payment');
+        await savePayment(
+          input,
+          saved,
+          { type: 'payment.action_required', data: { paymentId: payment.id } },
+          'awaiting_payment',
+        );
       } else {
-        await savePayment(input, saved, { type: 'payment.authorized', data: { paymentId: payment.id, amountCents: payment.amountCents } });
+        await savePayment(input, saved, {
+          type: 'payment.authorized',
+          data: { paymentId: payment.id, amountCents: payment.amountCents },
+        });
       }
       return { paymentId: payment.id, state };
     },
@@ -99,8 +131,16 @@ export function createPaymentActivities(deps: ActivityDeps) {
       const payment = await provider.confirm({ paymentId: current.id });
       await savePayment(
         input,
-        { status: 'authorized', providerPaymentId: payment.id, amountCents: payment.amountCents, currency: payment.currency },
-        { type: 'payment.authorized', data: { paymentId: payment.id, amountCents: payment.amountCents, via: 'confirmation' } },
+        {
+          status: 'authorized',
+          providerPaymentId: payment.id,
+          amountCents: payment.amountCents,
+          currency: payment.currency,
+        },
+        {
+          type: 'payment.authorized',
+          data: { paymentId: payment.id, amountCents: payment.amountCents, via: 'confirmation' },
+        },
         'pending',
       );
     },
@@ -114,7 +154,12 @@ export function createPaymentActivities(deps: ActivityDeps) {
       const payment = await provider.capture({ paymentId, idempotencyKey: paymentKey(input.workflowId, 'capture') });
       await savePayment(
         input,
-        { status: 'captured', providerPaymentId: payment.id, amountCents: payment.amountCents, currency: payment.currency },
+        {
+          status: 'captured',
+          providerPaymentId: payment.id,
+          amountCents: payment.amountCents,
+          currency: payment.currency,
+        },
         { type: 'payment.processed', data: { paymentId: payment.id, capturedCents: payment.capturedCents } },
       );
     },
@@ -141,7 +186,11 @@ export function createPaymentActivities(deps: ActivityDeps) {
         { status: state, providerPaymentId: result.id, amountCents: result.amountCents, currency: result.currency },
         {
           type: state === 'refunded' ? 'payment.refunded' : 'payment.voided',
-          data: { paymentId: result.id, amountCents: state === 'refunded' ? result.refundedCents : result.amountCents, reason: input.reason },
+          data: {
+            paymentId: result.id,
+            amountCents: state === 'refunded' ? result.refundedCents : result.amountCents,
+            reason: input.reason,
+          },
         },
       );
       return state;

@@ -45,7 +45,9 @@ export function createApp(deps: AppDeps) {
       // a bodyless POST such as `curl -X POST` has none of them and passes.
       const length = c.req.header('content-length');
       const type = c.req.header('content-type');
-      const hasBody = length !== '0' && (type !== undefined || length !== undefined || c.req.header('transfer-encoding') !== undefined);
+      const hasBody =
+        length !== '0' &&
+        (type !== undefined || length !== undefined || c.req.header('transfer-encoding') !== undefined);
       if (hasBody && !/^application\/([\w.+-]+\+)?json(\s*;|$)/i.test(type ?? '')) {
         throw new HttpProblem(415, 'Request bodies must be application/json.');
       }
@@ -79,7 +81,12 @@ export function createApp(deps: AppDeps) {
   });
 
   app.notFound((c) =>
-    problemResponse({ type: 'about:blank', title: 'Not Found', status: 404, detail: `No route for ${c.req.method} ${c.req.path}.` }),
+    problemResponse({
+      type: 'about:blank',
+      title: 'Not Found',
+      status: 404,
+      detail: `No route for ${c.req.method} ${c.req.path}.`,
+    }),
   );
 
   app.onError((err, c) => {
@@ -92,7 +99,13 @@ export function createApp(deps: AppDeps) {
       // Hono's own: malformed JSON (400) and the like.
       const status = err.status;
       const detail = status === 400 && /JSON/i.test(err.message) ? 'The request body is not valid JSON.' : err.message;
-      return problemResponse({ type: 'about:blank', title: status === 400 ? 'Bad Request' : 'Error', status, detail, instance });
+      return problemResponse({
+        type: 'about:blank',
+        title: status === 400 ? 'Bad Request' : 'Error',
+        status,
+        detail,
+        instance,
+      });
     }
     (c.var.log ?? deps.log).error({ err }, 'unhandled error');
     return problemResponse({

@@ -15,7 +15,12 @@ export interface AuthUser {
 
 const claims = z.object({ sub: z.uuid(), role: z.enum(ROLES) });
 
-export async function mintToken(secret: string, user: AuthUser, ttlSeconds = 7 * 24 * 3600, now = Date.now()): Promise<string> {
+export async function mintToken(
+  secret: string,
+  user: AuthUser,
+  ttlSeconds = 7 * 24 * 3600,
+  now = Date.now(),
+): Promise<string> {
   const iat = Math.floor(now / 1000);
   return sign({ sub: user.sub, role: user.role, iat, exp: iat + ttlSeconds }, secret, 'HS256');
 }
@@ -29,7 +34,9 @@ const verifyKeys = new Map<string, Promise<VerifyKey>>();
 function verifyKey(secret: string): Promise<VerifyKey> {
   let key = verifyKeys.get(secret);
   if (!key) {
-    key = crypto.subtle.importKey('raw', new TextEncoder().encode(secret), { name: 'HMAC', hash: 'SHA-256' }, false, ['verify']);
+    key = crypto.subtle.importKey('raw', new TextEncoder().encode(secret), { name: 'HMAC', hash: 'SHA-256' }, false, [
+      'verify',
+    ]);
     verifyKeys.set(secret, key);
   }
   return key;

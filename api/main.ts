@@ -16,7 +16,11 @@ import { createApp, type App } from './app';
 const DRAIN_TIMEOUT_MS = 10_000;
 
 export class PortInUseError extends Error {
-  constructor(readonly host: string, readonly port: number, variable = 'PORT') {
+  constructor(
+    readonly host: string,
+    readonly port: number,
+    variable = 'PORT',
+  ) {
     super(`port ${port} on ${host} is already in use: stop whatever listens there or set ${variable} to a free port`);
     this.name = 'PortInUseError';
   }

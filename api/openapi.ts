@@ -12,7 +12,9 @@ export function createRouter(): OpenAPIHono<AppEnv> {
   return new OpenAPIHono<AppEnv>({
     defaultHook: (result) => {
       if (!result.success) {
-        const where = { json: 'body', query: 'query string', param: 'path', header: 'headers' }[result.target as string] ?? result.target;
+        const where =
+          { json: 'body', query: 'query string', param: 'path', header: 'headers' }[result.target as string] ??
+          result.target;
         throw badRequest(`The request ${where} is invalid.`, zodProblems(result.error));
       }
     },

@@ -40,7 +40,12 @@ export class HttpProblem extends Error {
   constructor(
     status: number,
     detail: string,
-    opts: { type?: string; title?: string; extensions?: Record<string, unknown>; headers?: Record<string, string> } = {},
+    opts: {
+      type?: string;
+      title?: string;
+      extensions?: Record<string, unknown>;
+      headers?: Record<string, string>;
+    } = {},
   ) {
     super(detail);
     this.name = 'HttpProblem';
@@ -52,17 +57,29 @@ export class HttpProblem extends Error {
   }
 
   toBody(instance?: string): ProblemBody {
-    return { type: this.type, title: this.title, status: this.status, detail: this.message, instance, ...this.extensions };
+    return {
+      type: this.type,
+      title: this.title,
+      status: this.status,
+      detail: this.message,
+      instance,
+      ...this.extensions,
+    };
   }
 }
 
 export const badRequest = (detail: string, errors?: ProblemBody['errors']) =>
-  new HttpProblem(400, detail, { type: 'https://orderly.dev/problems/validation', title: 'Invalid request', extensions: errors ? { errors } : {} });
+  new HttpProblem(400, detail, {
+    type: 'https://orderly.dev/problems/validation',
+    title: 'Invalid request',
+    extensions: errors ? { errors } : {},
+  });
 export const unauthorized = (detail = 'A valid bearer token is required.') =>
   new HttpProblem(401, detail, { headers: { 'WWW-Authenticate': 'Bearer' } });
 export const forbidden = (detail = 'You are not allowed to do this.') => new HttpProblem(403, detail);
 export const notFound = (what: string) => new HttpProblem(404, `${what} was not found.`);
-export const conflict = (detail: string, extensions?: Record<string, unknown>) => new HttpProblem(409, detail, { extensions });
+export const conflict = (detail: string, extensions?: Record<string, unknown>) =>
+  new HttpProblem(409, detail, { extensions });
 export const unprocessable = (detail: string, extensions?: Record<string, unknown>) =>
   new HttpProblem(422, detail, { extensions });
 

@@ -27,7 +27,11 @@ interface Row {
   errors: number;
 }
 
-function run(url: string, paths: () => string, length: { duration: number } | { amount: number }): Promise<autocannon.Result> {
+function run(
+  url: string,
+  paths: () => string,
+  length: { duration: number } | { amount: number },
+): Promise<autocannon.Result> {
   return new Promise((resolve, reject) => {
     autocannon(
       {
@@ -64,19 +68,38 @@ async function main() {
       [`GET /products?q=${ready.word}`, () => `/products?q=${ready.word}`],
       // Distinct URLs defeat the 1 s listing micro-cache: what a query per request costs.
       ['uncached: GET /products?limit=20&minPrice=<rotating>', () => `/products?limit=20&minPrice=${i++ % 10_000}`],
-      ['uncached: GET /products?q=<rotating prefix>', () => `/products?q=${ready.word.slice(0, 3)}&minPrice=${i++ % 10_000}`],
+      [
+        'uncached: GET /products?q=<rotating prefix>',
+        () => `/products?q=${ready.word.slice(0, 3)}&minPrice=${i++ % 10_000}`,
+      ],
     ];
-    console.log(`catalog bench: ${ready.db}, ${ready.ids.length} products, ${CONNECTIONS} connections, ${SECONDS}s each`);
+    console.log(
+      `catalog bench: ${ready.db}, ${ready.ids.length} products, ${CONNECTIONS} connections, ${SECONDS}s each`,
+    );
     const rows: Row[] = [];
     for (const [name, paths] of targets) {
       // Warm-up: JIT and prepared statements; for by-id, one request per id fills the product cache.
       await run(base, paths, name.includes(':id') ? { amount: ready.ids.length } : { duration: 2 });
       const r = await run(base, paths, { duration: SECONDS });
-      rows.push({ name, rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, non2xx: r.non2xx, errors: r.errors + r.timeouts });
+      rows.push({
+        name,
+        rps: r.requests.average,
+        p50: r.latency.p50,
+        p99: r.latency.p99,
+        non2xx: r.non2xx,
+        errors: r.errors + r.timeouts,
+      });
     }
     // The ceiling again at the end: on a shared machine one sample can be off; ratios use the mean of both.
     const last = await run(base, targets[0]![1], { duration: SECONDS });
-    rows.push({ name: 'ceiling again', rps: last.requests.average, p50: last.latency.p50, p99: last.latency.p99, non2xx: last.non2xx, errors: last.errors + last.timeouts });
+    rows.push({
+      name: 'ceiling again',
+      rps: last.requests.average,
+      p50: last.latency.p50,
+      p99: last.latency.p99,
+      non2xx: last.non2xx,
+      errors: last.errors + last.timeouts,
+    });
     const ceiling = (rows[0]!.rps + last.requests.average) / 2;
     console.table(
       rows.map((r) => ({

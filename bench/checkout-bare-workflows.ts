@@ -54,4 +54,5 @@ export const bareCheckoutWithWindowAndPatch = (windowMs: number) => windowed(win
  * checkout's real activities take on this machine). Its rate against bareCheckoutWithWindow's is what slow activities
  * cost Temporal and the worker, with no work done.
  */
-export const bareCheckoutWithWindowSlowActivities = (windowMs: number, activityMs: number) => windowed(windowMs, { activityMs });
+export const bareCheckoutWithWindowSlowActivities = (windowMs: number, activityMs: number) =>
+  windowed(windowMs, { activityMs });

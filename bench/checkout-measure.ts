@@ -21,10 +21,17 @@ export function cpuNow(serverPid: number | undefined) {
   } catch {
     /* not on Linux: leave 0 */
   }
-  const cpu = fs.existsSync('/proc/stat') ? fs.readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number) : [];
+  const cpu = fs.existsSync('/proc/stat')
+    ? fs.readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number)
+    : [];
   const idle = (cpu[3] ?? 0) + (cpu[4] ?? 0);
   const total = cpu.reduce((a, b) => a + b, 0);
-  return { bench: (self.user + self.system) / 1000, server, machineBusy: (total - idle) * TICK_MS, wall: performance.now() };
+  return {
+    bench: (self.user + self.system) / 1000,
+    server,
+    machineBusy: (total - idle) * TICK_MS,
+    wall: performance.now(),
+  };
 }
 
 export const zeroCpu = (): ReturnType<typeof cpuNow> => ({ bench: 0, server: 0, machineBusy: 0, wall: 0 });
@@ -43,7 +50,12 @@ export function cpuPer(a: ReturnType<typeof cpuNow>, b: ReturnType<typeof cpuNow
   const server = b.server - a.server;
   const busy = b.machineBusy - a.machineBusy;
   const r = (x: number) => +(x / items).toFixed(1);
-  return { benchMs: r(bench), devServerMs: r(server), otherMs: r(busy - bench - server), machineBusyPct: +((100 * busy) / (2 * (b.wall - a.wall))).toFixed(0) };
+  return {
+    benchMs: r(bench),
+    devServerMs: r(server),
+    otherMs: r(busy - bench - server),
+    machineBusyPct: +((100 * busy) / (2 * (b.wall - a.wall))).toFixed(0),
+  };
 }
 
 interface Stat {
@@ -117,7 +129,10 @@ export function countSql(handle: DbHandle) {
     s.sql++;
     activityStats.set(type, s);
   };
-  type Q = { query: (...a: unknown[]) => Promise<unknown>; transaction: (cb: (tx: Q) => Promise<unknown>) => Promise<unknown> };
+  type Q = {
+    query: (...a: unknown[]) => Promise<unknown>;
+    transaction: (cb: (tx: Q) => Promise<unknown>) => Promise<unknown>;
+  };
   const client = (handle.db as unknown as { $client: Q }).$client;
   const query = client.query.bind(client);
   const transaction = client.transaction.bind(client);
@@ -141,7 +156,9 @@ export function resetStats() {
 
 export function statsPer(checkouts: number) {
   const acts = Object.fromEntries(
-    [...activityStats].filter(([k]) => k !== 'noop').map(([k, s]) => [k, { runs: s.n, meanMs: +(s.ms / s.n).toFixed(1), sqlPerRun: +(s.sql / s.n).toFixed(1) }]),
+    [...activityStats]
+      .filter(([k]) => k !== 'noop')
+      .map(([k, s]) => [k, { runs: s.n, meanMs: +(s.ms / s.n).toFixed(1), sqlPerRun: +(s.sql / s.n).toFixed(1) }]),
   );
   return { activities: acts, apiSqlPerCheckout: +(apiSql / checkouts).toFixed(1) };
 }
@@ -185,7 +202,12 @@ export async function historySummary(client: Client, workflowIds: string[]) {
     workflows: workflowIds.length,
     workflowTasksPerWorkflow: +(tasks / n).toFixed(1),
     eventsPerWorkflow: +(events / n).toFixed(1),
-    activities: Object.fromEntries([...per].map(([k, p]) => [k, { scheduledToStartedMs: Math.round(p.queue / p.n), startedToCompletedMs: Math.round(p.run / p.n) }])),
+    activities: Object.fromEntries(
+      [...per].map(([k, p]) => [
+        k,
+        { scheduledToStartedMs: Math.round(p.queue / p.n), startedToCompletedMs: Math.round(p.run / p.n) },
+      ]),
+    ),
   };
 }
 
@@ -208,7 +230,8 @@ export async function startProfile(file: string | undefined): Promise<() => Prom
 }
 
 /** The dev server's work that a workflow causes: store calls (history and visibility), internal tasks, RPCs handled. */
-const SERVER_WORK = /^(persistence_requests|visibility_persistence_requests|task_requests|service_requests|client_requests)$/;
+const SERVER_WORK =
+  /^(persistence_requests|visibility_persistence_requests|task_requests|service_requests|client_requests)$/;
 
 /**
  * The dev server's own counters (its Prometheus `/metrics`) of SERVER_WORK, summed per metric and `operation` label.
@@ -238,9 +261,17 @@ export function addCounters(total: Map<string, number>, a: Map<string, number>, 
 }
 
 /** Per item, the `top` counters that differ most between two sides, largest difference first: [side a, side b]. */
-export function counterDiffs(a: { counters: Map<string, number>; items: number }, b: { counters: Map<string, number>; items: number }, top = 15) {
+export function counterDiffs(
+  a: { counters: Map<string, number>; items: number },
+  b: { counters: Map<string, number>; items: number },
+  top = 15,
+) {
   const per = (side: typeof a, k: string) => (side.counters.get(k) ?? 0) / side.items;
-  const rows = [...new Set([...a.counters.keys(), ...b.counters.keys()])].map((k) => ({ k, pa: per(a, k), pb: per(b, k) }));
+  const rows = [...new Set([...a.counters.keys(), ...b.counters.keys()])].map((k) => ({
+    k,
+    pa: per(a, k),
+    pb: per(b, k),
+  }));
   rows.sort((x, y) => Math.abs(y.pb - y.pa) - Math.abs(x.pb - x.pa));
   const total = (side: typeof a) => [...side.counters.values()].reduce((x, y) => x + y, 0) / side.items;
   return {

@@ -46,7 +46,23 @@ import { createActivities } from '../activities';
 import { noopCheckoutActivities } from './checkout-noop-activities';
 import { checkoutWorkflowId, durationMs } from '../workflows/types';
 import { ratioInterval, targetVerdict } from './ratio-stats';
-import { addCounters, addCpu, completionInterceptor, counterDiffs, countSql, cpuNow, cpuPer, historySummary, resetStats, serverCounters, startProfile, statsPer, timingInterceptor, whenFinished, zeroCpu } from './checkout-measure';
+import {
+  addCounters,
+  addCpu,
+  completionInterceptor,
+  counterDiffs,
+  countSql,
+  cpuNow,
+  cpuPer,
+  historySummary,
+  resetStats,
+  serverCounters,
+  startProfile,
+  statsPer,
+  timingInterceptor,
+  whenFinished,
+  zeroCpu,
+} from './checkout-measure';
 
 const TOTAL = Number(process.env.BENCH_TOTAL ?? 400);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
@@ -75,30 +91,37 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function pool<T>(items: T[], limit: number, fn: (item: T) => Promise<void>) {
   let next = 0;
-  await Promise.all(Array.from({ length: limit }, async () => {
-    while (next < items.length) await fn(items[next++]!);
-  }));
+  await Promise.all(
+    Array.from({ length: limit }, async () => {
+      while (next < items.length) await fn(items[next++]!);
+    }),
+  );
 }
 
 /**
  * Runs items CONCURRENCY at a time. The rate counts only while every slot is busy: up to the moment the last item is
  * taken, when CONCURRENCY fewer items than there are have finished. The drain after it is left out, on both sides.
  */
-async function sustained(runs: Array<() => Promise<string>>): Promise<{ steady: { items: number; ms: number }; ids: string[] }> {
-  if (runs.length <= CONCURRENCY) throw new Error(`each round needs more than BENCH_CONCURRENCY (${CONCURRENCY}) items per side`);
+async function sustained(
+  runs: Array<() => Promise<string>>,
+): Promise<{ steady: { items: number; ms: number }; ids: string[] }> {
+  if (runs.length <= CONCURRENCY)
+    throw new Error(`each round needs more than BENCH_CONCURRENCY (${CONCURRENCY}) items per side`);
   let next = 0;
   let done = 0;
   let steady = { items: 0, ms: 0 };
   const ids: string[] = [];
   const start = performance.now();
-  await Promise.all(Array.from({ length: CONCURRENCY }, async () => {
-    while (next < runs.length) {
-      const run = runs[next++]!;
-      if (next === runs.length) steady = { items: done, ms: performance.now() - start };
-      ids.push(await run());
-      done++;
-    }
-  }));
+  await Promise.all(
+    Array.from({ length: CONCURRENCY }, async () => {
+      while (next < runs.length) {
+        const run = runs[next++]!;
+        if (next === runs.length) steady = { items: done, ms: performance.now() - start };
+        ids.push(await run());
+        done++;
+      }
+    }),
+  );
   return { steady, ids };
 }
 
@@ -108,15 +131,28 @@ async function main() {
   Runtime.install({ logger: new DefaultLogger('ERROR') });
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'orderly-bench-'));
   const metricsPort = DETAIL ? await freePort() : undefined;
-  const server = await startDevServer({ cli: resolveTemporalCli(), port: await freePort(), metricsPort, logFile: fs.createWriteStream(path.join(tmp, 'temporal.log')) });
-  const counters = async () => (metricsPort === undefined ? new Map<string, number>() : serverCounters(`http://127.0.0.1:${metricsPort}/metrics`));
+  const server = await startDevServer({
+    cli: resolveTemporalCli(),
+    port: await freePort(),
+    metricsPort,
+    logFile: fs.createWriteStream(path.join(tmp, 'temporal.log')),
+  });
+  const counters = async () =>
+    metricsPort === undefined ? new Map<string, number>() : serverCounters(`http://127.0.0.1:${metricsPort}/metrics`);
   // A bench that fails half way exits through process.exit: never leave its dev server behind.
   process.once('exit', () => {
     if (server.child.exitCode === null) server.child.kill('SIGKILL');
   });
   const taskQueue = `bench-${randomUUID()}`;
   const configFor = (window: string) =>
-    loadConfig({ ...process.env, NODE_ENV: 'test', LOG_LEVEL: 'silent', TASK_QUEUE: taskQueue, TEMPORAL_ADDRESS: server.address, CANCELLATION_WINDOW: window });
+    loadConfig({
+      ...process.env,
+      NODE_ENV: 'test',
+      LOG_LEVEL: 'silent',
+      TASK_QUEUE: taskQueue,
+      TEMPORAL_ADDRESS: server.address,
+      CANCELLATION_WINDOW: window,
+    });
   // The worker is the same for both checkout sides: the window reaches the workflow in its input, from the API's config.
   const config = configFor(SHORT_WINDOW);
   const longWindowMs = durationMs(configFor(LONG_WINDOW).cancellationWindow);
@@ -132,7 +168,13 @@ async function main() {
   const native = await NativeConnection.connect({ address: server.address });
   const built = await createActivityDeps({ config, db, log });
   const activities = NOOP ? { ...createActivities(built.deps), ...noopCheckoutActivities(db) } : undefined;
-  const worker = await createWorker({ connection: native, namespace: 'default', taskQueue, deps: built.deps, extra: { ...extra, ...(activities && { activities }) } });
+  const worker = await createWorker({
+    connection: native,
+    namespace: 'default',
+    taskQueue,
+    deps: built.deps,
+    extra: { ...extra, ...(activities && { activities }) },
+  });
   const bareWorker = await Worker.create({
     connection: native,
     taskQueue: `${taskQueue}-bare`,
@@ -146,26 +188,42 @@ async function main() {
     ...extra,
   });
   const running = [worker.run(), bareWorker.run()];
-  const appFor = (window: string) => createApp({ db, temporal: client, config: configFor(window), log, clock: () => new Date() });
+  const appFor = (window: string) =>
+    createApp({ db, temporal: client, config: configFor(window), log, clock: () => new Date() });
   const shortWindowApp = appFor(SHORT_WINDOW);
   const longWindowApp = appFor(LONG_WINDOW);
 
   const productId = randomUUID();
-  await db.insert(products).values({ id: productId, sku: 'BENCH-1', name: 'Bench', category: 'bench', priceCents: 100, currency: 'EUR', stock: 1_000_000 });
+  await db.insert(products).values({
+    id: productId,
+    sku: 'BENCH-1',
+    name: 'Bench',
+    category: 'bench',
+    priceCents: 100,
+    currency: 'EUR',
+    stock: 1_000_000,
+  });
   const prepare = async (n: number) =>
     Promise.all(
       Array.from({ length: n }, async () => {
         const customerId = randomUUID();
         const [cart] = await db.insert(carts).values({ customerId }).returning({ id: carts.id });
         await db.insert(cartLines).values({ cartId: cart!.id, productId, quantity: 1 });
-        return { token: await mintToken(config.auth.jwtSecret, { sub: customerId, role: 'customer' }), cartId: cart!.id };
+        return {
+          token: await mintToken(config.auth.jwtSecret, { sub: customerId, role: 'customer' }),
+          cartId: cart!.id,
+        };
       }),
     );
   const post = async (s: { token: string; cartId: string }, app = shortWindowApp) => {
     const started = performance.now();
     const res = await app.request('/checkout', {
       method: 'POST',
-      headers: { authorization: `Bearer ${s.token}`, 'content-type': 'application/json', 'idempotency-key': randomUUID() },
+      headers: {
+        authorization: `Bearer ${s.token}`,
+        'content-type': 'application/json',
+        'idempotency-key': randomUUID(),
+      },
       body: JSON.stringify({
         cartId: s.cartId,
         email: 'bench@example.com',
@@ -182,7 +240,10 @@ async function main() {
     const until = performance.now() + timeoutMs;
     while (left.size && performance.now() < until) {
       await sleep(100);
-      const done = await db.select({ id: orders.id }).from(orders).where(and(inArray(orders.id, [...left]), inArray(orders.status, ['confirmed', 'failed', 'cancelled'])));
+      const done = await db
+        .select({ id: orders.id })
+        .from(orders)
+        .where(and(inArray(orders.id, [...left]), inArray(orders.status, ['confirmed', 'failed', 'cancelled'])));
       for (const d of done) left.delete(d.id);
     }
     return [...left];
@@ -194,14 +255,22 @@ async function main() {
     }
   };
   /** Waits until the checkout workflows themselves closed (after the cancellation window), so phases do not overlap. */
-  const waitClosed = (orderIds: string[]) => Promise.all(orderIds.map((id) => client.workflow.getHandle(checkoutWorkflowId(id)).result()));
+  const waitClosed = (orderIds: string[]) =>
+    Promise.all(orderIds.map((id) => client.workflow.getHandle(checkoutWorkflowId(id)).result()));
 
   // Warm-up: bundles loaded, connections open.
   const warm = (await Promise.all((await prepare(10)).map((s) => post(s)))).map((r) => r.orderId!);
   await waitClosed(warm);
-  await pool(Array.from({ length: 10 }, (_, i) => i), 10, async () => {
-    await client.workflow.execute('bareCheckout', { taskQueue: `${taskQueue}-bare`, workflowId: `bare-warm-${randomUUID()}` });
-  });
+  await pool(
+    Array.from({ length: 10 }, (_, i) => i),
+    10,
+    async () => {
+      await client.workflow.execute('bareCheckout', {
+        taskQueue: `${taskQueue}-bare`,
+        workflowId: `bare-warm-${randomUUID()}`,
+      });
+    },
+  );
   // The dev server's own CPU when idle (ms per second), after the warm-up's deferred work: what a settle costs anyway.
   await sleep(SETTLE_S * 1000);
   const idleFrom = cpuNow(server.child.pid);
@@ -212,7 +281,13 @@ async function main() {
   // The sides, measured in interleaved rounds (A B C, then C B A, ...) so that the machine's drift over a run, which is
   // large on a shared VM, falls on all alike. Each side gets ceil(TOTAL / ROUNDS) items per round.
   interface Side {
-    name: 'bare' | 'checkout' | 'checkoutWindowInside' | 'bareWithWindow' | 'bareWithWindowAndPatch' | 'bareWithWindowSlowActivities';
+    name:
+      | 'bare'
+      | 'checkout'
+      | 'checkoutWindowInside'
+      | 'bareWithWindow'
+      | 'bareWithWindowAndPatch'
+      | 'bareWithWindowSlowActivities';
     prepare(n: number): Promise<Array<() => Promise<string>>>;
     /** The workflow an item's id stands for (a checkout's id is its order's). */
     workflowIdOf(id: string): string;
@@ -229,7 +304,11 @@ async function main() {
     ids: string[];
   }
   /** A side with empty tallies. */
-  const newSide = (name: Side['name'], prepare: Side['prepare'], workflowIdOf: Side['workflowIdOf'] = (id) => id): Side => ({
+  const newSide = (
+    name: Side['name'],
+    prepare: Side['prepare'],
+    workflowIdOf: Side['workflowIdOf'] = (id) => id,
+  ): Side => ({
     name,
     prepare,
     workflowIdOf,
@@ -264,7 +343,11 @@ async function main() {
     );
   // The ceiling: bare workflows with the same number of activities; the checkout with each window. With BENCH_DETAIL,
   // three more ceilings (see the header).
-  const sides = [bareSide('bare', 'bareCheckout', []), checkoutSide('checkout', longWindowApp), checkoutSide('checkoutWindowInside', shortWindowApp)];
+  const sides = [
+    bareSide('bare', 'bareCheckout', []),
+    checkoutSide('checkout', longWindowApp),
+    checkoutSide('checkoutWindowInside', shortWindowApp),
+  ];
   if (DETAIL) {
     const windowMs = durationMs(config.cancellationWindow);
     sides.push(
@@ -278,7 +361,11 @@ async function main() {
   for (let round = 0; round < ROUNDS; round++) {
     for (const side of round % 2 === 0 ? sides : [...sides].reverse()) {
       const runs = await side.prepare(perRound);
-      const stopProfile = await startProfile(round === 0 && side.name === (process.env.BENCH_PROFILE_SIDE ?? 'checkout') ? process.env.BENCH_PROFILE : undefined);
+      const stopProfile = await startProfile(
+        round === 0 && side.name === (process.env.BENCH_PROFILE_SIDE ?? 'checkout')
+          ? process.env.BENCH_PROFILE
+          : undefined,
+      );
       const countersBefore = await counters();
       const before = cpuNow(server.child.pid);
       const { steady, ids } = await sustained(runs);
@@ -307,7 +394,14 @@ async function main() {
   const rateOf = (side: Side) => side.steady.items / (side.steady.ms / 1000);
   /** CPU of the whole machine (every process: this one, the dev server, PostgreSQL) per item, over a side's runs. */
   const machineMsPerItem = (side: Side) => side.cpu.machineBusy / side.ids.length;
-  const [bare, checkout, windowInside, windowed, patchedCeiling, slowCeiling] = sides as [Side, Side, Side, Side | undefined, Side | undefined, Side | undefined];
+  const [bare, checkout, windowInside, windowed, patchedCeiling, slowCeiling] = sides as [
+    Side,
+    Side,
+    Side,
+    Side | undefined,
+    Side | undefined,
+    Side | undefined,
+  ];
   const bareRate = rateOf(bare);
   const checkoutRate = rateOf(checkout);
   const activityStats = statsPer(checkout.ids.length + windowInside.ids.length);
@@ -340,17 +434,31 @@ async function main() {
   const burstShoppers = await prepare(n);
   const t0 = performance.now();
   let lastSent = 0;
-  const results = await Promise.all(burstShoppers.map(async (s, i) => {
-    await sleep((i / n) * 1000);
-    lastSent = Math.max(lastSent, performance.now() - t0);
-    return post(s);
-  }));
+  const results = await Promise.all(
+    burstShoppers.map(async (s, i) => {
+      await sleep((i / n) * 1000);
+      lastSent = Math.max(lastSent, performance.now() - t0);
+      return post(s);
+    }),
+  );
   const answeredIn = performance.now() - t0;
   const accepted = results.filter((r) => r.status === 202);
   // With no-op activities orders never leave `pending`: there, the burst's orders are done when their last activity has run.
   const lost = NOOP
-    ? (await Promise.all(accepted.map((r) => complete(r.orderId!).then(() => null, () => r.orderId!)))).filter((id) => id !== null)
-    : await waitTerminal(accepted.map((r) => r.orderId!), 300_000);
+    ? (
+        await Promise.all(
+          accepted.map((r) =>
+            complete(r.orderId!).then(
+              () => null,
+              () => r.orderId!,
+            ),
+          ),
+        )
+      ).filter((id) => id !== null)
+    : await waitTerminal(
+        accepted.map((r) => r.orderId!),
+        300_000,
+      );
   const allTerminalS = (performance.now() - t0) / 1000;
 
   const figures = {
@@ -372,27 +480,54 @@ async function main() {
       checkoutWindowInside: { window: SHORT_WINDOW, ...against(windowInside) },
       machineCpuMsPerItem: Object.fromEntries(measured.map((side) => [side.name, +machineMsPerItem(side).toFixed(1)])),
       // Where each side's CPU went, per item: this process (API, workers), the dev server, the rest (PostgreSQL).
-      cpuMsPerItemByProcess: Object.fromEntries(measured.map((side) => [side.name, cpuPer(zeroCpu(), side.cpu, side.ids.length)])),
-      cpuMsPerItemByProcessPerRound: bare.rounds.map((_, i) => Object.fromEntries(measured.map((side) => [side.name, side.rounds[i]!.byProcess]))),
+      cpuMsPerItemByProcess: Object.fromEntries(
+        measured.map((side) => [side.name, cpuPer(zeroCpu(), side.cpu, side.ids.length)]),
+      ),
+      cpuMsPerItemByProcessPerRound: bare.rounds.map((_, i) =>
+        Object.fromEntries(measured.map((side) => [side.name, side.rounds[i]!.byProcess])),
+      ),
       // Left out of the rates above: what the dev server did for each side after its measurement, until the end of its
       // settle (every side's timeout checks, and the window ends of `checkout`; see SETTLE_S), above its idle use.
       deferredDevServerMsPerItem: Object.fromEntries(measured.map((side) => [side.name, deferredPerItem(side)])),
     },
-    burst: { posted: n, lastSentAtMs: Math.round(lastSent), allAnsweredAtMs: Math.round(answeredIn), accepted: accepted.length, p99AcceptMs: Math.round(p99(results.map((r) => r.ms))), allTerminalAfterS: +allTerminalS.toFixed(1), lostOrders: lost.length },
+    burst: {
+      posted: n,
+      lastSentAtMs: Math.round(lastSent),
+      allAnsweredAtMs: Math.round(answeredIn),
+      accepted: accepted.length,
+      p99AcceptMs: Math.round(p99(results.map((r) => r.ms))),
+      allTerminalAfterS: +allTerminalS.toFixed(1),
+      lostOrders: lost.length,
+    },
   };
   console.log(JSON.stringify(figures, null, 2));
   if (!figures.sustained.checkout.windowOutlastedEverySide) {
-    console.error(`BENCH_WINDOW (${LONG_WINDOW}) was shorter than a side (${checkout.longestRunS.toFixed(0)} s): some window ends ran inside the checkout's measurement. Run again with a longer BENCH_WINDOW.`);
+    console.error(
+      `BENCH_WINDOW (${LONG_WINDOW}) was shorter than a side (${checkout.longestRunS.toFixed(0)} s): some window ends ran inside the checkout's measurement. Run again with a longer BENCH_WINDOW.`,
+    );
   }
   if (DETAIL) {
     const sample = checkout.ids.slice(-10);
     const detail = {
       // The 1 s-window checkout against the ceiling that waits out the same window: the cost of the checkout's work alone.
-      ceilingWithWindow: { workflowsPerSec: +rateOf(windowed!).toFixed(1), checkoutWindowInsideRatio: +(rateOf(windowInside) / rateOf(windowed!)).toFixed(2) },
-      ceilingWithWindowAndPatch: { workflowsPerSec: +rateOf(patchedCeiling!).toFixed(1), ratioToWithoutPatch: +(rateOf(patchedCeiling!) / rateOf(windowed!)).toFixed(2) },
-      ceilingWithWindowSlowActivities: { activityMs: SLOW_ACTIVITY_MS, workflowsPerSec: +rateOf(slowCeiling!).toFixed(1), ratioToInstantActivities: +(rateOf(slowCeiling!) / rateOf(windowed!)).toFixed(2) },
+      ceilingWithWindow: {
+        workflowsPerSec: +rateOf(windowed!).toFixed(1),
+        checkoutWindowInsideRatio: +(rateOf(windowInside) / rateOf(windowed!)).toFixed(2),
+      },
+      ceilingWithWindowAndPatch: {
+        workflowsPerSec: +rateOf(patchedCeiling!).toFixed(1),
+        ratioToWithoutPatch: +(rateOf(patchedCeiling!) / rateOf(windowed!)).toFixed(2),
+      },
+      ceilingWithWindowSlowActivities: {
+        activityMs: SLOW_ACTIVITY_MS,
+        workflowsPerSec: +rateOf(slowCeiling!).toFixed(1),
+        ratioToInstantActivities: +(rateOf(slowCeiling!) / rateOf(windowed!)).toFixed(2),
+      },
       cpuPerItem: Object.fromEntries(
-        sides.map((side) => [side.name, { ...cpuPer(zeroCpu(), side.cpu, side.ids.length), deferredDevServerMs: deferredPerItem(side) }]),
+        sides.map((side) => [
+          side.name,
+          { ...cpuPer(zeroCpu(), side.cpu, side.ids.length), deferredDevServerMs: deferredPerItem(side) },
+        ]),
       ),
       // Where the dev server's work differs, per item: [first side, second side] for the counters that differ most.
       serverCountersPerItem: {

@@ -51,12 +51,16 @@ function preparedByDefault<T extends Sql | TransactionSql>(client: T): T {
   const { unsafe, begin, savepoint } = wrapped;
   wrapped.unsafe = ((query, args, options) => unsafe(query, args, { ...options, prepare: true })) as Sql['unsafe'];
   // begin([options,] cb) and savepoint([name,] cb): the transaction's own sql, given to cb, is wrapped as well.
-  const wrappingCallback = (open: (...args: unknown[]) => unknown) => (...args: unknown[]) => {
-    const cb = args.pop() as (tx: TransactionSql) => unknown;
-    return open(...args, (tx: TransactionSql) => cb(preparedByDefault(tx)));
-  };
-  if (typeof begin === 'function') wrapped.begin = wrappingCallback(begin as (...args: unknown[]) => unknown) as Sql['begin'];
-  if (typeof savepoint === 'function') wrapped.savepoint = wrappingCallback(savepoint as (...args: unknown[]) => unknown) as TransactionSql['savepoint'];
+  const wrappingCallback =
+    (open: (...args: unknown[]) => unknown) =>
+    (...args: unknown[]) => {
+      const cb = args.pop() as (tx: TransactionSql) => unknown;
+      return open(...args, (tx: TransactionSql) => cb(preparedByDefault(tx)));
+    };
+  if (typeof begin === 'function')
+    wrapped.begin = wrappingCallback(begin as (...args: unknown[]) => unknown) as Sql['begin'];
+  if (typeof savepoint === 'function')
+    wrapped.savepoint = wrappingCallback(savepoint as (...args: unknown[]) => unknown) as TransactionSql['savepoint'];
   return client;
 }
 
@@ -74,7 +78,13 @@ export async function createDb(options: CreateDbOptions = {}): Promise<DbHandle>
   if (options.url) {
     const client = preparedByDefault(postgres(options.url, { max: options.max ?? 10, onnotice: () => {} }));
     const db = drizzlePostgres(client, { schema }) as unknown as Db;
-    return { db, kind: 'postgres', location: redactUrl(options.url), url: options.url, close: () => client.end({ timeout: 5 }) };
+    return {
+      db,
+      kind: 'postgres',
+      location: redactUrl(options.url),
+      url: options.url,
+      close: () => client.end({ timeout: 5 }),
+    };
   }
   const dataDir = options.dataDir ?? path.join('.data', 'pglite');
   if (!dataDir.startsWith('memory://')) fs.mkdirSync(dataDir, { recursive: true });

@@ -26,7 +26,10 @@ export const customers = pgTable('customers', {
   phone: text('phone'),
   pushToken: text('push_token'),
   /** Channels the customer wants order notifications on, e.g. ["email","sms"]. */
-  notificationChannels: jsonb('notification_channels').$type<string[]>().notNull().default(sql`'["email"]'::jsonb`),
+  notificationChannels: jsonb('notification_channels')
+    .$type<string[]>()
+    .notNull()
+    .default(sql`'["email"]'::jsonb`),
   createdAt: ts('created_at').notNull().defaultNow(),
   updatedAt: ts('updated_at').notNull().defaultNow(),
 });
@@ -143,7 +146,10 @@ export const orderLines = pgTable(
     quantity: integer('quantity').notNull(),
     lineTotalCents: integer('line_total_cents').notNull(),
   },
-  (t) => [primaryKey({ columns: [t.orderId, t.productId] }), check('order_lines_quantity_positive', sql`${t.quantity} > 0`)],
+  (t) => [
+    primaryKey({ columns: [t.orderId, t.productId] }),
+    check('order_lines_quantity_positive', sql`${t.quantity} > 0`),
+  ],
 );
 
 export const RESERVATION_STATUSES = ['held', 'committed', 'released'] as const;
@@ -229,7 +235,10 @@ export const orderEvents = pgTable(
       .notNull()
       .references(() => orders.id, { onDelete: 'cascade' }),
     type: text('type').notNull(),
-    data: jsonb('data').$type<Record<string, unknown>>().notNull().default(sql`'{}'::jsonb`),
+    data: jsonb('data')
+      .$type<Record<string, unknown>>()
+      .notNull()
+      .default(sql`'{}'::jsonb`),
     /** Set when the event is the effect of one idempotent step, so a retried step cannot write it twice. */
     dedupeKey: text('dedupe_key'),
     createdAt: ts('created_at').notNull().defaultNow(),

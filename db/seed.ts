@@ -3,9 +3,19 @@ import path from 'node:path';
 import { products } from './schema';
 import type { Db } from './client';
 
-type DemoProduct = Pick<typeof products.$inferInsert, 'sku' | 'name' | 'description' | 'category' | 'priceCents' | 'currency' | 'stock'>;
+type DemoProduct = Pick<
+  typeof products.$inferInsert,
+  'sku' | 'name' | 'description' | 'category' | 'priceCents' | 'currency' | 'stock'
+>;
 
-const p = (sku: string, name: string, category: string, priceCents: number, stock: number, description: string): DemoProduct => ({
+const p = (
+  sku: string,
+  name: string,
+  category: string,
+  priceCents: number,
+  stock: number,
+  description: string,
+): DemoProduct => ({
   sku,
   name,
   description,
@@ -32,7 +42,14 @@ export const DEMO_PRODUCTS: readonly DemoProduct[] = [
   p('TEA-CHM-50', 'Chamomile Flowers 50 g', 'tea', 890, 50, 'Whole flowers, caffeine free.'),
   p('TEA-POT-08', 'Glass Teapot 0.8 L', 'tea', 2990, 20, 'Removable stainless infuser.'),
   p('MUG-STN-350', 'Stoneware Mug 350 ml', 'accessories', 1890, 100, 'Hand-glazed, dishwasher safe.'),
-  p('MUG-TRV-450', 'Insulated Travel Mug 450 ml', 'accessories', 2790, 45, 'Keeps drinks hot for six hours, leak-proof lid.'),
+  p(
+    'MUG-TRV-450',
+    'Insulated Travel Mug 450 ml',
+    'accessories',
+    2790,
+    45,
+    'Keeps drinks hot for six hours, leak-proof lid.',
+  ),
   p('ACC-CAN-500', 'Airtight Coffee Canister', 'accessories', 2190, 40, 'Vacuum lid keeps 500 g of beans fresh.'),
   p('ACC-MLK-FRT', 'Milk Frother', 'accessories', 1990, 25, 'Battery powered, stainless whisk.'),
   p('ACC-GFT-CRD', 'Gift Card', 'accessories', 2500, 1000, 'Redeemable on any order.'),
@@ -62,7 +79,10 @@ if (require.main === module) {
     try {
       await runMigrations(handle);
       const added = await seedCatalog(handle.db);
-      log.info({ db: handle.kind, location: handle.location, added, catalog: DEMO_PRODUCTS.length }, 'demo catalog loaded');
+      log.info(
+        { db: handle.kind, location: handle.location, added, catalog: DEMO_PRODUCTS.length },
+        'demo catalog loaded',
+      );
     } finally {
       await handle.close();
     }

@@ -1,9 +1,7 @@
 /** The one place environment variables are read: parsed with zod, failing fast with the name of every bad variable. */
 import { z } from 'zod';
 
-const duration = z
-  .string()
-  .regex(/^\d+(ms|s|m|h|d)$/, 'expected a duration such as 500ms, 30s, 15m, 24h or 7d');
+const duration = z.string().regex(/^\d+(ms|s|m|h|d)$/, 'expected a duration such as 500ms, 30s, 15m, 24h or 7d');
 
 const port = z.coerce.number().int().min(0).max(65535);
 const optionalUrl = z.preprocess((v) => (v === '' ? undefined : v), z.url().optional());
@@ -19,7 +17,13 @@ const schema = z
     PUBLIC_BASE_URL: optionalUrl,
     DATABASE_URL: optionalUrl,
     DATA_DIR: z.string().min(1).default('.data'),
-    TEMPORAL_ADDRESS: z.preprocess((v) => (v === '' ? undefined : v), z.string().regex(/^[^:\s]+:\d+$/, 'expected host:port').optional()),
+    TEMPORAL_ADDRESS: z.preprocess(
+      (v) => (v === '' ? undefined : v),
+      z
+        .string()
+        .regex(/^[^:\s]+:\d+$/, 'expected host:port')
+        .optional(),
+    ),
     TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
     TASK_QUEUE: z.string().min(1).default('checkout'),
     TEMPORAL_PORT: port.default(7233),

@@ -17,13 +17,20 @@ export interface SmtpSink {
 /** Decodes RFC 2047 encoded words (=?utf-8?Q?...?= and =?utf-8?B?...?=), which nodemailer uses for non-ASCII subjects. */
 export function decodeHeaderWords(value: string): string {
   // Whitespace between two adjacent encoded words is not part of the text (RFC 2047 section 6.2).
-  return value.replace(/\?=\s+=\?/g, '?==?').replace(/=\?([^?]+)\?([bBqQ])\?([^?]*)\?=/g, (_all, charset: string, enc: string, text: string) => {
-    const bytes =
-      enc.toUpperCase() === 'B'
-        ? Buffer.from(text, 'base64')
-        : Buffer.from(text.replace(/_/g, ' ').replace(/=([0-9A-Fa-f]{2})/g, (_m, hex: string) => String.fromCharCode(parseInt(hex, 16))), 'latin1');
-    return bytes.toString(/^utf-?8$/i.test(charset) ? 'utf8' : 'latin1');
-  });
+  return value
+    .replace(/\?=\s+=\?/g, '?==?')
+    .replace(/=\?([^?]+)\?([bBqQ])\?([^?]*)\?=/g, (_all, charset: string, enc: string, text: string) => {
+      const bytes =
+        enc.toUpperCase() === 'B'
+          ? Buffer.from(text, 'base64')
+          : Buffer.from(
+              text
+                .replace(/_/g, ' ')
+                .replace(/=([0-9A-Fa-f]{2})/g, (_m, hex: string) => String.fromCharCode(parseInt(hex, 16))),
+              'latin1',
+            );
+      return bytes.toString(/^utf-?8$/i.test(charset) ? 'utf8' : 'latin1');
+    });
 }
 
 /** The unfolded value of the first header called `name` in a raw message. */
@@ -34,7 +41,12 @@ export function headerValue(raw: string, name: string): string | undefined {
   return match?.[1] === undefined ? undefined : decodeHeaderWords(match[1].trim());
 }
 
-export async function startSmtpSink(opts: { port: number; dir: string; log: Logger; host?: string }): Promise<SmtpSink> {
+export async function startSmtpSink(opts: {
+  port: number;
+  dir: string;
+  log: Logger;
+  host?: string;
+}): Promise<SmtpSink> {
   const host = opts.host ?? '127.0.0.1';
   fs.mkdirSync(opts.dir, { recursive: true });
   let seq = 0;
@@ -53,7 +65,11 @@ export async function startSmtpSink(opts: { port: number; dir: string; log: Logg
         const raw = Buffer.concat(chunks);
         const text = raw.toString('utf8');
         const messageId = headerValue(text, 'Message-ID') ?? '';
-        const slug = messageId.replace(/[<>]/g, '').replace(/[^\w.@-]+/g, '_').slice(0, 120) || 'message';
+        const slug =
+          messageId
+            .replace(/[<>]/g, '')
+            .replace(/[^\w.@-]+/g, '_')
+            .slice(0, 120) || 'message';
         const stamp = new Date().toISOString().replace(/[:.]/g, '-');
         seq += 1;
         const file = path.join(opts.dir, `${stamp}-${String(seq).padStart(4, '0')}-${slug}.eml`);

@@ -38,7 +38,9 @@ async function ensurePortsFree(ports: { port: number; variable: string; what: st
     if (await portInUse(port)) {
       throw new StartupError(
         `port ${port} (${what}) is already in use: stop whatever listens there or set ${variable} to a free port` +
-          (variable.startsWith('TEMPORAL') ? ', or set TEMPORAL_ADDRESS=host:port to use a Temporal server that is already running' : ''),
+          (variable.startsWith('TEMPORAL')
+            ? ', or set TEMPORAL_ADDRESS=host:port to use a Temporal server that is already running'
+            : ''),
       );
     }
   }
@@ -63,7 +65,10 @@ async function startTemporal(config: Config, log: Logger, parts: Part[]): Promis
   fs.mkdirSync(config.dataDir, { recursive: true });
   const dbFilename = path.join(config.dataDir, 'temporal.db');
   const logPath = path.join(config.dataDir, 'temporal.log');
-  log.info({ cli, dbFilename, log: logPath }, 'starting the Temporal dev server (state kept in a file, survives restarts)');
+  log.info(
+    { cli, dbFilename, log: logPath },
+    'starting the Temporal dev server (state kept in a file, survives restarts)',
+  );
   const logFile = fs.createWriteStream(logPath, { flags: 'a' });
   const server = await startDevServer({
     cli,
@@ -75,7 +80,9 @@ async function startTemporal(config: Config, log: Logger, parts: Part[]): Promis
     detached: true,
   }).catch((err: unknown) => {
     logFile.end();
-    throw new StartupError(`the Temporal dev server did not start (see ${logPath}): ${err instanceof Error ? err.message : String(err)}`);
+    throw new StartupError(
+      `the Temporal dev server did not start (see ${logPath}): ${err instanceof Error ? err.message : String(err)}`,
+    );
   });
   // Last resort if this process dies without running its shutdown: never leave the server orphaned.
   const killOnExit = () => server.child.kill('SIGTERM');
@@ -95,12 +102,20 @@ async function startTemporal(config: Config, log: Logger, parts: Part[]): Promis
 async function startMailSink(config: Config, log: Logger, parts: Part[]): Promise<string | undefined> {
   if (config.smtp.url) return config.smtp.url;
   const dir = path.join(config.dataDir, 'outbox');
-  const sink = await startSmtpSink({ port: config.smtp.sinkPort, dir, log: log.child({ part: 'smtp-sink' }) }).catch((err: NodeJS.ErrnoException) => {
-    if (err.code === 'EADDRINUSE') throw new StartupError(`port ${config.smtp.sinkPort} (SMTP_SINK_PORT, the embedded mail sink) is in use; set SMTP_SINK_PORT or SMTP_URL`);
-    throw err;
-  });
+  const sink = await startSmtpSink({ port: config.smtp.sinkPort, dir, log: log.child({ part: 'smtp-sink' }) }).catch(
+    (err: NodeJS.ErrnoException) => {
+      if (err.code === 'EADDRINUSE')
+        throw new StartupError(
+          `port ${config.smtp.sinkPort} (SMTP_SINK_PORT, the embedded mail sink) is in use; set SMTP_SINK_PORT or SMTP_URL`,
+        );
+      throw err;
+    },
+  );
   parts.push({ name: 'smtp sink', stop: () => sink.close() });
-  log.info({ url: sink.url, dir }, 'emails go to the embedded SMTP sink: one .eml file per message (set SMTP_URL to use a real server)');
+  log.info(
+    { url: sink.url, dir },
+    'emails go to the embedded SMTP sink: one .eml file per message (set SMTP_URL to use a real server)',
+  );
   return sink.url;
 }
 
@@ -133,7 +148,9 @@ async function main(): Promise<void> {
     // Refuse early, before starting anything, when a port we need is taken.
     await ensurePortsFree([
       { port: config.port, variable: 'PORT', what: 'Orderly API' },
-      ...(config.smtp.url ? [] : [{ port: config.smtp.sinkPort, variable: 'SMTP_SINK_PORT', what: 'embedded SMTP sink' }]),
+      ...(config.smtp.url
+        ? []
+        : [{ port: config.smtp.sinkPort, variable: 'SMTP_SINK_PORT', what: 'embedded SMTP sink' }]),
     ]);
     const temporalServer = await startTemporal(config, log, parts);
     checkpoint();
@@ -155,7 +172,12 @@ async function main(): Promise<void> {
 
     // Bundled from the current sources every start (quietly), so a stale dist/ bundle never runs in development.
     const workflowBundlePath = await buildWorkflowBundle(path.join(config.dataDir, 'workflow-bundle.js'));
-    worker = await startWorker({ config: runConfig, db: handle.db, log: log.child({ part: 'worker' }), workflowBundlePath });
+    worker = await startWorker({
+      config: runConfig,
+      db: handle.db,
+      log: log.child({ part: 'worker' }),
+      workflowBundlePath,
+    });
     const runningWorker = worker;
     parts.push({ name: 'worker', stop: () => runningWorker.stop() });
     // A worker that dies on its own takes the whole dev process down with it, loudly.

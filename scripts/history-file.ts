@@ -15,7 +15,9 @@ function viaProtoCopy(json: unknown): History {
   const { fromJson } = require(require.resolve('protobufjs/ext/protojson', { paths: [protoDir] })) as {
     fromJson: (type: unknown, value: unknown, opts: unknown) => History | null;
   };
-  const historyType = (patchProtobufRoot(proto) as unknown as { lookupType(name: string): unknown }).lookupType('temporal.api.history.v1.History');
+  const historyType = (patchProtobufRoot(proto) as unknown as { lookupType(name: string): unknown }).lookupType(
+    'temporal.api.history.v1.History',
+  );
   const loaded = fromJson(historyType, json, { ignoreUnknownFields: true });
   if (!loaded) throw new TypeError('Invalid history');
   return loaded;

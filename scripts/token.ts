@@ -10,7 +10,11 @@ const USAGE = 'usage: npm run token -- --sub <uuid> --role <customer|admin> [--t
 export async function tokenFromArgs(argv: string[], secret: string): Promise<string> {
   const { values } = parseArgs({
     args: argv,
-    options: { sub: { type: 'string' }, role: { type: 'string', default: 'customer' }, ttl: { type: 'string', default: '604800' } },
+    options: {
+      sub: { type: 'string' },
+      role: { type: 'string', default: 'customer' },
+      ttl: { type: 'string', default: '604800' },
+    },
   });
   const parsed = z
     .object({ sub: z.uuid(), role: z.enum(ROLES), ttl: z.coerce.number().int().positive() })

@@ -16,6 +16,12 @@ export async function createActivityDeps(opts: { config: Config; db: Db; log: Lo
   // PAYMENT_PROVIDER only allows 'sandbox' today; a real provider would be chosen here.
   const payments = createSandboxProvider(opts.db);
   const notify = createNotificationChannels(opts.config, opts.log);
-  const deps: ActivityDeps = { db: opts.db, config: opts.config, clock: () => new Date(), payments, channels: notify.channels };
+  const deps: ActivityDeps = {
+    db: opts.db,
+    config: opts.config,
+    clock: () => new Date(),
+    payments,
+    channels: notify.channels,
+  };
   return { deps, close: () => notify.close() };
 }

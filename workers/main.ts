@@ -8,14 +8,29 @@ import type { Logger as TemporalLogger, LogLevel, LogMetadata } from '@temporali
 import { createDb, type Db } from '../db/client';
 import { runMigrations } from '../db/migrate';
 import type { Config } from '../lib/config';
-import { loadConfigOrExit, onShutdownSignal, requireDatabaseUrl, requireSmtpInProduction, temporalAddress } from '../lib/entry';
+import {
+  loadConfigOrExit,
+  onShutdownSignal,
+  requireDatabaseUrl,
+  requireSmtpInProduction,
+  temporalAddress,
+} from '../lib/entry';
 import { createLogger, type Logger } from '../lib/logger';
 import { createActivityDeps } from './deps';
 import { createWorker, WORKFLOW_BUNDLE_PATH } from './worker';
 
 /** Routes the Temporal SDK's own log lines (worker state, workflow and activity `log`) into pino. */
 export function temporalLoggerFor(log: Logger): TemporalLogger {
-  const to = (level: LogLevel) => (level === 'TRACE' ? 'trace' : level === 'DEBUG' ? 'debug' : level === 'INFO' ? 'info' : level === 'WARN' ? 'warn' : 'error');
+  const to = (level: LogLevel) =>
+    level === 'TRACE'
+      ? 'trace'
+      : level === 'DEBUG'
+        ? 'debug'
+        : level === 'INFO'
+          ? 'info'
+          : level === 'WARN'
+            ? 'warn'
+            : 'error';
   const write = (level: LogLevel, message: string, meta?: LogMetadata) => log[to(level)]({ ...meta }, message);
   return {
     log: write,
@@ -45,7 +60,12 @@ export interface RunningWorker {
   stop(): Promise<void>;
 }
 
-export async function startWorker(opts: { config: Config; db: Db; log: Logger; workflowBundlePath?: string }): Promise<RunningWorker> {
+export async function startWorker(opts: {
+  config: Config;
+  db: Db;
+  log: Logger;
+  workflowBundlePath?: string;
+}): Promise<RunningWorker> {
   const { config, log } = opts;
   const address = temporalAddress(config);
   const connection = await NativeConnection.connect({ address });
@@ -61,7 +81,15 @@ export async function startWorker(opts: { config: Config; db: Db; log: Logger; w
       deps: built.deps,
       workflowBundlePath: bundle,
     });
-    log.info({ address, namespace: config.temporal.namespace, taskQueue: config.temporal.taskQueue, bundle: bundle ?? 'from source' }, 'worker polling');
+    log.info(
+      {
+        address,
+        namespace: config.temporal.namespace,
+        taskQueue: config.temporal.taskQueue,
+        bundle: bundle ?? 'from source',
+      },
+      'worker polling',
+    );
   } catch (err) {
     await built.close();
     await connection.close();

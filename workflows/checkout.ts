@@ -45,17 +45,35 @@ import {
 /** Card processor calls: backoff 0.5s -> 30s, 8 attempts (at most about 5 min with timeouts); declines never retry. */
 export const PAYMENT: ActivityOptions = {
   startToCloseTimeout: '30s',
-  retry: { initialInterval: '500ms', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 8, nonRetryableErrorTypes: [PAYMENT_DECLINED] },
+  retry: {
+    initialInterval: '500ms',
+    backoffCoefficient: 2,
+    maximumInterval: '30s',
+    maximumAttempts: 8,
+    nonRetryableErrorTypes: [PAYMENT_DECLINED],
+  },
 };
 /** Stock updates: fast retries, 0.2s -> 5s, 10 attempts (at most about 2 min with timeouts); OutOfStock never retries. */
 export const STOCK: ActivityOptions = {
   startToCloseTimeout: '10s',
-  retry: { initialInterval: '200ms', backoffCoefficient: 2, maximumInterval: '5s', maximumAttempts: 10, nonRetryableErrorTypes: [OUT_OF_STOCK] },
+  retry: {
+    initialInterval: '200ms',
+    backoffCoefficient: 2,
+    maximumInterval: '5s',
+    maximumAttempts: 10,
+    nonRetryableErrorTypes: [OUT_OF_STOCK],
+  },
 };
 /** Order rows and events: fast retries, 0.2s -> 5s, 10 attempts (at most about 2 min with timeouts). */
 export const ORDER_WRITE: ActivityOptions = {
   startToCloseTimeout: '10s',
-  retry: { initialInterval: '200ms', backoffCoefficient: 2, maximumInterval: '5s', maximumAttempts: 10, nonRetryableErrorTypes: [INVALID_CART] },
+  retry: {
+    initialInterval: '200ms',
+    backoffCoefficient: 2,
+    maximumInterval: '5s',
+    maximumAttempts: 10,
+    nonRetryableErrorTypes: [INVALID_CART],
+  },
 };
 /** Compensations must land: 1s -> 1 min, 60 attempts (at most about 85 min) before an operator has to step in. */
 export const COMPENSATION: ActivityOptions = {
@@ -149,7 +167,8 @@ export async function checkout(input: CheckoutInput): Promise<CheckoutResult> {
     },
     {
       validator: (_req: CancelRequest) => {
-        if (!cancellable()) throw new Error(`order ${orderId} can no longer be cancelled (status ${status}, step ${step})`);
+        if (!cancellable())
+          throw new Error(`order ${orderId} can no longer be cancelled (status ${status}, step ${step})`);
       },
     },
   );
@@ -210,7 +229,10 @@ export async function checkout(input: CheckoutInput): Promise<CheckoutResult> {
       step = 'awaiting_payment';
       status = 'awaiting_payment';
       await notify('payment_action_required');
-      const confirmedInTime = await condition(() => paymentConfirmed || cancelReason !== null, Math.max(0, deadline - Date.now()));
+      const confirmedInTime = await condition(
+        () => paymentConfirmed || cancelReason !== null,
+        Math.max(0, deadline - Date.now()),
+      );
       throwIfCancelled();
       if (!confirmedInTime) throw new Abort('failed', 'payment_confirmation_timeout', 'payment_failed');
       await paymentActs.confirmPayment(ref);
@@ -228,7 +250,8 @@ export async function checkout(input: CheckoutInput): Promise<CheckoutResult> {
     compensations.length = 0;
   } catch (err) {
     const abort = abortFor(err);
-    if (!(err instanceof Abort)) log.warn('checkout step failed, compensating', { orderId, step, reason: abort.reason, error: String(err) });
+    if (!(err instanceof Abort))
+      log.warn('checkout step failed, compensating', { orderId, step, reason: abort.reason, error: String(err) });
     step = 'compensating';
     await CancellationScope.nonCancellable(async () => {
       for (const compensate of compensations.reverse()) {

@@ -16,17 +16,35 @@ const NON_RETRYABLE = ['NotificationRejected', 'RecipientMissing', 'OrderNotFoun
 /** Email: an SMTP outage of about 8.5 minutes is ridden out (1s, 2s, 4s ... 256s between 10 attempts), then failed. */
 export const EMAIL_RETRY: ActivityOptions = {
   startToCloseTimeout: '30s',
-  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '5m', maximumAttempts: 10, nonRetryableErrorTypes: NON_RETRYABLE },
+  retry: {
+    initialInterval: '1s',
+    backoffCoefficient: 2,
+    maximumInterval: '5m',
+    maximumAttempts: 10,
+    nonRetryableErrorTypes: NON_RETRYABLE,
+  },
 };
 /** SMS and push webhooks: same shape, fewer attempts (a late SMS is worth less than a late email). */
 export const WEBHOOK_RETRY: ActivityOptions = {
   startToCloseTimeout: '30s',
-  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '2m', maximumAttempts: 6, nonRetryableErrorTypes: NON_RETRYABLE },
+  retry: {
+    initialInterval: '1s',
+    backoffCoefficient: 2,
+    maximumInterval: '2m',
+    maximumAttempts: 6,
+    nonRetryableErrorTypes: NON_RETRYABLE,
+  },
 };
 /** Bookkeeping in our own database (plan, record failure, begin resend): quick, retried until the database is back. */
 export const BOOKKEEPING_RETRY: ActivityOptions = {
   startToCloseTimeout: '15s',
-  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 30, nonRetryableErrorTypes: ['OrderNotFound'] },
+  retry: {
+    initialInterval: '1s',
+    backoffCoefficient: 2,
+    maximumInterval: '30s',
+    maximumAttempts: 30,
+    nonRetryableErrorTypes: ['OrderNotFound'],
+  },
 };
 
 const email = proxyActivities<Activities>(EMAIL_RETRY);
@@ -64,7 +82,8 @@ export async function notifyCustomer(input: NotifyOrderInput): Promise<DeliveryR
   try {
     channels = await books.planOrderNotification(input);
   } catch (err) {
-    if (err instanceof ActivityFailure && err.cause instanceof ApplicationFailure && err.cause.type === 'OrderNotFound') return {};
+    if (err instanceof ActivityFailure && err.cause instanceof ApplicationFailure && err.cause.type === 'OrderNotFound')
+      return {};
     throw err;
   }
   const results = await Promise.all(channels.map((channel) => deliver(input, channel)));

@@ -31,8 +31,12 @@ export interface ContactPrefs {
 }
 
 /** A customer without a row (or without choices) gets email only. */
-function prefsOf(row: { notificationChannels: string[] | null; phone: string | null; pushToken: string | null } | null): ContactPrefs {
-  const wanted = (row?.notificationChannels ?? ['email']).filter((c): c is ChannelName => (NOTIFICATION_CHANNELS as readonly string[]).includes(c));
+function prefsOf(
+  row: { notificationChannels: string[] | null; phone: string | null; pushToken: string | null } | null,
+): ContactPrefs {
+  const wanted = (row?.notificationChannels ?? ['email']).filter((c): c is ChannelName =>
+    (NOTIFICATION_CHANNELS as readonly string[]).includes(c),
+  );
   return { channels: [...new Set(wanted)], phone: row?.phone ?? null, pushToken: row?.pushToken ?? null };
 }
 
@@ -95,7 +99,12 @@ export type Claim =
 export async function claimWithOrder(db: Db, key: NotificationKey, messageId: string, now: Date): Promise<Claim> {
   const at = now.toISOString();
   const fresh = sql`${notifications}.generation < excluded.generation`;
-  const [row] = rowsOf<{ notice: NoticeRow | null; recipient: string | null; claimed: ClaimedRow | null; current: Pick<NotificationRow, 'generation' | 'messageId'> | null }>(
+  const [row] = rowsOf<{
+    notice: NoticeRow | null;
+    recipient: string | null;
+    claimed: ClaimedRow | null;
+    current: Pick<NotificationRow, 'generation' | 'messageId'> | null;
+  }>(
     await db.execute(sql`
       with n as (select ${noticeJson(key.orderId)} as notice),
       r as (
@@ -131,7 +140,11 @@ export async function claimWithOrder(db: Db, key: NotificationKey, messageId: st
   if (!recipient) return { decision: 'no_recipient', order };
   if (claimed) return { decision: 'send', order, recipient, row: claimed };
   if (!current) throw new Error(`notification row for ${key.orderId}/${key.kind}/${key.channel} vanished`);
-  return { decision: current.generation > key.generation ? 'superseded' : 'already_sent', order, messageId: current.messageId };
+  return {
+    decision: current.generation > key.generation ? 'superseded' : 'already_sent',
+    order,
+    messageId: current.messageId,
+  };
 }
 
 /** Remembers why an attempt failed; the row stays pending while Temporal still has retries left. */
@@ -139,13 +152,29 @@ export async function recordAttemptError(db: Db, row: ClaimedRow, error: string,
   await db
     .update(notifications)
     .set({ lastError: error.slice(0, 1000), updatedAt: now })
-    .where(and(eq(notifications.id, row.id), eq(notifications.generation, row.generation), ne(notifications.status, 'sent')));
+    .where(
+      and(eq(notifications.id, row.id), eq(notifications.generation, row.generation), ne(notifications.status, 'sent')),
+    );
 }
 
 /** The provider accepted: the row becomes `sent` and `notification.sent` joins the timeline, in one statement. */
-export async function markSent(db: Db, key: NotificationKey, row: ClaimedRow, providerMessageId: string, now: Date): Promise<void> {
+export async function markSent(
+  db: Db,
+  key: NotificationKey,
+  row: ClaimedRow,
+  providerMessageId: string,
+  now: Date,
+): Promise<void> {
   const at = now.toISOString();
-  const data = { kind: key.kind, channel: key.channel, generation: key.generation, messageId: row.messageId, recipient: row.recipient, attempts: row.attempts, providerMessageId };
+  const data = {
+    kind: key.kind,
+    channel: key.channel,
+    generation: key.generation,
+    messageId: row.messageId,
+    recipient: row.recipient,
+    attempts: row.attempts,
+    providerMessageId,
+  };
   await db.execute(sql`
     with n as (
       update ${notifications} set status = 'sent', provider_message_id = ${providerMessageId}, sent_at = ${at}::timestamptz, last_error = null, updated_at = ${at}::timestamptz
@@ -166,7 +195,13 @@ export async function markFailed(db: Db, key: NotificationKey, error: string, no
     if (updated.length === 0) return; // sent after all, or superseded by a resend
     await tx
       .insert(orderEvents)
-      .values({ orderId: key.orderId, type: 'notification.failed', data: { kind: key.kind, channel: key.channel, generation: key.generation, error: error.slice(0, 500) }, dedupeKey: eventKey('notification.failed', key), createdAt: now })
+      .values({
+        orderId: key.orderId,
+        type: 'notification.failed',
+        data: { kind: key.kind, channel: key.channel, generation: key.generation, error: error.slice(0, 500) },
+        dedupeKey: eventKey('notification.failed', key),
+        createdAt: now,
+      })
       .onConflictDoNothing();
   });
 }
@@ -176,27 +211,62 @@ export async function markSkipped(db: Db, key: NotificationKey, reason: string, 
   await db.transaction(async (tx) => {
     const inserted = await tx
       .insert(notifications)
-      .values({ orderId: key.orderId, kind: key.kind, channel: key.channel, recipient: '', generation: key.generation, status: 'failed', lastError: `skipped: ${reason}`, createdAt: now, updatedAt: now })
+      .values({
+        orderId: key.orderId,
+        kind: key.kind,
+        channel: key.channel,
+        recipient: '',
+        generation: key.generation,
+        status: 'failed',
+        lastError: `skipped: ${reason}`,
+        createdAt: now,
+        updatedAt: now,
+      })
       .onConflictDoNothing()
       .returning({ id: notifications.id });
     if (inserted.length === 0) return;
     await tx
       .insert(orderEvents)
-      .values({ orderId: key.orderId, type: 'notification.skipped', data: { kind: key.kind, channel: key.channel, generation: key.generation, reason }, dedupeKey: eventKey('notification.skipped', key), createdAt: now })
+      .values({
+        orderId: key.orderId,
+        type: 'notification.skipped',
+        data: { kind: key.kind, channel: key.channel, generation: key.generation, reason },
+        dedupeKey: eventKey('notification.skipped', key),
+        createdAt: now,
+      })
       .onConflictDoNothing();
   });
 }
 
 /** An admin's resend: moves the row to the new generation (so older retries stand down) and records who asked. */
-export async function beginResend(db: Db, key: NotificationKey, requestedBy: string | undefined, now: Date): Promise<void> {
+export async function beginResend(
+  db: Db,
+  key: NotificationKey,
+  requestedBy: string | undefined,
+  now: Date,
+): Promise<void> {
   await db.transaction(async (tx) => {
     await tx
       .update(notifications)
-      .set({ generation: key.generation, status: 'pending', attempts: 0, providerMessageId: null, lastError: null, sentAt: null, updatedAt: now })
+      .set({
+        generation: key.generation,
+        status: 'pending',
+        attempts: 0,
+        providerMessageId: null,
+        lastError: null,
+        sentAt: null,
+        updatedAt: now,
+      })
       .where(and(rowOf(key), lt(notifications.generation, key.generation)));
     await tx
       .insert(orderEvents)
-      .values({ orderId: key.orderId, type: 'notification.resent', data: { kind: key.kind, channel: key.channel, generation: key.generation, requestedBy: requestedBy ?? null }, dedupeKey: eventKey('notification.resent', key), createdAt: now })
+      .values({
+        orderId: key.orderId,
+        type: 'notification.resent',
+        data: { kind: key.kind, channel: key.channel, generation: key.generation, requestedBy: requestedBy ?? null },
+        dedupeKey: eventKey('notification.resent', key),
+        createdAt: now,
+      })
       .onConflictDoNothing();
   });
 }

@@ -3,11 +3,21 @@
  * (or a small relay in front of one) plugs in without touching the workflow. The message id doubles as the
  * Idempotency-Key header so a provider that honours it drops a retried copy.
  */
-import { PermanentSendError, type ChannelName, type NotificationChannel, type OutgoingMessage, type SendResult } from './channel';
+import {
+  PermanentSendError,
+  type ChannelName,
+  type NotificationChannel,
+  type OutgoingMessage,
+  type SendResult,
+} from './channel';
 
 export const WEBHOOK_TIMEOUT_MS = 10_000;
 
-export function webhookChannel(name: Exclude<ChannelName, 'email'>, url: string, fetchImpl: typeof fetch = fetch): NotificationChannel {
+export function webhookChannel(
+  name: Exclude<ChannelName, 'email'>,
+  url: string,
+  fetchImpl: typeof fetch = fetch,
+): NotificationChannel {
   return {
     name,
     async send(message: OutgoingMessage, signal?: AbortSignal): Promise<SendResult> {
@@ -30,7 +40,8 @@ export function webhookChannel(name: Exclude<ChannelName, 'email'>, url: string,
       if (!res.ok) {
         const detail = `${name} webhook answered ${res.status}: ${text.slice(0, 200)}`;
         // 408 and 429 and 5xx are worth retrying; any other 4xx means the message itself is wrong.
-        if (res.status >= 400 && res.status < 500 && res.status !== 408 && res.status !== 429) throw new PermanentSendError(detail);
+        if (res.status >= 400 && res.status < 500 && res.status !== 408 && res.status !== 429)
+          throw new PermanentSendError(detail);
         throw new Error(detail);
       }
       let id: unknown;

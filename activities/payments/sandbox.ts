@@ -53,7 +53,9 @@ interface RawRow {
   captured_cents: number;
   refunded_cents: number;
 }
-const fromRaw = (r: RawRow): Pick<Row, 'id' | 'token' | 'status' | 'amountCents' | 'currency' | 'capturedCents' | 'refundedCents'> => ({
+const fromRaw = (
+  r: RawRow,
+): Pick<Row, 'id' | 'token' | 'status' | 'amountCents' | 'currency' | 'capturedCents' | 'refundedCents'> => ({
   id: r.id,
   token: r.token,
   status: r.status,
@@ -63,7 +65,9 @@ const fromRaw = (r: RawRow): Pick<Row, 'id' | 'token' | 'status' | 'amountCents'
   refundedCents: Number(r.refunded_cents),
 });
 
-function toPayment(row: Pick<Row, 'id' | 'token' | 'status' | 'amountCents' | 'currency' | 'capturedCents' | 'refundedCents'>): ProviderPayment {
+function toPayment(
+  row: Pick<Row, 'id' | 'token' | 'status' | 'amountCents' | 'currency' | 'capturedCents' | 'refundedCents'>,
+): ProviderPayment {
   const status = (row.status === 'processing' ? 'declined' : row.status) as ProviderPaymentStatus;
   return {
     id: row.id,
@@ -90,7 +94,12 @@ export function createSandboxProvider(db: Db): PaymentProvider {
    */
   const transition = async (
     id: string,
-    op: { from: string[]; to: string; done: string[]; ledger?: { operation: string; key: string; amount: 'amount_cents' | 'captured_cents' } },
+    op: {
+      from: string[];
+      to: string;
+      done: string[];
+      ledger?: { operation: string; key: string; amount: 'amount_cents' | 'captured_cents' };
+    },
     patch: SQL = sql``,
   ): Promise<ProviderPayment> => {
     const ledger = op.ledger
@@ -167,13 +176,19 @@ export function createSandboxProvider(db: Db): PaymentProvider {
       return payment;
     },
 
-    confirm: ({ paymentId }) => transition(paymentId, { from: ['requires_action'], to: 'authorized', done: ['authorized', 'captured'] }),
+    confirm: ({ paymentId }) =>
+      transition(paymentId, { from: ['requires_action'], to: 'authorized', done: ['authorized', 'captured'] }),
 
     // Patches read the row before the move; ledger amounts read columns the move leaves alone.
     capture: ({ paymentId, idempotencyKey }) =>
       transition(
         paymentId,
-        { from: ['authorized'], to: 'captured', done: ['captured'], ledger: { operation: 'capture', key: idempotencyKey, amount: 'amount_cents' } },
+        {
+          from: ['authorized'],
+          to: 'captured',
+          done: ['captured'],
+          ledger: { operation: 'capture', key: idempotencyKey, amount: 'amount_cents' },
+        },
         sql`, captured_cents = amount_cents`,
       ),
 
@@ -188,7 +203,12 @@ export function createSandboxProvider(db: Db): PaymentProvider {
     refund: ({ paymentId, idempotencyKey }) =>
       transition(
         paymentId,
-        { from: ['captured'], to: 'refunded', done: ['refunded'], ledger: { operation: 'refund', key: idempotencyKey, amount: 'captured_cents' } },
+        {
+          from: ['captured'],
+          to: 'refunded',
+          done: ['refunded'],
+          ledger: { operation: 'refund', key: idempotencyKey, amount: 'captured_cents' },
+        },
         sql`, refunded_cents = captured_cents`,
       ),
 

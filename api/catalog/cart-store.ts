@@ -58,7 +58,8 @@ export function createCartStore(db: Db) {
 
   async function read(id: string, user: AuthUser): Promise<CartView> {
     if (!isUuid(id)) throw missingCart(id);
-    const rows = user.role === 'admin' ? await readAny.execute({ id }) : await readOwned.execute({ id, owner: user.sub });
+    const rows =
+      user.role === 'admin' ? await readAny.execute({ id }) : await readOwned.execute({ id, owner: user.sub });
     const first = rows[0];
     if (!first) throw missingCart(id);
     const lines: CartView['lines'] = [];
@@ -78,7 +79,13 @@ export function createCartStore(db: Db) {
         purchasable: r.active === true && r.archivedAt === null,
       });
     }
-    return { id: first.id, customerId: first.customerId, lines, totalCents, currency: lines.length ? first.currency : null };
+    return {
+      id: first.id,
+      customerId: first.customerId,
+      lines,
+      totalCents,
+      currency: lines.length ? first.currency : null,
+    };
   }
 
   /** Locks the caller's cart row for the rest of the transaction; 404 when it is not theirs. */
@@ -150,11 +157,15 @@ export function createCartStore(db: Db) {
               maxQuantity: MAX_LINE_QUANTITY,
             });
           }
-          await tx.update(carts).set({ currency: product.currency, updatedAt: sql`now()` }).where(eq(carts.id, id));
+          await tx
+            .update(carts)
+            .set({ currency: product.currency, updatedAt: sql`now()` })
+            .where(eq(carts.id, id));
         });
       } catch (err) {
         // The product was deleted between our check and the insert.
-        if (pgErrorCode(err) === '23503') throw unprocessable(`Product ${productId} does not exist or is not for sale.`, { productId });
+        if (pgErrorCode(err) === '23503')
+          throw unprocessable(`Product ${productId} does not exist or is not for sale.`, { productId });
         throw err;
       }
     },

@@ -33,7 +33,10 @@ interface Shape {
 
 /** Words of q as a prefix tsquery ("gre te" -> "gre:* & te:*"); only letters and digits reach to_tsquery. */
 export function toPrefixTsquery(q: string): string | undefined {
-  const words = q.normalize('NFKC').toLowerCase().match(/[\p{L}\p{N}]+/gu);
+  const words = q
+    .normalize('NFKC')
+    .toLowerCase()
+    .match(/[\p{L}\p{N}]+/gu);
   if (!words) return undefined;
   return words
     .slice(0, 16)

@@ -4,7 +4,15 @@ import type { Db } from '../../db/client';
 import { products } from '../../db/schema';
 import { conflict, notFound } from '../problem';
 import { PageCache, ProductCache, type CachedProduct } from './cache';
-import { isUuid, isVisible, pgErrorCode, productColumns, productEtag, toProductJson, type ProductRow } from './product-row';
+import {
+  isUuid,
+  isVisible,
+  pgErrorCode,
+  productColumns,
+  productEtag,
+  toProductJson,
+  type ProductRow,
+} from './product-row';
 import type { ProductInput, ProductPatch } from './schemas';
 
 export type DeleteOutcome = { kind: 'deleted' } | { kind: 'archived'; product: ProductRow };
@@ -18,7 +26,11 @@ export function createProductStore(db: Db, cache = new ProductCache(), pages = n
     .prepare('catalog_product_by_id');
 
   function entryOf(row: ProductRow): CachedProduct {
-    return { body: JSON.stringify(toProductJson(row)), etag: productEtag(row.id, row.version), visible: isVisible(row) };
+    return {
+      body: JSON.stringify(toProductJson(row)),
+      etag: productEtag(row.id, row.version),
+      visible: isVisible(row),
+    };
   }
 
   async function explainMissing(id: string): Promise<never> {

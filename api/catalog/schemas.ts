@@ -13,7 +13,10 @@ const currency = z
   .openapi({ example: 'EUR' });
 
 const productFields = {
-  sku: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, 'letters, digits, . _ - (1 to 64)').openapi({ example: 'TEA-001' }),
+  sku: z
+    .string()
+    .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, 'letters, digits, . _ - (1 to 64)')
+    .openapi({ example: 'TEA-001' }),
   name: z.string().trim().min(1).max(200).openapi({ example: 'Green tea' }),
   description: z.string().max(5000),
   category: z.string().trim().min(1).max(100).openapi({ example: 'tea' }),
@@ -87,21 +90,39 @@ export const ProductListQuerySchema = z
       .pipe(z.number().min(1, 'must be between 1 and 100'))
       .optional()
       .openapi({ param: { description: 'Page size, 1 to 100 (default 20).' }, example: '20' }),
-    cursor: z.string().min(1).max(1024).optional().openapi({ param: { description: 'nextCursor of the previous page.' } }),
+    cursor: z
+      .string()
+      .min(1)
+      .max(1024)
+      .optional()
+      .openapi({ param: { description: 'nextCursor of the previous page.' } }),
     category: z.string().min(1).max(100).optional(),
-    minPrice: uint(MAX_INT).optional().openapi({ param: { description: 'Lowest priceCents, inclusive.' } }),
-    maxPrice: uint(MAX_INT).optional().openapi({ param: { description: 'Highest priceCents, inclusive.' } }),
+    minPrice: uint(MAX_INT)
+      .optional()
+      .openapi({ param: { description: 'Lowest priceCents, inclusive.' } }),
+    maxPrice: uint(MAX_INT)
+      .optional()
+      .openapi({ param: { description: 'Highest priceCents, inclusive.' } }),
     inStock: bool.optional().openapi({ param: { description: 'true: stock > 0; false: stock = 0.' } }),
     q: z
       .string()
       .max(200)
       .optional()
-      .openapi({ param: { description: 'Full-text search over name, description and category; every word must match, as a prefix.' } }),
+      .openapi({
+        param: {
+          description: 'Full-text search over name, description and category; every word must match, as a prefix.',
+        },
+      }),
     sort: z
       .enum(SORTS)
       .optional()
-      .openapi({ param: { description: 'price, name or createdAt; a leading - sorts descending (default -createdAt).' } }),
-    order: z.enum(['asc', 'desc']).optional().openapi({ param: { description: 'Alternative to the - prefix.' } }),
+      .openapi({
+        param: { description: 'price, name or createdAt; a leading - sorts descending (default -createdAt).' },
+      }),
+    order: z
+      .enum(['asc', 'desc'])
+      .optional()
+      .openapi({ param: { description: 'Alternative to the - prefix.' } }),
     includeInactive: bool.optional().openapi({ param: { description: 'Admin only: also list inactive products.' } }),
     includeArchived: bool.optional().openapi({ param: { description: 'Admin only: also list archived products.' } }),
   })
@@ -147,7 +168,9 @@ export const CartLineSchema = z
     /** false when the quantity exceeds the current stock (allowed in a cart; checkout enforces stock). */
     inStock: z.boolean(),
     available: z.number().int().openapi({ description: 'Units in stock now.' }),
-    purchasable: z.boolean().openapi({ description: 'false when the product was deactivated or archived since it was added.' }),
+    purchasable: z
+      .boolean()
+      .openapi({ description: 'false when the product was deactivated or archived since it was added.' }),
   })
   .openapi('CartLine');
 

@@ -30,7 +30,11 @@ export const IdempotencyHeaderSchema = z.object({
     .string({ error: 'the Idempotency-Key header is required' })
     .min(1)
     .max(255)
-    .openapi({ param: { name: 'idempotency-key', in: 'header' }, description: 'Idempotency-Key (1..255 characters): the same key and body return the same order', example: 'a8f3c2e0-checkout-1' }),
+    .openapi({
+      param: { name: 'idempotency-key', in: 'header' },
+      description: 'Idempotency-Key (1..255 characters): the same key and body return the same order',
+      example: 'a8f3c2e0-checkout-1',
+    }),
 });
 
 export const AcceptedSchema = z
@@ -43,7 +47,9 @@ export const AcceptedSchema = z
 
 export const OrderIdParamSchema = z.object({ id: z.uuid().openapi({ param: { name: 'id', in: 'path' } }) });
 
-const EventSchema = z.object({ id: z.number().int(), type: z.string(), at: z.string(), data: z.record(z.string(), z.unknown()) }).openapi('OrderEvent');
+const EventSchema = z
+  .object({ id: z.number().int(), type: z.string(), at: z.string(), data: z.record(z.string(), z.unknown()) })
+  .openapi('OrderEvent');
 
 export const OrderSchema = z
   .object({
@@ -94,15 +100,25 @@ export const OrderListQuerySchema = z.object({
 
 export const EventsSchema = z.object({ orderId: z.uuid(), items: z.array(EventSchema) }).openapi('OrderTimeline');
 
-export const CancelBodySchema = z.object({ reason: z.string().trim().min(1).max(200).optional() }).strict().openapi('CancelRequest');
+export const CancelBodySchema = z
+  .object({ reason: z.string().trim().min(1).max(200).optional() })
+  .strict()
+  .openapi('CancelRequest');
 
 export const CancelResultSchema = z
-  .object({ orderId: z.uuid(), status: z.enum(ORDER_STATUS), paymentState: z.enum(PAYMENT_STATE).nullable(), failureReason: z.string().nullable() })
+  .object({
+    orderId: z.uuid(),
+    status: z.enum(ORDER_STATUS),
+    paymentState: z.enum(PAYMENT_STATE).nullable(),
+    failureReason: z.string().nullable(),
+  })
   .openapi('CancelResult');
 
 export const WebhookBodySchema = z.object({
   type: z.string().min(1),
-  data: z.object({ orderId: z.uuid().optional(), paymentId: z.string().min(1).optional() }).refine((d) => d.orderId || d.paymentId, {
-    message: 'data.orderId or data.paymentId is required',
-  }),
+  data: z
+    .object({ orderId: z.uuid().optional(), paymentId: z.string().min(1).optional() })
+    .refine((d) => d.orderId || d.paymentId, {
+      message: 'data.orderId or data.paymentId is required',
+    }),
 });

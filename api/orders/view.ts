@@ -30,7 +30,11 @@ export async function orderView(db: Db, found: FoundOrder) {
     };
   }
   const row = found.row;
-  const lines = await db.select().from(orderLines).where(eq(orderLines.orderId, row.id)).orderBy(asc(orderLines.productId));
+  const lines = await db
+    .select()
+    .from(orderLines)
+    .where(eq(orderLines.orderId, row.id))
+    .orderBy(asc(orderLines.productId));
   return {
     id: row.id,
     status: row.status,
@@ -70,12 +74,16 @@ function encodeCursor(createdKey: string, id: string): string {
 
 function decodeCursor(cursor: string): { at: string; id: string } {
   const [at, id] = Buffer.from(cursor, 'base64url').toString('utf8').split('|');
-  const valid = at !== undefined && /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?Z$/.test(at) && !Number.isNaN(Date.parse(at));
+  const valid =
+    at !== undefined && /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?Z$/.test(at) && !Number.isNaN(Date.parse(at));
   if (!valid || !id || !/^[0-9a-f-]{36}$/i.test(id)) throw badRequest('The cursor is not valid.');
   return { at, id };
 }
 
-export async function listOrders(db: Db, opts: { customerId?: string; status?: OrderStatus; limit: number; cursor?: string }) {
+export async function listOrders(
+  db: Db,
+  opts: { customerId?: string; status?: OrderStatus; limit: number; cursor?: string },
+) {
   const where: SQL[] = [];
   if (opts.customerId) where.push(eq(orders.customerId, opts.customerId));
   if (opts.status) where.push(eq(orders.status, opts.status));

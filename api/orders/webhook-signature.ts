@@ -12,7 +12,12 @@ export function signWebhook(secret: string, rawBody: string, timestamp = Math.fl
 
 export type SignatureCheck = { ok: true } | { ok: false; reason: string };
 
-export function verifyWebhook(secret: string, rawBody: string, header: string | undefined, nowMs = Date.now()): SignatureCheck {
+export function verifyWebhook(
+  secret: string,
+  rawBody: string,
+  header: string | undefined,
+  nowMs = Date.now(),
+): SignatureCheck {
   if (!header) return { ok: false, reason: 'missing signature' };
   const parts = Object.fromEntries(
     header.split(',').map((kv) => {
@@ -21,10 +26,12 @@ export function verifyWebhook(secret: string, rawBody: string, header: string | 
     }),
   );
   const t = Number(parts.t);
-  if (!Number.isInteger(t) || !parts.v1 || !/^[0-9a-f]{64}$/i.test(parts.v1)) return { ok: false, reason: 'malformed signature' };
+  if (!Number.isInteger(t) || !parts.v1 || !/^[0-9a-f]{64}$/i.test(parts.v1))
+    return { ok: false, reason: 'malformed signature' };
   if (Math.abs(nowMs / 1000 - t) > SIGNATURE_TOLERANCE_SECONDS) return { ok: false, reason: 'stale timestamp' };
   const expected = createHmac('sha256', secret).update(`${t}.${rawBody}`).digest();
   const given = Buffer.from(parts.v1, 'hex');
-  if (given.length !== expected.length || !timingSafeEqual(given, expected)) return { ok: false, reason: 'signature mismatch' };
+  if (given.length !== expected.length || !timingSafeEqual(given, expected))
+    return { ok: false, reason: 'signature mismatch' };
   return { ok: true };
 }

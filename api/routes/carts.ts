@@ -43,7 +43,10 @@ const addItemRoute = createRoute({
   method: 'post',
   path: '/carts/{id}/items',
   summary: 'Add units of a product (adds to an existing line; at most 1000 per line)',
-  request: { params: IdParamSchema, body: { required: true, content: { 'application/json': { schema: AddCartItemSchema } } } },
+  request: {
+    params: IdParamSchema,
+    body: { required: true, content: { 'application/json': { schema: AddCartItemSchema } } },
+  },
   responses: { 200: cartJson('The cart after the change'), ...problemResponses(400, 401, 404, 413, 415, 422) },
 });
 

@@ -6,7 +6,14 @@ import { eq, sql } from 'drizzle-orm';
 import { rowsOf } from '../../db/client';
 import { carts, orders } from '../../db/schema';
 import { cartLinesJson, cartProblem, type CartLine } from '../../activities/orders';
-import { CHECKOUT_VERSION, CHECKOUT_WORKFLOW_TYPE, checkoutWorkflowId, type CheckoutInput, type CheckoutMemo, type OrderStatus } from '../../workflows/types';
+import {
+  CHECKOUT_VERSION,
+  CHECKOUT_WORKFLOW_TYPE,
+  checkoutWorkflowId,
+  type CheckoutInput,
+  type CheckoutMemo,
+  type OrderStatus,
+} from '../../workflows/types';
 import { requireUser } from '../auth';
 import type { AppDeps } from '../env';
 import { BEARER, createRouter } from '../openapi';
@@ -29,13 +36,20 @@ const route = createRoute({
     body: { required: true, content: { 'application/json': { schema: CheckoutBodySchema } } },
   },
   responses: {
-    202: { description: 'Accepted: the checkout workflow started', content: { 'application/json': { schema: AcceptedSchema } } },
+    202: {
+      description: 'Accepted: the checkout workflow started',
+      content: { 'application/json': { schema: AcceptedSchema } },
+    },
     200: { description: 'Seen before: the same order', content: { 'application/json': { schema: AcceptedSchema } } },
     ...problemResponses(400, 401, 404, 409, 413, 415, 422),
   },
 });
 
-const links = (orderId: string) => ({ self: `/orders/${orderId}`, events: `/orders/${orderId}/events`, cancel: `/orders/${orderId}/cancel` });
+const links = (orderId: string) => ({
+  self: `/orders/${orderId}`,
+  events: `/orders/${orderId}/events`,
+  cancel: `/orders/${orderId}/cancel`,
+});
 
 /** One row, whatever exists: the order of this key (if any), the cart (if any) with its lines, another checkout of it. */
 interface Preflight {
@@ -81,7 +95,8 @@ export function checkoutRoutes(deps: AppDeps) {
   const validateCart = (found: Preflight, customerId: string): void => {
     if (!found.cartOwner || found.cartOwner !== customerId) throw notFound('Cart');
     const problem = cartProblem(found.lines ?? []);
-    if (problem?.kind === 'empty') throw unprocessable('The cart is empty.', { type: 'https://orderly.dev/problems/empty-cart' });
+    if (problem?.kind === 'empty')
+      throw unprocessable('The cart is empty.', { type: 'https://orderly.dev/problems/empty-cart' });
     if (problem?.kind === 'unavailable') {
       throw unprocessable(`Some products are no longer sold: ${problem.skus.join(', ')}.`, {
         type: 'https://orderly.dev/problems/product-unavailable',
@@ -139,7 +154,10 @@ export function checkoutRoutes(deps: AppDeps) {
     } catch (err) {
       if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
       const wf = await describeCheckout(deps, orderId);
-      if (!wf) throw new HttpProblem(503, 'The order is being created; retry the same request shortly.', { headers: { 'retry-after': '1' } });
+      if (!wf)
+        throw new HttpProblem(503, 'The order is being created; retry the same request shortly.', {
+          headers: { 'retry-after': '1' },
+        });
       if (wf.memo.requestHash !== hash) throw keyReused();
       const [row] = await deps.db.select({ status: orders.status }).from(orders).where(eq(orders.id, orderId));
       return seen(row?.status ?? (wf.running ? 'pending' : 'failed'));

@@ -25,7 +25,11 @@ const PutPreferencesSchema = z
       .max(NOTIFICATION_CHANNELS.length)
       .refine((list) => new Set(list).size === list.length, 'channels must not repeat'),
     /** E.164, e.g. +447700900123. Omitted: unchanged; null: removed. */
-    phone: z.string().regex(/^\+[1-9]\d{6,14}$/, 'expected an E.164 number such as +447700900123').nullable().optional(),
+    phone: z
+      .string()
+      .regex(/^\+[1-9]\d{6,14}$/, 'expected an E.164 number such as +447700900123')
+      .nullable()
+      .optional(),
     /** Device push token. Omitted: unchanged; null: removed. */
     pushToken: z.string().min(1).max(4096).nullable().optional(),
   })
@@ -49,7 +53,10 @@ const putRoute = createRoute({
   path: '/customers/me/preferences',
   summary: "Replace the caller's channels; phone and push token are kept when omitted and removed when null",
   request: { body: { required: true, content: { 'application/json': { schema: PutPreferencesSchema } } } },
-  responses: { 200: { description: 'Preferences after the change', content: json }, ...problemResponses(400, 401, 413, 415, 422) },
+  responses: {
+    200: { description: 'Preferences after the change', content: json },
+    ...problemResponses(400, 401, 413, 415, 422),
+  },
 });
 
 export function customersRoutes(deps: AppDeps) {
@@ -58,7 +65,9 @@ export function customersRoutes(deps: AppDeps) {
   const read = async (id: string) => {
     const [row] = await deps.db.select().from(customers).where(eq(customers.id, id));
     return {
-      channels: (row?.notificationChannels ?? ['email']).filter((ch): ch is ChannelName => (NOTIFICATION_CHANNELS as readonly string[]).includes(ch)),
+      channels: (row?.notificationChannels ?? ['email']).filter((ch): ch is ChannelName =>
+        (NOTIFICATION_CHANNELS as readonly string[]).includes(ch),
+      ),
       phone: row?.phone ?? null,
       pushToken: row?.pushToken ?? null,
     };
@@ -75,13 +84,29 @@ export function customersRoutes(deps: AppDeps) {
       phone: body.phone === undefined ? current.phone : body.phone,
       pushToken: body.pushToken === undefined ? current.pushToken : body.pushToken,
     };
-    if (next.channels.includes('sms') && !next.phone) throw unprocessable('The sms channel needs a phone number.', { errors: [{ path: 'phone', message: 'required for sms' }] });
-    if (next.channels.includes('push') && !next.pushToken) throw unprocessable('The push channel needs a push token.', { errors: [{ path: 'pushToken', message: 'required for push' }] });
+    if (next.channels.includes('sms') && !next.phone)
+      throw unprocessable('The sms channel needs a phone number.', {
+        errors: [{ path: 'phone', message: 'required for sms' }],
+      });
+    if (next.channels.includes('push') && !next.pushToken)
+      throw unprocessable('The push channel needs a push token.', {
+        errors: [{ path: 'pushToken', message: 'required for push' }],
+      });
     const now = deps.clock();
     await deps.db
       .insert(customers)
-      .values({ id: user.sub, notificationChannels: next.channels, phone: next.phone, pushToken: next.pushToken, createdAt: now, updatedAt: now })
-      .onConflictDoUpdate({ target: customers.id, set: { notificationChannels: next.channels, phone: next.phone, pushToken: next.pushToken, updatedAt: now } });
+      .values({
+        id: user.sub,
+        notificationChannels: next.channels,
+        phone: next.phone,
+        pushToken: next.pushToken,
+        createdAt: now,
+        updatedAt: now,
+      })
+      .onConflictDoUpdate({
+        target: customers.id,
+        set: { notificationChannels: next.channels, phone: next.phone, pushToken: next.pushToken, updatedAt: now },
+      });
     c.var.log.info({ customerId: user.sub, channels: next.channels }, 'notification preferences changed');
     return c.json(next, 200);
   });

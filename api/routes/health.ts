@@ -73,18 +73,26 @@ const readyRoute = createRoute({
   summary: 'Database, Temporal and a polling worker all answer',
   responses: {
     200: { description: 'Every check passed', content: { 'application/json': { schema: ReadySchema } } },
-    503: { description: 'At least one check failed; each is named', content: { 'application/json': { schema: ReadySchema } } },
+    503: {
+      description: 'At least one check failed; each is named',
+      content: { 'application/json': { schema: ReadySchema } },
+    },
   },
 });
 
 export function healthRoutes(deps: AppDeps) {
   const router = createRouter();
   const checks: ReadyCheck[] = [
-    { name: 'database', check: () => withTimeout(deps.db.execute(sql`select 1`), CHECK_TIMEOUT_MS, 'database').then(() => {}) },
+    {
+      name: 'database',
+      check: () => withTimeout(deps.db.execute(sql`select 1`), CHECK_TIMEOUT_MS, 'database').then(() => {}),
+    },
     {
       name: 'temporal',
       check: async () =>
-        void (await deps.temporal.withDeadline(Date.now() + CHECK_TIMEOUT_MS, () => deps.temporal.workflowService.getSystemInfo({}))),
+        void (await deps.temporal.withDeadline(Date.now() + CHECK_TIMEOUT_MS, () =>
+          deps.temporal.workflowService.getSystemInfo({}),
+        )),
     },
     { name: 'worker', check: () => checkWorkerPolling(deps) },
     ...(deps.extraReadyChecks ?? []),

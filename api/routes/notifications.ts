@@ -39,10 +39,19 @@ const ListQuerySchema = z.object({
   cursor: z.string().max(200).optional(),
 });
 
-const PageSchema = z.object({ items: z.array(NotificationSchema), nextCursor: z.string().nullable() }).openapi('NotificationPage');
+const PageSchema = z
+  .object({ items: z.array(NotificationSchema), nextCursor: z.string().nullable() })
+  .openapi('NotificationPage');
 
 const ResendSchema = z
-  .object({ notificationId: z.uuid(), orderId: z.uuid(), kind: z.enum(NOTIFICATION_KINDS), channel: z.enum(NOTIFICATION_CHANNELS), generation: z.number().int(), workflowId: z.string() })
+  .object({
+    notificationId: z.uuid(),
+    orderId: z.uuid(),
+    kind: z.enum(NOTIFICATION_KINDS),
+    channel: z.enum(NOTIFICATION_CHANNELS),
+    generation: z.number().int(),
+    workflowId: z.string(),
+  })
   .openapi('NotificationResend');
 
 const common = { tags: ['notifications'], security: BEARER, middleware: adminOnly };
@@ -53,7 +62,10 @@ const listRoute = createRoute({
   path: '/notifications',
   summary: 'Delivery tracking rows, newest first (admin)',
   request: { query: ListQuerySchema },
-  responses: { 200: { description: 'A page of notifications', content: { 'application/json': { schema: PageSchema } } }, ...problemResponses(400, 401, 403) },
+  responses: {
+    200: { description: 'A page of notifications', content: { 'application/json': { schema: PageSchema } } },
+    ...problemResponses(400, 401, 403),
+  },
 });
 
 const resendRoute = createRoute({
@@ -62,7 +74,10 @@ const resendRoute = createRoute({
   path: '/notifications/{id}/resend',
   summary: 'Send a notification again as a new message (new Message-ID), recorded in the order timeline (admin)',
   request: { params: z.object({ id: z.uuid() }) },
-  responses: { 202: { description: 'Resend started', content: { 'application/json': { schema: ResendSchema } } }, ...problemResponses(401, 403, 404, 409) },
+  responses: {
+    202: { description: 'Resend started', content: { 'application/json': { schema: ResendSchema } } },
+    ...problemResponses(401, 403, 404, 409),
+  },
 });
 
 type Row = typeof notifications.$inferSelect;
@@ -82,13 +97,21 @@ const CURSOR = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z\|[0-9a-f-]{36}$/;
 
 function decodeCursor(raw: string): { at: string; id: string } {
   const text = Buffer.from(raw, 'base64url').toString('utf8');
-  if (!CURSOR.test(text)) throw badRequest('The cursor is invalid; pass the nextCursor of a previous page.', [{ path: 'cursor', message: 'invalid cursor' }]);
+  if (!CURSOR.test(text))
+    throw badRequest('The cursor is invalid; pass the nextCursor of a previous page.', [
+      { path: 'cursor', message: 'invalid cursor' },
+    ]);
   const [at, id] = text.split('|') as [string, string];
   return { at, id };
 }
 
 /** Resends get their own workflow id per generation; channels other than email add their name. */
-export function resendWorkflowId(orderId: string, kind: NotificationKind, generation: number, channel: ChannelName): string {
+export function resendWorkflowId(
+  orderId: string,
+  kind: NotificationKind,
+  generation: number,
+  channel: ChannelName,
+): string {
   const base = notifyWorkflowId(orderId, kind, generation);
   return channel === 'email' ? base : `${base}-${channel}`;
 }
@@ -115,7 +138,8 @@ export function notificationsRoutes(deps: AppDeps) {
       .limit(q.limit + 1);
     const page = rows.slice(0, q.limit);
     const last = page[page.length - 1];
-    const nextCursor = rows.length > q.limit && last ? Buffer.from(`${last.at}|${last.row.id}`).toString('base64url') : null;
+    const nextCursor =
+      rows.length > q.limit && last ? Buffer.from(`${last.at}|${last.row.id}`).toString('base64url') : null;
     return c.json({ items: page.map((r) => toItem(r.row)), nextCursor }, 200);
   });
 
@@ -127,7 +151,13 @@ export function notificationsRoutes(deps: AppDeps) {
     const channel = row.channel as ChannelName;
     const generation = row.generation + 1;
     const workflowId = resendWorkflowId(row.orderId, kind, generation, channel);
-    const input: ResendNotificationInput = { orderId: row.orderId, kind, channel, generation, requestedBy: c.var.user?.sub };
+    const input: ResendNotificationInput = {
+      orderId: row.orderId,
+      kind,
+      channel,
+      generation,
+      requestedBy: c.var.user?.sub,
+    };
     try {
       await deps.temporal.workflow.start<typeof resendNotification>('resendNotification', {
         taskQueue: deps.config.temporal.taskQueue,
@@ -137,7 +167,9 @@ export function notificationsRoutes(deps: AppDeps) {
       });
     } catch (err) {
       if (err instanceof WorkflowExecutionAlreadyStartedError) {
-        throw conflict('A resend of this notification is already under way; try again once it has finished.', { workflowId });
+        throw conflict('A resend of this notification is already under way; try again once it has finished.', {
+          workflowId,
+        });
       }
       throw err;
     }

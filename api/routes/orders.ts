@@ -56,7 +56,10 @@ const cancelRoute = createRoute({
   tags: ['orders'],
   summary: 'Cancel: before capture voids and releases; after confirmation (within the window) refunds and restocks',
   security: BEARER,
-  request: { params: OrderIdParamSchema, body: { required: false, content: { 'application/json': { schema: CancelBodySchema } } } },
+  request: {
+    params: OrderIdParamSchema,
+    body: { required: false, content: { 'application/json': { schema: CancelBodySchema } } },
+  },
   responses: { 200: ok(CancelResultSchema, 'The resulting status'), ...problemResponses(400, 401, 404, 409) },
 });
 
@@ -87,7 +90,8 @@ export function ordersRoutes(deps: AppDeps) {
     const status = found.kind === 'row' ? found.row.status : found.status;
     if (status === 'failed' || status === 'cancelled') throw conflict(`The order is already ${status}.`);
     let body: CancelRequest = {};
-    if (c.req.header('content-length') !== '0' && c.req.raw.body) body = (c.req.valid('json') as CancelRequest | undefined) ?? {};
+    if (c.req.header('content-length') !== '0' && c.req.raw.body)
+      body = (c.req.valid('json') as CancelRequest | undefined) ?? {};
     let result: CheckoutStatus;
     try {
       result = await deps.temporal.workflow
@@ -95,12 +99,19 @@ export function ordersRoutes(deps: AppDeps) {
         .executeUpdate<CheckoutStatus, [CancelRequest]>(CANCEL_UPDATE, { args: [body] });
     } catch (err) {
       // Rejected by the validator, or the workflow is closed (the refund window has passed).
-      if (err instanceof WorkflowUpdateFailedError || err instanceof WorkflowNotFoundError || isClosedWorkflowError(err)) {
+      if (
+        err instanceof WorkflowUpdateFailedError ||
+        err instanceof WorkflowNotFoundError ||
+        isClosedWorkflowError(err)
+      ) {
         throw conflict('The order can no longer be cancelled.');
       }
       throw err;
     }
-    return c.json({ orderId, status: result.status, paymentState: result.paymentState, failureReason: result.failureReason }, 200);
+    return c.json(
+      { orderId, status: result.status, paymentState: result.paymentState, failureReason: result.failureReason },
+      200,
+    );
   });
 
   return router;

@@ -19,12 +19,16 @@ const route = createRoute({
   tags: ['payments'],
   summary: 'Payment provider callback (HMAC-signed: Orderly-Signature: t=<unix>,v1=<hex sha256 of "<t>.<body>">)',
   description:
-    'payment_intent.succeeded signals the order\'s workflow (paymentConfirmed). Repeats are harmless; a callback for an ' +
+    "payment_intent.succeeded signals the order's workflow (paymentConfirmed). Repeats are harmless; a callback for an " +
     'order whose workflow has closed, or of another type, answers 200 {ignored: true}.',
   responses: {
     200: {
       description: 'Received',
-      content: { 'application/json': { schema: z.object({ received: z.boolean(), ignored: z.boolean(), orderId: z.string().nullable() }) } },
+      content: {
+        'application/json': {
+          schema: z.object({ received: z.boolean(), ignored: z.boolean(), orderId: z.string().nullable() }),
+        },
+      },
     },
     ...problemResponses(400, 401, 413, 415),
   },
@@ -38,7 +42,12 @@ export function paymentsRoutes(deps: AppDeps) {
   router.openapi(route, async (c) => {
     // The signature covers the exact bytes, so read the raw body before parsing anything.
     const raw = await c.req.text();
-    const check = verifyWebhook(deps.config.payment.webhookSecret, raw, c.req.header(SIGNATURE_HEADER), deps.clock().getTime());
+    const check = verifyWebhook(
+      deps.config.payment.webhookSecret,
+      raw,
+      c.req.header(SIGNATURE_HEADER),
+      deps.clock().getTime(),
+    );
     if (!check.ok) throw unauthorized(`Webhook signature rejected: ${check.reason}.`);
     let json: unknown;
     try {
@@ -51,7 +60,10 @@ export function paymentsRoutes(deps: AppDeps) {
     const event = parsed.data;
     let orderId = event.data.orderId ?? null;
     if (!orderId && event.data.paymentId) {
-      const [p] = await deps.db.select({ orderId: payments.orderId }).from(payments).where(eq(payments.providerPaymentId, event.data.paymentId));
+      const [p] = await deps.db
+        .select({ orderId: payments.orderId })
+        .from(payments)
+        .where(eq(payments.providerPaymentId, event.data.paymentId));
       orderId = p?.orderId ?? null;
     }
     const ignored = (why: string) => {
@@ -61,7 +73,9 @@ export function paymentsRoutes(deps: AppDeps) {
     if (event.type !== SUCCEEDED) return ignored('event type not handled');
     if (!orderId) return ignored('unknown payment');
     try {
-      await deps.temporal.workflow.getHandle(checkoutWorkflowId(orderId)).signal(PAYMENT_CONFIRMED_SIGNAL, { paymentId: event.data.paymentId });
+      await deps.temporal.workflow
+        .getHandle(checkoutWorkflowId(orderId))
+        .signal(PAYMENT_CONFIRMED_SIGNAL, { paymentId: event.data.paymentId });
     } catch (err) {
       if (err instanceof WorkflowNotFoundError) return ignored('the order workflow is closed or unknown');
       throw err;

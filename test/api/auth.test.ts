@@ -40,6 +40,10 @@ test('expired, tampered, unsigned and malformed tokens are refused', async () =>
 
 test('a correctly signed token with bad claims is refused', async () => {
   const exp = Math.floor(Date.now() / 1000) + 60;
-  expect(await verifyToken(SECRET, await sign({ sub: 'not-a-uuid', role: 'customer', exp }, SECRET, 'HS256'))).toBeUndefined();
-  expect(await verifyToken(SECRET, await sign({ sub: randomUUID(), role: 'root', exp }, SECRET, 'HS256'))).toBeUndefined();
+  expect(
+    await verifyToken(SECRET, await sign({ sub: 'not-a-uuid', role: 'customer', exp }, SECRET, 'HS256')),
+  ).toBeUndefined();
+  expect(
+    await verifyToken(SECRET, await sign({ sub: randomUUID(), role: 'root', exp }, SECRET, 'HS256')),
+  ).toBeUndefined();
 });

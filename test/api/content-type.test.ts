@@ -38,7 +38,9 @@ test('over real HTTP, a bodyless POST (as curl -X POST sends it) is accepted', a
     // Written by hand: node's http client would add Content-Length: 0, curl sends no length at all.
     const status = await new Promise<number>((resolve, reject) => {
       const sock = net.connect({ host: '127.0.0.1', port }, () => {
-        sock.write(`POST /carts HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer ${token}\r\nConnection: close\r\n\r\n`);
+        sock.write(
+          `POST /carts HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer ${token}\r\nConnection: close\r\n\r\n`,
+        );
       });
       let reply = '';
       sock.on('data', (d) => (reply += d.toString()));

@@ -26,8 +26,16 @@ test('every route the app serves is in /openapi.json, each with problem+json err
     const op = doc.paths[path][method];
     const errors = Object.entries(op.responses ?? {}).filter(([status]) => Number(status) >= 400);
     if (path === '/health' || path === '/ready') continue;
-    expect({ route: `${method} ${path}`, hasErrors: errors.length > 0 }).toEqual({ route: `${method} ${path}`, hasErrors: true });
-    for (const [, response] of errors) expect(Object.keys((response as any).content ?? {})).toContain('application/problem+json');
-    if (op.security?.length) expect({ route: `${method} ${path}`, has401: '401' in op.responses }).toEqual({ route: `${method} ${path}`, has401: true });
+    expect({ route: `${method} ${path}`, hasErrors: errors.length > 0 }).toEqual({
+      route: `${method} ${path}`,
+      hasErrors: true,
+    });
+    for (const [, response] of errors)
+      expect(Object.keys((response as any).content ?? {})).toContain('application/problem+json');
+    if (op.security?.length)
+      expect({ route: `${method} ${path}`, has401: '401' in op.responses }).toEqual({
+        route: `${method} ${path}`,
+        has401: true,
+      });
   }
 });

@@ -53,8 +53,26 @@ test('adding prices lines at current prices, sums repeated adds and totals the c
   expect(res.status).toBe(200);
   expect(res.body).toMatchObject({ id: cart, currency: 'EUR', totalCents: 5 * 250 + 1200 });
   expect(res.body.lines).toEqual([
-    { productId: tea.id, name: tea.name, quantity: 5, unitPriceCents: 250, lineTotalCents: 1250, inStock: true, available: 100, purchasable: true },
-    { productId: cup.id, name: cup.name, quantity: 1, unitPriceCents: 1200, lineTotalCents: 1200, inStock: true, available: 100, purchasable: true },
+    {
+      productId: tea.id,
+      name: tea.name,
+      quantity: 5,
+      unitPriceCents: 250,
+      lineTotalCents: 1250,
+      inStock: true,
+      available: 100,
+      purchasable: true,
+    },
+    {
+      productId: cup.id,
+      name: cup.name,
+      quantity: 1,
+      unitPriceCents: 1200,
+      lineTotalCents: 1200,
+      inStock: true,
+      available: 100,
+      purchasable: true,
+    },
   ]);
   // A later price change shows in the cart: carts are priced now, orders at checkout.
   await h.call('PATCH', `/products/${cup.id}`, { token: admin, body: { priceCents: 1000 } });
@@ -102,7 +120,10 @@ test.each([
   const p = await product();
   const cart = await newCart();
   const before = await snapshot(h.db.db);
-  const res = await h.call('POST', `/carts/${cart}/items`, { token: alice, body: { productId: p.id, quantity: 1, ...over } });
+  const res = await h.call('POST', `/carts/${cart}/items`, {
+    token: alice,
+    body: { productId: p.id, quantity: 1, ...over },
+  });
   expect(res.status).toBe(400);
   expect(res.headers.get('content-type')).toBe('application/problem+json');
   expect(res.body.errors.length).toBeGreaterThan(0);
@@ -165,9 +186,15 @@ test('PATCH sets a quantity, 0 removes the line; a missing line is 404', async (
   expect(set.body.lines.find((l: { productId: string }) => l.productId === p.id).quantity).toBe(7);
   const zero = await h.call('PATCH', `/carts/${cart}/items/${p.id}`, { token: alice, body: { quantity: 0 } });
   expect(zero.body.lines.map((l: { productId: string }) => l.productId)).toEqual([q.id]);
-  expect((await h.call('PATCH', `/carts/${cart}/items/${p.id}`, { token: alice, body: { quantity: 2 } })).status).toBe(404);
-  expect((await h.call('PATCH', `/carts/${cart}/items/${q.id}`, { token: alice, body: { quantity: 1001 } })).status).toBe(400);
-  expect((await h.call('PATCH', `/carts/${cart}/items/${q.id}`, { token: alice, body: { quantity: 1, x: 1 } })).status).toBe(400);
+  expect((await h.call('PATCH', `/carts/${cart}/items/${p.id}`, { token: alice, body: { quantity: 2 } })).status).toBe(
+    404,
+  );
+  expect(
+    (await h.call('PATCH', `/carts/${cart}/items/${q.id}`, { token: alice, body: { quantity: 1001 } })).status,
+  ).toBe(400);
+  expect(
+    (await h.call('PATCH', `/carts/${cart}/items/${q.id}`, { token: alice, body: { quantity: 1, x: 1 } })).status,
+  ).toBe(400);
   expect((await h.call('DELETE', `/carts/${cart}/items/${p.id}`, { token: alice })).status).toBe(404);
   expect((await h.call('DELETE', `/carts/${cart}/items/not-a-uuid`, { token: alice })).status).toBe(404);
 });

@@ -44,6 +44,8 @@ export async function insertOrderFor(db: Db, productId: string) {
     requestHash: 'h',
     workflowId: `order-${orderId}`,
   });
-  await db.insert(orderLines).values({ orderId, productId, sku: 's', name: 'n', unitPriceCents: 100, quantity: 1, lineTotalCents: 100 });
+  await db
+    .insert(orderLines)
+    .values({ orderId, productId, sku: 's', name: 'n', unitPriceCents: 100, quantity: 1, lineTotalCents: 100 });
   return orderId;
 }

@@ -160,8 +160,14 @@ test.each([
   ['sort=-price&order=asc', 'order'],
   ['colour=red', ''],
   ['cursor=not-a-cursor', 'cursor'],
-  [`cursor=${encodeCursor({ s: 'price:asc', k: 100, id: '00000000-0000-4000-8000-000000000000' })}&sort=name`, 'cursor'],
-  [`cursor=${encodeCursor({ s: 'createdAt:desc', k: '2024-01-01', id: '00000000-0000-4000-8000-000000000000' })}`, 'cursor'],
+  [
+    `cursor=${encodeCursor({ s: 'price:asc', k: 100, id: '00000000-0000-4000-8000-000000000000' })}&sort=name`,
+    'cursor',
+  ],
+  [
+    `cursor=${encodeCursor({ s: 'createdAt:desc', k: '2024-01-01', id: '00000000-0000-4000-8000-000000000000' })}`,
+    'cursor',
+  ],
 ])('GET /products?%s is a 400 problem', async (query, field) => {
   const res = await h.call('GET', `/products?${query}`);
   expect(res.status).toBe(400);
@@ -174,7 +180,10 @@ test('listing pages are micro-cached, but a write in this process shows on the n
   const url = '/products?sort=-price&limit=3';
   const before = await h.call('GET', url);
   expect((await h.call('GET', url)).body).toEqual(before.body);
-  const created = await h.call('POST', '/products', { token: admin, body: productInput({ name: 'Priciest', priceCents: 999_999 }) });
+  const created = await h.call('POST', '/products', {
+    token: admin,
+    body: productInput({ name: 'Priciest', priceCents: 999_999 }),
+  });
   const after = await h.call('GET', url, { token: customer });
   expect(after.body.items[0].id).toBe(created.body.id);
   await h.call('PATCH', `/products/${created.body.id}`, { token: admin, body: { name: 'Renamed' } });

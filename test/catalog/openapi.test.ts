@@ -31,7 +31,13 @@ const CATALOG_ROUTES: [string, string, number[], boolean][] = [
 
 /** The catalog's routers alone, so a fault in another area's routes cannot hide one in ours. */
 function catalogDocument() {
-  const deps = { db: h.db.db, temporal: h.client, config: h.config, log: createLogger('silent'), clock: () => new Date() } as never;
+  const deps = {
+    db: h.db.db,
+    temporal: h.client,
+    config: h.config,
+    log: createLogger('silent'),
+    clock: () => new Date(),
+  } as never;
   const app = new OpenAPIHono<AppEnv>();
   app.route('/', productsRoutes(deps));
   app.route('/', cartsRoutes(deps));
@@ -66,11 +72,23 @@ test('every catalog and cart route is documented with its error statuses, securi
     }
     expect(op.security).toEqual(secured ? [{ bearerAuth: [] }] : undefined);
   }
-  for (const name of ['Product', 'ProductInput', 'ProductPatch', 'ProductPage', 'Cart', 'CartLine', 'AddCartItem', 'SetCartItem', 'Problem']) {
+  for (const name of [
+    'Product',
+    'ProductInput',
+    'ProductPatch',
+    'ProductPage',
+    'Cart',
+    'CartLine',
+    'AddCartItem',
+    'SetCartItem',
+    'Problem',
+  ]) {
     expect(doc.components.schemas[name]).toBeDefined();
   }
   const listParams = doc.paths['/products'].get.parameters.map((p: { name: string }) => p.name);
-  expect(listParams).toEqual(expect.arrayContaining(['limit', 'cursor', 'category', 'minPrice', 'maxPrice', 'inStock', 'q', 'sort', 'order']));
+  expect(listParams).toEqual(
+    expect.arrayContaining(['limit', 'cursor', 'category', 'minPrice', 'maxPrice', 'inStock', 'q', 'sort', 'order']),
+  );
 });
 
 test('GET /docs serves the Swagger UI page and its assets load', async () => {

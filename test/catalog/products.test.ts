@@ -144,8 +144,12 @@ describe('changing products', () => {
     const patched = await h.call('PATCH', `/products/${p.id}`, { token: admin, body: { priceCents: 650 } });
     expect(patched.status).toBe(200);
     expect(patched.body).toMatchObject({ priceCents: 650, version: 2 });
-    expect(new Date(patched.body.updatedAt).getTime()).toBeGreaterThanOrEqual(new Date(p.updatedAt as string).getTime());
-    const after = await h.call('GET', `/products/${p.id}`, { headers: { 'if-none-match': first.headers.get('etag')! } });
+    expect(new Date(patched.body.updatedAt).getTime()).toBeGreaterThanOrEqual(
+      new Date(p.updatedAt as string).getTime(),
+    );
+    const after = await h.call('GET', `/products/${p.id}`, {
+      headers: { 'if-none-match': first.headers.get('etag')! },
+    });
     expect(after.status).toBe(200);
     expect(after.body.priceCents).toBe(650);
     expect(after.headers.get('etag')).toBe(`"${p.id}.2"`);

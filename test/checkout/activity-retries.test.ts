@@ -18,9 +18,12 @@ async function order(stock: number, quantity: number): Promise<{ input: Checkout
   return { input: checkoutInput(customerId, cart!.id), productId };
 }
 
-const stockOf = async (id: string) => (await suite.db.db.select({ stock: products.stock }).from(products).where(eq(products.id, id)))[0]!.stock;
+const stockOf = async (id: string) =>
+  (await suite.db.db.select({ stock: products.stock }).from(products).where(eq(products.id, id)))[0]!.stock;
 const eventTypes = async (orderId: string) =>
-  (await suite.db.db.select({ type: orderEvents.type }).from(orderEvents).where(eq(orderEvents.orderId, orderId))).map((e) => e.type).sort();
+  (await suite.db.db.select({ type: orderEvents.type }).from(orderEvents).where(eq(orderEvents.orderId, orderId)))
+    .map((e) => e.type)
+    .sort();
 
 test('createOrder and reserveInventory run twice hold the stock once, with one event each', async () => {
   const { input, productId } = await order(10, 3);
@@ -29,7 +32,10 @@ test('createOrder and reserveInventory run twice hold the stock once, with one e
   expect(await suite.acts.reserveInventory({ orderId: input.orderId })).toEqual({ lines: 1 });
   expect(await suite.acts.reserveInventory({ orderId: input.orderId })).toEqual({ lines: 1 });
   expect(await stockOf(productId)).toBe(7);
-  const holds = await suite.db.db.select().from(inventoryReservations).where(eq(inventoryReservations.orderId, input.orderId));
+  const holds = await suite.db.db
+    .select()
+    .from(inventoryReservations)
+    .where(eq(inventoryReservations.orderId, input.orderId));
   expect(holds).toMatchObject([{ productId, quantity: 3, status: 'held' }]);
   expect(await eventTypes(input.orderId)).toEqual(['inventory.reserved', 'order.created']);
 });
@@ -64,7 +70,15 @@ async function multiOrder(lines: Array<{ productId: string; quantity: number }>)
 
 async function product(stock: number): Promise<string> {
   const id = randomUUID();
-  await suite.db.db.insert(products).values({ id, sku: `SKU-${id.slice(0, 8)}`, name: 'Lamp', category: 'test', priceCents: 500, currency: 'EUR', stock });
+  await suite.db.db.insert(products).values({
+    id,
+    sku: `SKU-${id.slice(0, 8)}`,
+    name: 'Lamp',
+    category: 'test',
+    priceCents: 500,
+    currency: 'EUR',
+    stock,
+  });
   return id;
 }
 
@@ -72,7 +86,19 @@ test('orders of the same products reserved at once, lines in either order: no de
   const [a, b, c] = [await product(100), await product(100), await product(100)];
   const inputs = await Promise.all(
     Array.from({ length: 20 }, (_, i) =>
-      multiOrder(i % 2 ? [{ productId: a!, quantity: 1 }, { productId: b!, quantity: 2 }, { productId: c!, quantity: 3 }] : [{ productId: c!, quantity: 3 }, { productId: b!, quantity: 2 }, { productId: a!, quantity: 1 }]),
+      multiOrder(
+        i % 2
+          ? [
+              { productId: a!, quantity: 1 },
+              { productId: b!, quantity: 2 },
+              { productId: c!, quantity: 3 },
+            ]
+          : [
+              { productId: c!, quantity: 3 },
+              { productId: b!, quantity: 2 },
+              { productId: a!, quantity: 1 },
+            ],
+      ),
     ),
   );
   for (const input of inputs) await suite.acts.createOrder(input);
@@ -85,12 +111,21 @@ test('orders of the same products reserved at once, lines in either order: no de
 
 test('one short line among several holds nothing, and the failure names that line alone', async () => {
   const [plenty, scarce] = [await product(10), await product(1)];
-  const input = await multiOrder([{ productId: plenty!, quantity: 2 }, { productId: scarce!, quantity: 2 }]);
+  const input = await multiOrder([
+    { productId: plenty!, quantity: 2 },
+    { productId: scarce!, quantity: 2 },
+  ]);
   await suite.acts.createOrder(input);
   const failure = await suite.acts.reserveInventory({ orderId: input.orderId }).catch((err: unknown) => err);
-  expect(failure).toMatchObject({ type: 'OutOfStock', nonRetryable: true, details: [{ lines: [{ productId: scarce, requested: 2, available: 1 }] }] });
+  expect(failure).toMatchObject({
+    type: 'OutOfStock',
+    nonRetryable: true,
+    details: [{ lines: [{ productId: scarce, requested: 2, available: 1 }] }],
+  });
   expect([await stockOf(plenty!), await stockOf(scarce!)]).toEqual([10, 1]);
-  expect(await suite.db.db.select().from(inventoryReservations).where(eq(inventoryReservations.orderId, input.orderId))).toEqual([]);
+  expect(
+    await suite.db.db.select().from(inventoryReservations).where(eq(inventoryReservations.orderId, input.orderId)),
+  ).toEqual([]);
   expect(await eventTypes(input.orderId)).toEqual(['order.created']);
 });
 
@@ -108,15 +143,28 @@ test('capturePayment without the authorization id (scheduled by an older checkou
 
 test("authorizePayment charges the total the workflow passes; one scheduled without it (an older checkout) reads the order's", async () => {
   const sandboxAmount = async (paymentId: string) =>
-    (await suite.db.db.select({ amountCents: sandboxLedger.amountCents }).from(sandboxLedger).where(eq(sandboxLedger.paymentId, paymentId)))[0]?.amountCents;
+    (
+      await suite.db.db
+        .select({ amountCents: sandboxLedger.amountCents })
+        .from(sandboxLedger)
+        .where(eq(sandboxLedger.paymentId, paymentId))
+    )[0]?.amountCents;
   const passed = await order(5, 3);
   const created = await suite.acts.createOrder(passed.input);
   const ref = { orderId: passed.input.orderId, workflowId: `order-${passed.input.orderId}` };
-  const auth = await suite.acts.authorizePayment({ ...ref, token: 'tok_visa', amount: { totalCents: created.totalCents, currency: created.currency } });
+  const auth = await suite.acts.authorizePayment({
+    ...ref,
+    token: 'tok_visa',
+    amount: { totalCents: created.totalCents, currency: created.currency },
+  });
   expect(await sandboxAmount(auth.paymentId)).toBe(1500);
 
   const older = await order(5, 2);
   await suite.acts.createOrder(older.input);
-  const olderAuth = await suite.acts.authorizePayment({ orderId: older.input.orderId, workflowId: `order-${older.input.orderId}`, token: 'tok_visa' });
+  const olderAuth = await suite.acts.authorizePayment({
+    orderId: older.input.orderId,
+    workflowId: `order-${older.input.orderId}`,
+    token: 'tok_visa',
+  });
   expect(await sandboxAmount(olderAuth.paymentId)).toBe(1000);
 });

@@ -13,12 +13,18 @@ test('a confirmed checkout takes the bought units out of the cart and leaves uni
   const who = await shopper(h);
   const a = await seedProduct(h, book, { stock: 10, priceCents: 500 });
   const b = await seedProduct(h, book, { stock: 10, priceCents: 700 });
-  const cartId = await seedCart(h, who.id, [{ productId: a, quantity: 2 }, { productId: b, quantity: 1 }]);
+  const cartId = await seedCart(h, who.id, [
+    { productId: a, quantity: 2 },
+    { productId: b, quantity: 1 },
+  ]);
   // 3-D Secure holds the checkout after the snapshot, so the add below lands between snapshot and confirmation.
   const res = await postCheckout(h, who, checkoutBody(cartId, 'tok_threeDSecureRequired'));
   expect(res.status).toBe(202);
   await waitForStatus(h, res.body.orderId, ['awaiting_payment']);
-  const more = await h.call('POST', `/carts/${cartId}/items`, { token: who.token, body: { productId: a, quantity: 3 } });
+  const more = await h.call('POST', `/carts/${cartId}/items`, {
+    token: who.token,
+    body: { productId: a, quantity: 3 },
+  });
   expect(more.status).toBe(200);
   await h.client.workflow.getHandle(checkoutWorkflowId(res.body.orderId)).signal(PAYMENT_CONFIRMED_SIGNAL, {});
   await waitForStatus(h, res.body.orderId, ['confirmed']);
@@ -51,7 +57,10 @@ test('a second checkout of a cart while the first waits for payment is 409 namin
   expect(second.headers.get('content-type')).toBe('application/problem+json');
   expect(second.body.orderId).toBe(first.body.orderId);
   // Release the first so the invariants check sees a terminal order.
-  const cancel = await h.call('POST', `/orders/${first.body.orderId}/cancel`, { token: who.token, body: { reason: 'test' } });
+  const cancel = await h.call('POST', `/orders/${first.body.orderId}/cancel`, {
+    token: who.token,
+    body: { reason: 'test' },
+  });
   expect(cancel.status).toBe(200);
   await waitForStatus(h, first.body.orderId, ['cancelled']);
 });

@@ -42,11 +42,27 @@ test('a card that authorizes ends confirmed, captured, stock committed, with the
   await h.db.db.update(products).set({ priceCents: 9999 }).where(eq(products.id, a));
   const got = await h.call('GET', `/orders/${orderId}`, { token: who.token });
   expect(got.status).toBe(200);
-  expect(got.body).toMatchObject({ id: orderId, status: 'confirmed', paymentState: 'captured', currency: 'EUR', totalCents: 2800 });
-  expect(got.body.lines.find((l: any) => l.productId === a)).toMatchObject({ unitPriceCents: 1250, quantity: 2, lineTotalCents: 2500 });
+  expect(got.body).toMatchObject({
+    id: orderId,
+    status: 'confirmed',
+    paymentState: 'captured',
+    currency: 'EUR',
+    totalCents: 2800,
+  });
+  expect(got.body.lines.find((l: any) => l.productId === a)).toMatchObject({
+    unitPriceCents: 1250,
+    quantity: 2,
+    lineTotalCents: 2500,
+  });
   expect(got.body.shippingAddress.country).toBe('GB');
   const types = got.body.timeline.map((e: any) => e.type);
-  expect(types.slice(0, 5)).toEqual(['order.created', 'inventory.reserved', 'payment.authorized', 'payment.processed', 'order.confirmed']);
+  expect(types.slice(0, 5)).toEqual([
+    'order.created',
+    'inventory.reserved',
+    'payment.authorized',
+    'payment.processed',
+    'order.confirmed',
+  ]);
   const [pa] = await h.db.db.select().from(products).where(eq(products.id, a));
   expect(pa!.stock).toBe(3);
   expect((await sandboxPaymentOf(h, orderId))!.status).toBe('captured');
@@ -69,7 +85,15 @@ test.each([
   const [prod] = await h.db.db.select().from(products).where(eq(products.id, p));
   expect(prod!.stock).toBe(3);
   const types = await events(h, orderId);
-  expect(types).toEqual(expect.arrayContaining(['order.created', 'inventory.reserved', 'payment.failed', 'inventory.released', 'order.failed']));
+  expect(types).toEqual(
+    expect.arrayContaining([
+      'order.created',
+      'inventory.reserved',
+      'payment.failed',
+      'inventory.released',
+      'order.failed',
+    ]),
+  );
   expect(types).not.toContain('payment.processed');
   const payment = await sandboxPaymentOf(h, orderId);
   expect(payment).toMatchObject({ status: 'declined', attempts: 1 });
@@ -96,7 +120,9 @@ test('a line short of stock fails the whole reservation with OutOfStock naming i
   expect(await sandboxPaymentOf(h, orderId)).toBeUndefined();
   expect(await events(h, orderId)).toEqual(expect.arrayContaining(['order.created', 'order.failed']));
   const history = await h.client.workflow.getHandle(checkoutWorkflowId(orderId)).fetchHistory();
-  const failure = JSON.stringify(history.events?.find((e) => e.activityTaskFailedEventAttributes)?.activityTaskFailedEventAttributes);
+  const failure = JSON.stringify(
+    history.events?.find((e) => e.activityTaskFailedEventAttributes)?.activityTaskFailedEventAttributes,
+  );
   expect(failure).toContain('OutOfStock');
   expect(failure).toContain(`SKU-${scarce.slice(0, 8)}`);
   await maybeRecordHistory(h, orderId, 'out-of-stock');
@@ -136,14 +162,20 @@ describe('POST /checkout validation', () => {
   });
 
   test('without a token: 401', async () => {
-    const res = await h.call('POST', '/checkout', { body: checkoutBody('00000000-0000-4000-8000-000000000000'), headers: { 'idempotency-key': 'x' } });
+    const res = await h.call('POST', '/checkout', {
+      body: checkoutBody('00000000-0000-4000-8000-000000000000'),
+      headers: { 'idempotency-key': 'x' },
+    });
     expect(res.status).toBe(401);
   });
 
   test('a bad country code or payment method: 400 naming the field', async () => {
     const who = await shopper(h);
     const body = checkoutBody('00000000-0000-4000-8000-000000000000');
-    const res = await postCheckout(h, who, { ...body, shippingAddress: { ...body.shippingAddress, country: 'Germany' } });
+    const res = await postCheckout(h, who, {
+      ...body,
+      shippingAddress: { ...body.shippingAddress, country: 'Germany' },
+    });
     expect(res.status).toBe(400);
     expect(res.body.errors.map((e: any) => e.path)).toContain('shippingAddress.country');
     expect((await postCheckout(h, who, { ...body, payment: { method: 'cash', token: 'x' } })).status).toBe(400);

@@ -47,7 +47,11 @@ test('a capture that went through but whose answer was lost is found at the prov
   const row = await waitForStatus(h, orderId, ['failed']);
   expect(row).toMatchObject({ failureReason: 'checkout_error', paymentStatus: 'refunded' });
   await waitForWorkflowDone(h, orderId);
-  expect(await sandboxPaymentOf(h, orderId)).toMatchObject({ status: 'refunded', capturedCents: 1999, refundedCents: 1999 });
+  expect(await sandboxPaymentOf(h, orderId)).toMatchObject({
+    status: 'refunded',
+    capturedCents: 1999,
+    refundedCents: 1999,
+  });
   expect(await stockOf(p)).toBe(2);
   const types = await events(h, orderId);
   // Newest first: the payment is reversed before the stock is released, and the order closes last.

@@ -19,12 +19,17 @@ import {
 
 let h: Harness;
 
-const book = checkoutSuite({ env: { CANCELLATION_WINDOW: '1s', PAYMENT_CONFIRMATION_TIMEOUT: '1m' } }, (started) => (h = started));
+const book = checkoutSuite(
+  { env: { CANCELLATION_WINDOW: '1s', PAYMENT_CONFIRMATION_TIMEOUT: '1m' } },
+  (started) => (h = started),
+);
 
 test('20 concurrent identical requests start exactly one workflow and all name the same order', async () => {
   const who = await shopper(h);
   const cartId = await seedCart(h, who.id, [{ productId: await seedProduct(h, book), quantity: 1 }]);
-  const responses = await Promise.all(Array.from({ length: 20 }, () => postCheckout(h, who, checkoutBody(cartId), 'same-key-20')));
+  const responses = await Promise.all(
+    Array.from({ length: 20 }, () => postCheckout(h, who, checkoutBody(cartId), 'same-key-20')),
+  );
   expect(responses.map((r) => r.status).filter((s) => s === 202)).toHaveLength(1);
   expect(responses.every((r) => r.status === 200 || r.status === 202)).toBe(true);
   const ids = new Set(responses.map((r) => r.body.orderId));
@@ -87,7 +92,11 @@ test('a worker stopped between payment retries: the next worker carries on with 
   const who = await shopper(h);
   const orderId = await placeOrder(h, who, await seedProduct(h, book), 'tok_flaky');
   // The first 503 has happened: the authorization is waiting for its retry.
-  await waitFor('first payment attempt', () => sandboxPaymentOf(h, orderId), (p) => (p?.attempts ?? 0) >= 1);
+  await waitFor(
+    'first payment attempt',
+    () => sandboxPaymentOf(h, orderId),
+    (p) => (p?.attempts ?? 0) >= 1,
+  );
   await h.stopWorker();
   await new Promise((r) => setTimeout(r, 1500));
   await h.restartWorker();

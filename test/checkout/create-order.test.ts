@@ -9,10 +9,14 @@ import { activitiesOnTestDb, checkoutInput } from './helpers';
 
 const suite = activitiesOnTestDb();
 
-async function product(fields: { priceCents?: number; currency?: string; active?: boolean } = {}): Promise<{ id: string; sku: string }> {
+async function product(
+  fields: { priceCents?: number; currency?: string; active?: boolean } = {},
+): Promise<{ id: string; sku: string }> {
   const id = randomUUID();
   const sku = `SKU-${id.slice(0, 8)}`;
-  await suite.db.db.insert(products).values({ id, sku, name: `Lamp ${sku}`, category: 'test', priceCents: 500, currency: 'EUR', stock: 10, ...fields });
+  await suite.db.db
+    .insert(products)
+    .values({ id, sku, name: `Lamp ${sku}`, category: 'test', priceCents: 500, currency: 'EUR', stock: 10, ...fields });
   return { id, sku };
 }
 
@@ -32,17 +36,41 @@ async function written(orderId: string) {
 
 test('the order, its lines at their current prices and order.created are written together', async () => {
   const [a, b] = [await product({ priceCents: 250 }), await product({ priceCents: 1000 })];
-  const input = await cartWith([{ productId: a.id, quantity: 2 }, { productId: b.id, quantity: 1 }]);
-  expect(await suite.acts.createOrder(input)).toEqual({ orderId: input.orderId, totalCents: 1500, currency: 'EUR', lineCount: 2 });
+  const input = await cartWith([
+    { productId: a.id, quantity: 2 },
+    { productId: b.id, quantity: 1 },
+  ]);
+  expect(await suite.acts.createOrder(input)).toEqual({
+    orderId: input.orderId,
+    totalCents: 1500,
+    currency: 'EUR',
+    lineCount: 2,
+  });
   const { order, lines, events } = await written(input.orderId);
-  expect(order).toMatchObject({ customerId: input.customerId, status: 'pending', totalCents: 1500, currency: 'EUR', workflowId: `order-${input.orderId}` });
+  expect(order).toMatchObject({
+    customerId: input.customerId,
+    status: 'pending',
+    totalCents: 1500,
+    currency: 'EUR',
+    workflowId: `order-${input.orderId}`,
+  });
   expect(lines.map((l) => [l.sku, l.unitPriceCents, l.quantity, l.lineTotalCents]).sort()).toEqual(
-    [[a.sku, 250, 2, 500], [b.sku, 1000, 1, 1000]].sort(),
+    [
+      [a.sku, 250, 2, 500],
+      [b.sku, 1000, 1, 1000],
+    ].sort(),
   );
-  expect(events.map((e) => [e.type, e.data])).toEqual([['order.created', { totalCents: 1500, currency: 'EUR', lines: 2 }]]);
+  expect(events.map((e) => [e.type, e.data])).toEqual([
+    ['order.created', { totalCents: 1500, currency: 'EUR', lines: 2 }],
+  ]);
   // A later price change does not reach the snapshot, and a second run answers with the order as written.
   await suite.db.db.update(products).set({ priceCents: 9999 }).where(eq(products.id, a.id));
-  expect(await suite.acts.createOrder(input)).toEqual({ orderId: input.orderId, totalCents: 1500, currency: 'EUR', lineCount: 2 });
+  expect(await suite.acts.createOrder(input)).toEqual({
+    orderId: input.orderId,
+    totalCents: 1500,
+    currency: 'EUR',
+    lineCount: 2,
+  });
   expect((await written(input.orderId)).events).toHaveLength(1);
 });
 
@@ -52,7 +80,10 @@ const refusals: Array<[string, () => Promise<{ input: ReturnType<typeof checkout
     'a product no longer sold, named by SKU',
     async () => {
       const [sold, gone] = [await product(), await product({ active: false })];
-      const input = await cartWith([{ productId: sold.id, quantity: 1 }, { productId: gone.id, quantity: 1 }]);
+      const input = await cartWith([
+        { productId: sold.id, quantity: 1 },
+        { productId: gone.id, quantity: 1 },
+      ]);
       return { input, message: new RegExp(`no longer sold: ${gone.sku}$`) };
     },
   ],
@@ -60,7 +91,13 @@ const refusals: Array<[string, () => Promise<{ input: ReturnType<typeof checkout
     'mixed currencies',
     async () => {
       const [eur, usd] = [await product(), await product({ currency: 'USD' })];
-      return { input: await cartWith([{ productId: eur.id, quantity: 1 }, { productId: usd.id, quantity: 1 }]), message: /mixes currencies/ };
+      return {
+        input: await cartWith([
+          { productId: eur.id, quantity: 1 },
+          { productId: usd.id, quantity: 1 },
+        ]),
+        message: /mixes currencies/,
+      };
     },
   ],
   [

@@ -5,7 +5,16 @@ import { randomUUID } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
 import { resolveTemporalCli } from '../../scripts/temporal-cli';
 import { eq, inArray } from 'drizzle-orm';
-import { cartLines, carts, inventoryReservations, orderEvents, orders, products, sandboxLedger, sandboxPayments } from '../../db/schema';
+import {
+  cartLines,
+  carts,
+  inventoryReservations,
+  orderEvents,
+  orders,
+  products,
+  sandboxLedger,
+  sandboxPayments,
+} from '../../db/schema';
 import { orderIdFor, requestHash } from '../../api/orders/ids';
 import { checkoutWorkflowId, type CheckoutInput } from '../../workflows/types';
 import { createActivities } from '../../activities';
@@ -53,7 +62,11 @@ export async function seedProduct(
 }
 
 /** Carts are written straight to the database: checkout only reads them. */
-export async function seedCart(h: Harness, customerId: string, lines: { productId: string; quantity: number }[]): Promise<string> {
+export async function seedCart(
+  h: Harness,
+  customerId: string,
+  lines: { productId: string; quantity: number }[],
+): Promise<string> {
   const [cart] = await h.db.db.insert(carts).values({ customerId, currency: 'EUR' }).returning({ id: carts.id });
   if (lines.length) await h.db.db.insert(cartLines).values(lines.map((l) => ({ cartId: cart!.id, ...l })));
   return cart!.id;
@@ -63,7 +76,13 @@ export function checkoutBody(cartId: string, token = 'tok_visa') {
   return {
     cartId,
     email: 'ada@example.com',
-    shippingAddress: { name: 'Ada Lovelace', line1: '1 Analytical St', city: 'London', postalCode: 'N1 9GU', country: 'GB' },
+    shippingAddress: {
+      name: 'Ada Lovelace',
+      line1: '1 Analytical St',
+      city: 'London',
+      postalCode: 'N1 9GU',
+      country: 'GB',
+    },
     payment: { method: 'card' as const, token },
   };
 }
@@ -75,11 +94,21 @@ export function checkoutBody(cartId: string, token = 'tok_visa') {
 export function checkoutInput(
   customerId: string,
   cartId: string,
-  timeouts: Pick<CheckoutInput, 'paymentConfirmationTimeout' | 'cancellationWindow'> = { paymentConfirmationTimeout: '15m', cancellationWindow: '1h' },
+  timeouts: Pick<CheckoutInput, 'paymentConfirmationTimeout' | 'cancellationWindow'> = {
+    paymentConfirmationTimeout: '15m',
+    cancellationWindow: '1h',
+  },
 ): CheckoutInput {
   const body = checkoutBody(cartId);
   const idempotencyKey = randomUUID();
-  return { orderId: orderIdFor(customerId, idempotencyKey), customerId, idempotencyKey, requestHash: requestHash(body), request: body, ...timeouts };
+  return {
+    orderId: orderIdFor(customerId, idempotencyKey),
+    customerId,
+    idempotencyKey,
+    requestHash: requestHash(body),
+    request: body,
+    ...timeouts,
+  };
 }
 
 export function postCheckout(h: Harness, who: Shopper, body: unknown, key: string = randomUUID()) {
@@ -87,7 +116,13 @@ export function postCheckout(h: Harness, who: Shopper, body: unknown, key: strin
 }
 
 /** Places an order for one product and returns the order id. */
-export async function placeOrder(h: Harness, who: Shopper, productId: string, token = 'tok_visa', quantity = 1): Promise<string> {
+export async function placeOrder(
+  h: Harness,
+  who: Shopper,
+  productId: string,
+  token = 'tok_visa',
+  quantity = 1,
+): Promise<string> {
   const cartId = await seedCart(h, who.id, [{ productId, quantity }]);
   const res = await postCheckout(h, who, checkoutBody(cartId, token));
   if (res.status !== 202) throw new Error(`checkout answered ${res.status}: ${JSON.stringify(res.body)}`);
@@ -100,7 +135,12 @@ export async function orderRow(h: Harness, orderId: string) {
 }
 
 export function waitForStatus(h: Harness, orderId: string, statuses: string[], timeoutMs?: number) {
-  return waitFor(`order ${orderId} to be ${statuses.join('|')}`, () => orderRow(h, orderId), (r) => !!r && statuses.includes(r.status), timeoutMs);
+  return waitFor(
+    `order ${orderId} to be ${statuses.join('|')}`,
+    () => orderRow(h, orderId),
+    (r) => !!r && statuses.includes(r.status),
+    timeoutMs,
+  );
 }
 
 /** Waits until the workflow has nothing left to do (its status query says step done, or it has closed). */
@@ -125,7 +165,10 @@ export async function events(h: Harness, orderId: string): Promise<string[]> {
 }
 
 export async function sandboxPaymentOf(h: Harness, orderId: string) {
-  const [row] = await h.db.db.select().from(sandboxPayments).where(eq(sandboxPayments.idempotencyKey, `${checkoutWorkflowId(orderId)}:authorize`));
+  const [row] = await h.db.db
+    .select()
+    .from(sandboxPayments)
+    .where(eq(sandboxPayments.idempotencyKey, `${checkoutWorkflowId(orderId)}:authorize`));
   return row;
 }
 
@@ -147,7 +190,8 @@ export async function expectInvariants(h: Harness, book: StockBook) {
   const confirmedTotal = allOrders.filter((o) => o.status === 'confirmed').reduce((s, o) => s + o.totalCents, 0);
   expect(captured - refunded).toBe(confirmedTotal);
   const capturesPerPayment = new Map<string, number>();
-  for (const l of ledger.filter((x) => x.operation === 'capture')) capturesPerPayment.set(l.paymentId, (capturesPerPayment.get(l.paymentId) ?? 0) + 1);
+  for (const l of ledger.filter((x) => x.operation === 'capture'))
+    capturesPerPayment.set(l.paymentId, (capturesPerPayment.get(l.paymentId) ?? 0) + 1);
   for (const n of capturesPerPayment.values()) expect(n).toBe(1);
   const paysPerOrder = new Map<string, typeof pays>();
   for (const p of pays) {
@@ -165,7 +209,9 @@ export async function expectInvariants(h: Harness, book: StockBook) {
 
   // Stock: initial = on the shelf + held + sold.
   const ids = [...book.keys()];
-  const shelf = ids.length ? await db.select({ id: products.id, stock: products.stock }).from(products).where(inArray(products.id, ids)) : [];
+  const shelf = ids.length
+    ? await db.select({ id: products.id, stock: products.stock }).from(products).where(inArray(products.id, ids))
+    : [];
   for (const p of shelf) {
     const out = reservations
       .filter((r) => r.productId === p.id && (r.status === 'held' || r.status === 'committed'))
@@ -199,7 +245,16 @@ export async function maybeRecordHistory(h: Harness, orderId: string, name: stri
   const cli = process.env.ORDERLY_TEMPORAL_CLI ?? resolveTemporalCli();
   const json = execFileSync(
     cli,
-    ['workflow', 'show', '--workflow-id', checkoutWorkflowId(orderId), '--address', process.env.ORDERLY_TEST_TEMPORAL_ADDRESS!, '--output', 'json'],
+    [
+      'workflow',
+      'show',
+      '--workflow-id',
+      checkoutWorkflowId(orderId),
+      '--address',
+      process.env.ORDERLY_TEST_TEMPORAL_ADDRESS!,
+      '--output',
+      'json',
+    ],
     { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 },
   );
   const dir = path.resolve(__dirname, '..', 'fixtures', 'histories');

@@ -2,7 +2,12 @@
 import { eq } from 'drizzle-orm';
 import { products } from '../../db/schema';
 import { signWebhook } from '../../api/orders/webhook-signature';
-import { CANCEL_SIGNAL, PAYMENT_CONFIRMED_SIGNAL, checkoutWorkflowId, type CheckoutStatus } from '../../workflows/types';
+import {
+  CANCEL_SIGNAL,
+  PAYMENT_CONFIRMED_SIGNAL,
+  checkoutWorkflowId,
+  type CheckoutStatus,
+} from '../../workflows/types';
 import type { Harness } from '../support/harness';
 import {
   checkoutSuite,
@@ -19,7 +24,10 @@ import {
 
 let h: Harness;
 
-const book = checkoutSuite({ env: { PAYMENT_CONFIRMATION_TIMEOUT: '4s', CANCELLATION_WINDOW: '5s' } }, (started) => (h = started));
+const book = checkoutSuite(
+  { env: { PAYMENT_CONFIRMATION_TIMEOUT: '4s', CANCELLATION_WINDOW: '5s' } },
+  (started) => (h = started),
+);
 
 const stockOf = async (id: string) => (await h.db.db.select().from(products).where(eq(products.id, id)))[0]!.stock;
 const handleOf = (orderId: string) => h.client.workflow.getHandle(checkoutWorkflowId(orderId));
@@ -27,14 +35,21 @@ const handleOf = (orderId: string) => h.client.workflow.getHandle(checkoutWorkfl
 function webhook(body: unknown, opts: { secret?: string; at?: number; signature?: string | null } = {}) {
   const raw = JSON.stringify(body);
   const headers: Record<string, string> = { 'content-type': 'application/json' };
-  const sig = opts.signature === undefined ? signWebhook(opts.secret ?? h.config.payment.webhookSecret, raw, opts.at) : opts.signature;
+  const sig =
+    opts.signature === undefined
+      ? signWebhook(opts.secret ?? h.config.payment.webhookSecret, raw, opts.at)
+      : opts.signature;
   if (sig !== null) headers['orderly-signature'] = sig;
   return h.call('POST', '/payments/webhook', { body: raw, headers });
 }
 
 async function awaitingPayment(orderId: string) {
   await waitForStatus(h, orderId, ['awaiting_payment']);
-  return waitFor('step awaiting_payment', () => handleOf(orderId).query<CheckoutStatus>('status'), (s) => s.step === 'awaiting_payment');
+  return waitFor(
+    'step awaiting_payment',
+    () => handleOf(orderId).query<CheckoutStatus>('status'),
+    (s) => s.step === 'awaiting_payment',
+  );
 }
 
 test('3-D Secure: the order waits (status query shows the deadline) until the signed webhook confirms it', async () => {
@@ -81,7 +96,10 @@ test('a webhook that arrives before the workflow waits is kept, and found by pay
   const other = await placeOrder(h, who, p, 'tok_threeDSecureRequired');
   await awaitingPayment(other);
   const paymentId = (await sandboxPaymentOf(h, other))!.id;
-  expect((await webhook({ type: 'payment_intent.succeeded', data: { paymentId } })).body).toMatchObject({ orderId: other, ignored: false });
+  expect((await webhook({ type: 'payment_intent.succeeded', data: { paymentId } })).body).toMatchObject({
+    orderId: other,
+    ignored: false,
+  });
   await waitForStatus(h, other, ['confirmed']);
   await waitForWorkflowDone(h, other);
 });
@@ -95,7 +113,9 @@ test('the webhook refuses a missing, wrong or stale signature with 401 and ignor
   // A customer token is not a substitute for the signature.
   const tokenOnly = await h.call('POST', '/payments/webhook', { token: await h.token('customer'), body });
   expect(tokenOnly.status).toBe(401);
-  expect((await webhook({ type: 'charge.dispute.created', data: { orderId: body.data.orderId } })).body.ignored).toBe(true);
+  expect((await webhook({ type: 'charge.dispute.created', data: { orderId: body.data.orderId } })).body.ignored).toBe(
+    true,
+  );
   expect((await webhook(body)).body.ignored).toBe(true); // unknown order: acknowledged, nothing to signal
   expect((await webhook({ type: 'x', data: {} })).status).toBe(400);
 });
@@ -111,7 +131,9 @@ test('no confirmation before the deadline: payment voided, stock back, order fai
   await waitForWorkflowDone(h, orderId);
   expect(await stockOf(p)).toBe(2);
   expect(await sandboxPaymentOf(h, orderId)).toMatchObject({ status: 'voided' });
-  expect(await events(h, orderId)).toEqual(expect.arrayContaining(['payment.voided', 'inventory.released', 'order.failed']));
+  expect(await events(h, orderId)).toEqual(
+    expect.arrayContaining(['payment.voided', 'inventory.released', 'order.failed']),
+  );
   await maybeRecordHistory(h, orderId, 'confirmation-timeout');
 });
 
@@ -121,11 +143,19 @@ test('POST /orders/:id/cancel before capture voids and releases: 200 cancelled; 
   const orderId = await placeOrder(h, who, p, 'tok_threeDSecureRequired');
   await awaitingPayment(orderId);
   expect((await h.call('POST', `/orders/${orderId}/cancel`, { token: await h.token('customer') })).status).toBe(404);
-  const res = await h.call('POST', `/orders/${orderId}/cancel`, { token: who.token, body: { reason: 'changed my mind' } });
-  expect(res).toMatchObject({ status: 200, body: { orderId, status: 'cancelled', paymentState: 'voided', failureReason: 'changed my mind' } });
+  const res = await h.call('POST', `/orders/${orderId}/cancel`, {
+    token: who.token,
+    body: { reason: 'changed my mind' },
+  });
+  expect(res).toMatchObject({
+    status: 200,
+    body: { orderId, status: 'cancelled', paymentState: 'voided', failureReason: 'changed my mind' },
+  });
   expect(await stockOf(p)).toBe(3);
   expect(await sandboxPaymentOf(h, orderId)).toMatchObject({ status: 'voided' });
-  expect(await events(h, orderId)).toEqual(expect.arrayContaining(['payment.voided', 'inventory.released', 'order.cancelled']));
+  expect(await events(h, orderId)).toEqual(
+    expect.arrayContaining(['payment.voided', 'inventory.released', 'order.cancelled']),
+  );
   expect((await h.call('POST', `/orders/${orderId}/cancel`, { token: who.token })).status).toBe(409);
   // A confirmation after the cancel is too late and harmless.
   expect((await webhook({ type: 'payment_intent.succeeded', data: { orderId } })).status).toBe(200);
@@ -140,7 +170,10 @@ test('the cancel signal (for operators on the CLI) does the same as the Update',
   const orderId = await placeOrder(h, who, p, 'tok_threeDSecureRequired');
   await awaitingPayment(orderId);
   await handleOf(orderId).signal(CANCEL_SIGNAL, { reason: 'operator' });
-  expect(await waitForStatus(h, orderId, ['cancelled'])).toMatchObject({ failureReason: 'operator', paymentStatus: 'voided' });
+  expect(await waitForStatus(h, orderId, ['cancelled'])).toMatchObject({
+    failureReason: 'operator',
+    paymentStatus: 'voided',
+  });
   await handleOf(orderId).result();
 });
 
@@ -163,8 +196,14 @@ test('cancel after confirmation within the window refunds and restocks; after th
   const res = await h.call('POST', `/orders/${orderId}/cancel`, { token: who.token });
   expect(res).toMatchObject({ status: 200, body: { status: 'cancelled', paymentState: 'refunded' } });
   expect(await stockOf(p)).toBe(5);
-  expect(await sandboxPaymentOf(h, orderId)).toMatchObject({ status: 'refunded', capturedCents: 1400, refundedCents: 1400 });
-  expect(await events(h, orderId)).toEqual(expect.arrayContaining(['payment.refunded', 'inventory.released', 'order.cancelled', 'order.refunded']));
+  expect(await sandboxPaymentOf(h, orderId)).toMatchObject({
+    status: 'refunded',
+    capturedCents: 1400,
+    refundedCents: 1400,
+  });
+  expect(await events(h, orderId)).toEqual(
+    expect.arrayContaining(['payment.refunded', 'inventory.released', 'order.cancelled', 'order.refunded']),
+  );
   await handleOf(orderId).result();
   await maybeRecordHistory(h, orderId, 'refund');
 

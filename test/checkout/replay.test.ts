@@ -5,7 +5,12 @@ import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
 import { readHistoryFile } from '../../scripts/history-file';
 
 const DIR = path.resolve(__dirname, '..', 'fixtures', 'histories');
-const files = fs.existsSync(DIR) ? fs.readdirSync(DIR).filter((f) => f.endsWith('.json')).sort() : [];
+const files = fs.existsSync(DIR)
+  ? fs
+      .readdirSync(DIR)
+      .filter((f) => f.endsWith('.json'))
+      .sort()
+  : [];
 
 beforeAll(() => {
   // Replay workers log every state change at INFO; only warnings belong in the test output.
@@ -19,13 +24,24 @@ beforeAll(() => {
 test('the fixtures cover every checkout path', () => {
   const names = files.map((f) => f.replace(/^checkout-|\.json$/g, ''));
   expect(names).toEqual(
-    expect.arrayContaining(['success', 'decline', 'out-of-stock', 'cancel', 'confirmation-timeout', 'capture-failure-refund', 'refund', 'three-d-secure']),
+    expect.arrayContaining([
+      'success',
+      'decline',
+      'out-of-stock',
+      'cancel',
+      'confirmation-timeout',
+      'capture-failure-refund',
+      'refund',
+      'three-d-secure',
+    ]),
   );
 });
 
 test('all recorded histories replay without a non-determinism error', async () => {
   const bundle = process.env.ORDERLY_WORKFLOW_BUNDLE;
-  const options = bundle ? { workflowBundle: { codePath: bundle } } : { workflowsPath: require.resolve('../../workflows') };
+  const options = bundle
+    ? { workflowBundle: { codePath: bundle } }
+    : { workflowsPath: require.resolve('../../workflows') };
   const histories = files.map((f) => ({
     workflowId: f.replace(/\.json$/, ''),
     history: readHistoryFile(path.join(DIR, f)),

@@ -1,13 +1,26 @@
 /** The `status` query as an operator sees it with `temporal workflow query --name status`. */
 import { STATUS_QUERY, checkoutWorkflowId, type CheckoutStatus } from '../../workflows/types';
 import type { Harness } from '../support/harness';
-import { checkoutBody, checkoutSuite, postCheckout, seedCart, seedProduct, shopper, waitFor, waitForStatus } from './helpers';
+import {
+  checkoutBody,
+  checkoutSuite,
+  postCheckout,
+  seedCart,
+  seedProduct,
+  shopper,
+  waitFor,
+  waitForStatus,
+} from './helpers';
 
 let h: Harness;
 
-const book = checkoutSuite({ env: { CANCELLATION_WINDOW: '1h', PAYMENT_CONFIRMATION_TIMEOUT: '10m' } }, (started) => (h = started));
+const book = checkoutSuite(
+  { env: { CANCELLATION_WINDOW: '1h', PAYMENT_CONFIRMATION_TIMEOUT: '10m' } },
+  (started) => (h = started),
+);
 
-const query = (orderId: string) => h.client.workflow.getHandle(checkoutWorkflowId(orderId)).query<CheckoutStatus>(STATUS_QUERY);
+const query = (orderId: string) =>
+  h.client.workflow.getHandle(checkoutWorkflowId(orderId)).query<CheckoutStatus>(STATUS_QUERY);
 
 test('the deadline is the payment deadline while waiting, then the end of the cancellation window', async () => {
   const who = await shopper(h);
@@ -23,7 +36,12 @@ test('the deadline is the payment deadline while waiting, then the end of the ca
 
   await h.client.workflow.getHandle(checkoutWorkflowId(orderId)).signal('paymentConfirmed', {});
   await waitForStatus(h, orderId, ['confirmed']);
-  const inWindow = await waitFor('the cancellation window', () => query(orderId), (s) => s.step === 'cancellation_window', 5_000);
+  const inWindow = await waitFor(
+    'the cancellation window',
+    () => query(orderId),
+    (s) => s.step === 'cancellation_window',
+    5_000,
+  );
   expect(inWindow).toMatchObject({ status: 'confirmed', paymentState: 'captured', step: 'cancellation_window' });
   expect(Math.abs(Date.parse(inWindow.deadline!) - (Date.now() + 3_600_000))).toBeLessThan(60_000);
 

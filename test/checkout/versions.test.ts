@@ -4,7 +4,13 @@
  * retired on 2026-11-30; an older API's start must not bring it back.
  */
 import { WorkflowNotFoundError } from '@temporalio/client';
-import { CHECKOUT_VERSION, CHECKOUT_WORKFLOW_TYPE, checkoutWorkflowId, notifyWorkflowId, type CheckoutInput } from '../../workflows/types';
+import {
+  CHECKOUT_VERSION,
+  CHECKOUT_WORKFLOW_TYPE,
+  checkoutWorkflowId,
+  notifyWorkflowId,
+  type CheckoutInput,
+} from '../../workflows/types';
 import type { Harness } from '../support/harness';
 import { checkoutInput, checkoutSuite, events, placeOrder, seedCart, seedProduct, shopper } from './helpers';
 
@@ -27,14 +33,18 @@ async function shape(orderId: string) {
 
 /** The retired path started an abandoned notifyOrder workflow under this id; none may exist. */
 async function expectNoNotifyOrder(orderId: string) {
-  await expect(h.client.workflow.getHandle(notifyWorkflowId(orderId, 'order_confirmed')).describe()).rejects.toBeInstanceOf(WorkflowNotFoundError);
+  await expect(
+    h.client.workflow.getHandle(notifyWorkflowId(orderId, 'order_confirmed')).describe(),
+  ).rejects.toBeInstanceOf(WorkflowNotFoundError);
 }
 
 test('a checkout the API starts carries the version and notifies in-line with no patch marker', async () => {
   const who = await shopper(h);
   const p = await seedProduct(h, book, { stock: 2 });
   const orderId = await placeOrder(h, who, p);
-  expect(await h.client.workflow.getHandle(checkoutWorkflowId(orderId)).result()).toMatchObject({ status: 'confirmed' });
+  expect(await h.client.workflow.getHandle(checkoutWorkflowId(orderId)).result()).toMatchObject({
+    status: 'confirmed',
+  });
   const got = await shape(orderId);
   expect(got).toMatchObject({ version: CHECKOUT_VERSION, markers: 0, searchAttributeUpserts: 0, childWorkflows: 0 });
   expect(got.activities).toEqual(expect.arrayContaining(['planOrderNotification', 'sendOrderNotification']));
@@ -51,7 +61,11 @@ test('a checkout started without a version (as an older API did) also notifies i
     cancellationWindow: h.config.cancellationWindow,
   });
   const { orderId } = input;
-  const handle = await h.client.workflow.start(CHECKOUT_WORKFLOW_TYPE, { taskQueue: h.taskQueue, workflowId: checkoutWorkflowId(orderId), args: [input] });
+  const handle = await h.client.workflow.start(CHECKOUT_WORKFLOW_TYPE, {
+    taskQueue: h.taskQueue,
+    workflowId: checkoutWorkflowId(orderId),
+    args: [input],
+  });
   expect(await handle.result()).toMatchObject({ status: 'confirmed', paymentState: 'captured' });
   const got = await shape(orderId);
   expect(got).toMatchObject({ version: undefined, markers: 0, searchAttributeUpserts: 0, childWorkflows: 0 });

@@ -33,7 +33,8 @@ const OURS = ['migrate', 'api', 'worker'];
 
 function envOf(service: Service): Record<string, string> {
   const env = service.environment ?? {};
-  if (Array.isArray(env)) return Object.fromEntries(env.map((kv) => kv.split(/=(.*)/s).slice(0, 2) as [string, string]));
+  if (Array.isArray(env))
+    return Object.fromEntries(env.map((kv) => kv.split(/=(.*)/s).slice(0, 2) as [string, string]));
   return Object.fromEntries(Object.entries(env).map(([k, v]) => [k, String(v)]));
 }
 
@@ -48,7 +49,9 @@ function interpolate(value: string): string {
 function expectRunnable(command: string[], where: string): void {
   const npmRun = command.indexOf('run');
   if (command[0] === 'npm' && npmRun > 0) {
-    expect({ where, script: command[npmRun + 1], exists: command[npmRun + 1]! in pkg.scripts }).toMatchObject({ exists: true });
+    expect({ where, script: command[npmRun + 1], exists: command[npmRun + 1]! in pkg.scripts }).toMatchObject({
+      exists: true,
+    });
   }
   for (const arg of command.filter((a) => /\.(ts|js)$/.test(a))) {
     expect({ where, file: arg, exists: fs.existsSync(path.join(root, arg)) }).toMatchObject({ exists: true });
@@ -59,7 +62,16 @@ function expectRunnable(command: string[], where: string): void {
 }
 
 test('the stack has a database, Temporal with its own database and UI, a mail catcher, migrate, api and worker', () => {
-  expect(Object.keys(services).sort()).toEqual(['api', 'mailpit', 'migrate', 'postgres', 'temporal', 'temporal-db', 'temporal-ui', 'worker']);
+  expect(Object.keys(services).sort()).toEqual([
+    'api',
+    'mailpit',
+    'migrate',
+    'postgres',
+    'temporal',
+    'temporal-db',
+    'temporal-ui',
+    'worker',
+  ]);
   expect(services.postgres!.image).toMatch(/^postgres:15/);
   expect(services['temporal-db']!.image).toMatch(/^postgres:/);
   expect(services.temporal!.image).toMatch(/^temporalio\/(auto-setup|server):\d/);
@@ -95,7 +107,8 @@ test('every depends_on names a real service with a condition, and migrations run
     for (const [dep, { condition }] of Object.entries(deps as Record<string, { condition: string }>)) {
       expect({ service: name, dep, known: dep in services }).toMatchObject({ known: true });
       expect(['service_healthy', 'service_completed_successfully', 'service_started']).toContain(condition);
-      if (condition === 'service_healthy') expect({ dep, healthcheck: !!services[dep]!.healthcheck }).toEqual({ dep, healthcheck: true });
+      if (condition === 'service_healthy')
+        expect({ dep, healthcheck: !!services[dep]!.healthcheck }).toEqual({ dep, healthcheck: true });
     }
   }
   for (const name of ['api', 'worker']) {
@@ -132,7 +145,8 @@ test('commands in compose and the Dockerfile point at scripts and files that exi
   const runs = [...dockerfile.matchAll(/^RUN (.+)$/gm)].map((m) => m[1]!);
   expect(runs.join('\n')).toMatch(/npm ci/);
   for (const run of runs) {
-    for (const [, script] of run.matchAll(/npm run ([\w:-]+)/g)) expect({ script, exists: script! in pkg.scripts }).toMatchObject({ exists: true });
+    for (const [, script] of run.matchAll(/npm run ([\w:-]+)/g))
+      expect({ script, exists: script! in pkg.scripts }).toMatchObject({ exists: true });
   }
   expect(runs.join('\n')).toContain('npm run build:workflows');
   const cmd = /^CMD (\[.+\])$/m.exec(dockerfile);
@@ -141,15 +155,30 @@ test('commands in compose and the Dockerfile point at scripts and files that exi
   expect(dockerfile).toMatch(/^FROM node:20/m);
   expect(dockerfile).toMatch(/HOST=0\.0\.0\.0/);
   // The files the image copies must not be excluded by .dockerignore.
-  const ignored = fs.readFileSync(path.join(root, '.dockerignore'), 'utf8').split('\n').map((l) => l.trim());
-  for (const needed of ['package.json', 'package-lock.json', 'api', 'workers', 'workflows', 'activities', 'db', 'lib', 'scripts']) {
+  const ignored = fs
+    .readFileSync(path.join(root, '.dockerignore'), 'utf8')
+    .split('\n')
+    .map((l) => l.trim());
+  for (const needed of [
+    'package.json',
+    'package-lock.json',
+    'api',
+    'workers',
+    'workflows',
+    'activities',
+    'db',
+    'lib',
+    'scripts',
+  ]) {
     expect(ignored).not.toContain(needed);
   }
   expect(ignored).toEqual(expect.arrayContaining(['node_modules', '.data', '.tools']));
 });
 
 test('code the image runs imports only production dependencies (the image installs with --omit=dev)', () => {
-  const full = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8')) as { dependencies: Record<string, string> };
+  const full = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8')) as {
+    dependencies: Record<string, string>;
+  };
   const files: string[] = [];
   const walk = (dir: string) => {
     for (const entry of fs.readdirSync(path.join(root, dir), { withFileTypes: true })) {

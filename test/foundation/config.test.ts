@@ -17,9 +17,16 @@ const root = path.resolve(__dirname, '..', '..');
 const tsx = path.join(root, 'node_modules', '.bin', 'tsx');
 
 /** Runs an entry point with exactly this environment (plus PATH), returning its exit code and output. */
-function run(file: string, env: Record<string, string>, timeoutMs = 60_000): Promise<{ code: number | null; stdout: string; stderr: string }> {
+function run(
+  file: string,
+  env: Record<string, string>,
+  timeoutMs = 60_000,
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(tsx, [file], { cwd: root, env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env } });
+    const child = spawn(tsx, [file], {
+      cwd: root,
+      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -49,7 +56,13 @@ describe('loadConfig', () => {
   test('defaults give a working development config', () => {
     const config = loadConfig({});
     expect(config).toMatchObject({ env: 'development', port: 3000, host: '127.0.0.1', databaseUrl: undefined });
-    expect(config.temporal).toMatchObject({ address: undefined, namespace: 'default', taskQueue: 'checkout', port: 7233, uiPort: 8233 });
+    expect(config.temporal).toMatchObject({
+      address: undefined,
+      namespace: 'default',
+      taskQueue: 'checkout',
+      port: 7233,
+      uiPort: 8233,
+    });
     expect(config.auth.jwtSecret.length).toBeGreaterThanOrEqual(32);
   });
 
@@ -64,7 +77,15 @@ describe('loadConfig', () => {
         AUTH_JWT_SECRET: 'short',
         TEMPORAL_UI_PORT: '70000',
       }),
-    ).toEqual(['AUTH_JWT_SECRET', 'DATABASE_URL', 'LOG_LEVEL', 'PAYMENT_CONFIRMATION_TIMEOUT', 'PORT', 'TEMPORAL_ADDRESS', 'TEMPORAL_UI_PORT']);
+    ).toEqual([
+      'AUTH_JWT_SECRET',
+      'DATABASE_URL',
+      'LOG_LEVEL',
+      'PAYMENT_CONFIRMATION_TIMEOUT',
+      'PORT',
+      'TEMPORAL_ADDRESS',
+      'TEMPORAL_UI_PORT',
+    ]);
   });
 
   test('production refuses to start on the development secrets', () => {
@@ -78,7 +99,10 @@ describe('loadConfig', () => {
   });
 
   test('empty optional URLs count as unset', () => {
-    expect(loadConfig({ DATABASE_URL: '', SMTP_URL: '', TEMPORAL_ADDRESS: '' })).toMatchObject({ databaseUrl: undefined, smtp: { url: undefined } });
+    expect(loadConfig({ DATABASE_URL: '', SMTP_URL: '', TEMPORAL_ADDRESS: '' })).toMatchObject({
+      databaseUrl: undefined,
+      smtp: { url: undefined },
+    });
   });
 });
 
@@ -86,7 +110,11 @@ describe('entry points', () => {
   jest.setTimeout(120_000);
 
   test('the api exits 1 naming each bad variable', async () => {
-    const r = await run('api/main.ts', { PORT: 'abc', LOG_LEVEL: 'shouty', DATABASE_URL: 'postgres://u:p@127.0.0.1:1/x' });
+    const r = await run('api/main.ts', {
+      PORT: 'abc',
+      LOG_LEVEL: 'shouty',
+      DATABASE_URL: 'postgres://u:p@127.0.0.1:1/x',
+    });
     expect(r.code).toBe(1);
     expect(r.stderr).toContain('invalid configuration');
     expect(r.stderr).toMatch(/^\s+PORT: /m);
@@ -138,7 +166,13 @@ describe('a port that is already taken', () => {
     const db = await createTestDb();
     try {
       const config = loadConfig({ NODE_ENV: 'test', LOG_LEVEL: 'silent' });
-      const app = createApp({ db: db.db, temporal: new Client({ connection }), config, log: createLogger('silent'), clock: () => new Date() });
+      const app = createApp({
+        db: db.db,
+        temporal: new Client({ connection }),
+        config,
+        log: createLogger('silent'),
+        clock: () => new Date(),
+      });
       const attempt = serveApi(app, { host: '127.0.0.1', port: taken.port, log: createLogger('silent') });
       await expect(attempt).rejects.toBeInstanceOf(PortInUseError);
       await expect(attempt).rejects.toThrow(new RegExp(`port ${taken.port} .*set PORT`));
@@ -172,7 +206,10 @@ describe('a port that is already taken', () => {
 
 test('the README configuration table lists exactly the variables lib/config.ts reads', () => {
   const readme = fs.readFileSync(path.join(root, 'README.md'), 'utf8');
-  const section = readme.slice(readme.indexOf('<!-- foundation: start -->'), readme.indexOf('<!-- foundation: end -->'));
+  const section = readme.slice(
+    readme.indexOf('<!-- foundation: start -->'),
+    readme.indexOf('<!-- foundation: end -->'),
+  );
   const table = section.slice(section.indexOf('| Variable | Default | Meaning |'));
   const listed = [...table.matchAll(/^\| `([A-Z_]+)` \|/gm)].map((m) => m[1]);
   expect([...listed].sort()).toEqual([...CONFIG_VARIABLES].sort());

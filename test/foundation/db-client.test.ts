@@ -27,13 +27,17 @@ onPostgres('createDb on PostgreSQL', () => {
   test('a query builder select is a named prepared statement', async () => {
     await one.db.select({ stock: products.stock }).from(products).where(eq(products.sku, 'NOPE-1'));
     const statements = (await prepared(one.db)).map((p) => p.statement);
-    expect(statements).toContainEqual(expect.stringContaining('select "stock" from "products" where "products"."sku" = $1'));
+    expect(statements).toContainEqual(
+      expect.stringContaining('select "stock" from "products" where "products"."sku" = $1'),
+    );
   });
 
   test('a raw statement with parameters is one too', async () => {
     await one.db.execute(sql`select count(*) from ${products} where price_cents > ${0}`);
     const statements = (await prepared(one.db)).map((p) => p.statement);
-    expect(statements).toContainEqual(expect.stringContaining('select count(*) from "products" where price_cents > $1'));
+    expect(statements).toContainEqual(
+      expect.stringContaining('select count(*) from "products" where price_cents > $1'),
+    );
   });
 
   test('so are the statements of a transaction and of a nested one', async () => {
@@ -44,7 +48,11 @@ onPostgres('createDb on PostgreSQL', () => {
       });
       return (await prepared(tx)).map((p) => p.statement);
     });
-    expect(seen).toContainEqual(expect.stringContaining('select "id" from "products" where "products"."category" = $1'));
-    expect(seen).toContainEqual(expect.stringContaining('select "sku" from "products" where "products"."category" = $1'));
+    expect(seen).toContainEqual(
+      expect.stringContaining('select "id" from "products" where "products"."category" = $1'),
+    );
+    expect(seen).toContainEqual(
+      expect.stringContaining('select "sku" from "products" where "products"."category" = $1'),
+    );
   });
 });

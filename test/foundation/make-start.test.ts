@@ -35,7 +35,8 @@ function start(env: Record<string, string>): Started {
 async function untilReady(url: string, started: Started, timeoutMs = 150_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
-    if (started.child.exitCode !== null) throw new Error(`make start exited early (${started.child.exitCode}):\n${started.output()}`);
+    if (started.child.exitCode !== null)
+      throw new Error(`make start exited early (${started.child.exitCode}):\n${started.output()}`);
     try {
       const res = await fetch(`${url}/ready`);
       if (res.status === 200) return;
@@ -50,7 +51,10 @@ async function untilReady(url: string, started: Started, timeoutMs = 150_000): P
 async function stop(started: Started): Promise<number | null> {
   started.child.kill('SIGINT');
   let timer: NodeJS.Timeout | undefined;
-  const code = await Promise.race([started.exited, new Promise<'timeout'>((r) => (timer = setTimeout(() => r('timeout'), 60_000)))]);
+  const code = await Promise.race([
+    started.exited,
+    new Promise<'timeout'>((r) => (timer = setTimeout(() => r('timeout'), 60_000))),
+  ]);
   clearTimeout(timer);
   if (code === 'timeout') {
     started.child.kill('SIGKILL');
@@ -66,7 +70,12 @@ function devServerProcesses(temporalPort: number): string {
 
 test('make start comes up ready, stops cleanly on SIGINT, and keeps workflows and data across a restart', async () => {
   const dataDir = fs.mkdtempSync(path.join(process.env.ORDERLY_TEST_TMP ?? os.tmpdir(), 'make-start-'));
-  const [port, temporalPort, uiPort, sinkPort] = [await freePort(), await freePort(), await freePort(), await freePort()];
+  const [port, temporalPort, uiPort, sinkPort] = [
+    await freePort(),
+    await freePort(),
+    await freePort(),
+    await freePort(),
+  ];
   const env: Record<string, string> = {
     DATA_DIR: dataDir,
     PORT: String(port),
@@ -85,7 +94,15 @@ test('make start comes up ready, stops cleanly on SIGINT, and keeps workflows an
     await untilReady(api, current);
     expect(current.output()).toContain('using the embedded PGlite database');
     expect(current.output()).toContain('demo catalog loaded');
-    for (const line of ['Emails', 'API docs', `${api}/docs`, `${api}/openapi.json`, `http://localhost:${uiPort}`, 'Admin token', 'Customer token']) {
+    for (const line of [
+      'Emails',
+      'API docs',
+      `${api}/docs`,
+      `${api}/openapi.json`,
+      `http://localhost:${uiPort}`,
+      'Admin token',
+      'Customer token',
+    ]) {
       expect(current.output()).toContain(line);
     }
     const ui = await fetch(`http://127.0.0.1:${uiPort}/`);
@@ -95,13 +112,18 @@ test('make start comes up ready, stops cleanly on SIGINT, and keeps workflows an
     // A workflow no worker runs stays open: it must still be there after the restart (file-backed dev server).
     const connection = await Connection.connect({ address: `127.0.0.1:${temporalPort}` });
     try {
-      await new Client({ connection }).workflow.start('nobodyRunsThis', { taskQueue: 'nobody-polls', workflowId, args: [] });
+      await new Client({ connection }).workflow.start('nobodyRunsThis', {
+        taskQueue: 'nobody-polls',
+        workflowId,
+        args: [],
+      });
     } finally {
       await connection.close();
     }
 
     expect(await stop(current)).toBe(0);
-    for (const part of ['api', 'worker', 'smtp sink', 'database', 'temporal dev server']) expect(current.output()).toContain(`${part} stopped`);
+    for (const part of ['api', 'worker', 'smtp sink', 'database', 'temporal dev server'])
+      expect(current.output()).toContain(`${part} stopped`);
     expect(devServerProcesses(temporalPort)).toBe('');
     expect(await portInUse(temporalPort)).toBe(false);
     expect(await portInUse(port)).toBe(false);

@@ -37,7 +37,10 @@ async function rows<T>(handle: DbHandle, query: ReturnType<typeof sql>): Promise
 }
 
 async function appliedMigrations(handle: DbHandle): Promise<number> {
-  const [row] = await rows<{ n: number | string }>(handle, sql`select count(*)::int as n from drizzle.__drizzle_migrations`);
+  const [row] = await rows<{ n: number | string }>(
+    handle,
+    sql`select count(*)::int as n from drizzle.__drizzle_migrations`,
+  );
   return Number(row?.n);
 }
 
@@ -74,8 +77,13 @@ async function expectFullyMigrated(handle: DbHandle): Promise<void> {
   expect(await tables(handle)).toEqual(expect.arrayContaining(EXPECTED_TABLES));
   // The stock check is part of the schema, not just the code.
   const refused = await handle.db
-    .execute(sql`insert into products (sku, name, category, price_cents, currency, stock) values ('NEG', 'n', 'c', 1, 'USD', -1)`)
-    .then(() => undefined, (err: Error & { cause?: Error }) => err.cause?.message ?? err.message);
+    .execute(
+      sql`insert into products (sku, name, category, price_cents, currency, stock) values ('NEG', 'n', 'c', 1, 'USD', -1)`,
+    )
+    .then(
+      () => undefined,
+      (err: Error & { cause?: Error }) => err.cause?.message ?? err.message,
+    );
   expect(refused).toMatch(/products_stock_nonnegative/);
 }
 

@@ -59,8 +59,18 @@ async function untilPolling(taskQueue: string, timeoutMs = 60_000): Promise<void
 
 test('an in-process worker polls its task queue and stop() drains it and closes its connection', async () => {
   const taskQueue = `proc-${randomUUID()}`;
-  const config = loadConfig({ NODE_ENV: 'test', LOG_LEVEL: 'silent', TEMPORAL_ADDRESS: address(), TASK_QUEUE: taskQueue });
-  const running = await startWorker({ config, db: db.db, log: createLogger('silent'), workflowBundlePath: process.env.ORDERLY_WORKFLOW_BUNDLE });
+  const config = loadConfig({
+    NODE_ENV: 'test',
+    LOG_LEVEL: 'silent',
+    TEMPORAL_ADDRESS: address(),
+    TASK_QUEUE: taskQueue,
+  });
+  const running = await startWorker({
+    config,
+    db: db.db,
+    log: createLogger('silent'),
+    workflowBundlePath: process.env.ORDERLY_WORKFLOW_BUNDLE,
+  });
   await untilPolling(taskQueue);
   expect(running.worker.getState()).toBe('RUNNING');
   await running.stop();
@@ -91,7 +101,10 @@ onPostgres('workers/main.ts as its own process polls, then exits 0 on SIGTERM af
     await untilPolling(taskQueue, 90_000);
     child.kill('SIGTERM');
     let timer: NodeJS.Timeout | undefined;
-    const code = await Promise.race([exited, new Promise<'timeout'>((r) => (timer = setTimeout(() => r('timeout'), 30_000)))]);
+    const code = await Promise.race([
+      exited,
+      new Promise<'timeout'>((r) => (timer = setTimeout(() => r('timeout'), 30_000))),
+    ]);
     clearTimeout(timer);
     expect({ code, output: code === 0 ? '' : output }).toEqual({ code: 0, output: '' });
     expect(output).toContain('draining in-flight tasks');

@@ -51,7 +51,12 @@ async function readyUntil(app: AppLike, accept: (r: Ready) => boolean, timeoutMs
 
 /** A worker on its own task queue, so the `worker` check can pass. */
 async function startPollingWorker(address: string, taskQueue: string, db: TestDb) {
-  const config = loadConfig({ NODE_ENV: 'test', LOG_LEVEL: 'silent', TEMPORAL_ADDRESS: address, TASK_QUEUE: taskQueue });
+  const config = loadConfig({
+    NODE_ENV: 'test',
+    LOG_LEVEL: 'silent',
+    TEMPORAL_ADDRESS: address,
+    TASK_QUEUE: taskQueue,
+  });
   const connection = await NativeConnection.connect({ address });
   const built = await createActivityDeps({ config, db: db.db, log: createLogger('silent') });
   const worker: Worker = await createWorker({
@@ -90,7 +95,12 @@ describe('when the Temporal server stops and comes back', () => {
     server = await startDevServer({ cli, port });
     db = await createTestDb();
     const taskQueue = `ready-${randomUUID()}`;
-    const config = loadConfig({ NODE_ENV: 'test', LOG_LEVEL: 'silent', TEMPORAL_ADDRESS: server.address, TASK_QUEUE: taskQueue });
+    const config = loadConfig({
+      NODE_ENV: 'test',
+      LOG_LEVEL: 'silent',
+      TEMPORAL_ADDRESS: server.address,
+      TASK_QUEUE: taskQueue,
+    });
     connection = await Connection.connect({ address: server.address });
     worker = await startPollingWorker(server.address, taskQueue, db);
     const temporal = new Client({ connection, namespace: config.temporal.namespace });
@@ -183,7 +193,12 @@ onPostgres('when PostgreSQL stops answering and comes back', () => {
     viaProxy.port = String(proxy.port);
     proxied = await createDb({ url: viaProxy.toString(), max: 2 });
     const taskQueue = `ready-db-${randomUUID()}`;
-    const config = loadConfig({ NODE_ENV: 'test', LOG_LEVEL: 'silent', TEMPORAL_ADDRESS: address, TASK_QUEUE: taskQueue });
+    const config = loadConfig({
+      NODE_ENV: 'test',
+      LOG_LEVEL: 'silent',
+      TEMPORAL_ADDRESS: address,
+      TASK_QUEUE: taskQueue,
+    });
     connection = await Connection.connect({ address });
     worker = await startPollingWorker(address, taskQueue, db);
     const temporal = new Client({ connection, namespace: config.temporal.namespace });

@@ -42,7 +42,15 @@ describe('GET /notifications', () => {
     const byOrder = await h.call('GET', `/notifications?orderId=${a.orderId}`, { token: admin });
     expect(byOrder.status).toBe(200);
     expect(byOrder.body.items).toHaveLength(1);
-    expect(byOrder.body.items[0]).toMatchObject({ id: a.notificationId, orderId: a.orderId, kind: 'order_confirmed', channel: 'email', status: 'sent', attempts: 1, generation: 0 });
+    expect(byOrder.body.items[0]).toMatchObject({
+      id: a.notificationId,
+      orderId: a.orderId,
+      kind: 'order_confirmed',
+      channel: 'email',
+      status: 'sent',
+      attempts: 1,
+      generation: 0,
+    });
     expect(byOrder.body.nextCursor).toBeNull();
 
     const failed = await h.call('GET', '/notifications?status=failed', { token: admin });
@@ -52,7 +60,9 @@ describe('GET /notifications', () => {
     const seen: string[] = [];
     let cursor: string | null = null;
     for (let page = 0; page < 10; page++) {
-      const res: any = await h.call('GET', `/notifications?status=sent&limit=1${cursor ? `&cursor=${cursor}` : ''}`, { token: admin });
+      const res: any = await h.call('GET', `/notifications?status=sent&limit=1${cursor ? `&cursor=${cursor}` : ''}`, {
+        token: admin,
+      });
       expect(res.status).toBe(200);
       expect(res.body.items.length).toBeLessThanOrEqual(1);
       seen.push(...res.body.items.map((i: any) => i.id));
@@ -75,11 +85,21 @@ describe('POST /notifications/:id/resend', () => {
     const { orderId, notificationId, email } = await sentOrder();
     const res = await h.call('POST', `/notifications/${notificationId}/resend`, { token: admin });
     expect(res.status).toBe(202);
-    expect(res.body).toMatchObject({ notificationId, orderId, kind: 'order_confirmed', channel: 'email', generation: 1, workflowId: `notify-${orderId}-order_confirmed-r1` });
+    expect(res.body).toMatchObject({
+      notificationId,
+      orderId,
+      kind: 'order_confirmed',
+      channel: 'email',
+      generation: 1,
+      workflowId: `notify-${orderId}-order_confirmed-r1`,
+    });
     await expect(h.client.workflow.getHandle(res.body.workflowId).result()).resolves.toBe('sent');
 
     const mails = smtp.for(orderId);
-    expect(mails.map((m) => m.messageId)).toEqual([`<order-${orderId}.order_confirmed.g0@orderly.local>`, `<order-${orderId}.order_confirmed.g1@orderly.local>`]);
+    expect(mails.map((m) => m.messageId)).toEqual([
+      `<order-${orderId}.order_confirmed.g0@orderly.local>`,
+      `<order-${orderId}.order_confirmed.g1@orderly.local>`,
+    ]);
     expect(mails[1]!.to).toEqual([email]);
     const [row] = await rowsFor(h.db.db, orderId);
     expect(row).toMatchObject({ status: 'sent', generation: 1, attempts: 1, messageId: mails[1]!.messageId });
@@ -131,16 +151,29 @@ describe('customer notification preferences', () => {
     const sub = randomUUID();
     const me = await h.token('customer', sub);
     const other = await h.token('customer');
-    expect((await h.call('GET', '/customers/me/preferences', { token: me })).body).toEqual({ channels: ['email'], phone: null, pushToken: null });
+    expect((await h.call('GET', '/customers/me/preferences', { token: me })).body).toEqual({
+      channels: ['email'],
+      phone: null,
+      pushToken: null,
+    });
 
-    const noPhone = await h.call('PUT', '/customers/me/preferences', { token: me, body: { channels: ['email', 'sms'] } });
+    const noPhone = await h.call('PUT', '/customers/me/preferences', {
+      token: me,
+      body: { channels: ['email', 'sms'] },
+    });
     expect(noPhone.status).toBe(422);
 
-    const ok = await h.call('PUT', '/customers/me/preferences', { token: me, body: { channels: ['email', 'sms'], phone: '+447700900123' } });
+    const ok = await h.call('PUT', '/customers/me/preferences', {
+      token: me,
+      body: { channels: ['email', 'sms'], phone: '+447700900123' },
+    });
     expect(ok.status).toBe(200);
     expect(ok.body).toEqual({ channels: ['email', 'sms'], phone: '+447700900123', pushToken: null });
     // Omitted phone is kept; the push token is added.
-    const push = await h.call('PUT', '/customers/me/preferences', { token: me, body: { channels: ['sms', 'push'], pushToken: 'device-token-1' } });
+    const push = await h.call('PUT', '/customers/me/preferences', {
+      token: me,
+      body: { channels: ['sms', 'push'], pushToken: 'device-token-1' },
+    });
     expect(push.body).toEqual({ channels: ['sms', 'push'], phone: '+447700900123', pushToken: 'device-token-1' });
     expect((await h.call('GET', '/customers/me/preferences', { token: me })).body).toEqual(push.body);
     expect((await h.call('GET', '/customers/me/preferences', { token: other })).body.channels).toEqual(['email']);
@@ -148,7 +181,13 @@ describe('customer notification preferences', () => {
 
   test('validate the body', async () => {
     const me = await h.token('customer');
-    for (const body of [{ channels: [] }, { channels: ['fax'] }, { channels: ['email', 'email'] }, { channels: ['email'], phone: '12345' }, { channels: ['email'], extra: 1 }]) {
+    for (const body of [
+      { channels: [] },
+      { channels: ['fax'] },
+      { channels: ['email', 'email'] },
+      { channels: ['email'], phone: '12345' },
+      { channels: ['email'], extra: 1 },
+    ]) {
       const res = await h.call('PUT', '/customers/me/preferences', { token: me, body });
       expect(res.status).toBe(400);
     }

@@ -29,13 +29,17 @@ beforeAll(async () => {
       hits.push({ path, headers: req.headers, body: JSON.parse(raw || '{}') });
       const status = statusFor[path] ?? 200;
       res.writeHead(status, { 'content-type': 'application/json' });
-      res.end(JSON.stringify(status < 300 ? { id: `${path.slice(1)}-${hits.length}` } : { error: 'invalid recipient' }));
+      res.end(
+        JSON.stringify(status < 300 ? { id: `${path.slice(1)}-${hits.length}` } : { error: 'invalid recipient' }),
+      );
     });
   });
   await new Promise<void>((resolve) => hook.listen(0, '127.0.0.1', resolve));
   hookUrl = `http://127.0.0.1:${(hook.address() as AddressInfo).port}`;
   smtp = await startTestSmtp();
-  h = await startHarness({ env: { SMTP_URL: smtp.url, NOTIFY_SMS_WEBHOOK_URL: `${hookUrl}/sms`, NOTIFY_PUSH_WEBHOOK_URL: `${hookUrl}/push` } });
+  h = await startHarness({
+    env: { SMTP_URL: smtp.url, NOTIFY_SMS_WEBHOOK_URL: `${hookUrl}/sms`, NOTIFY_PUSH_WEBHOOK_URL: `${hookUrl}/push` },
+  });
 });
 afterAll(async () => {
   await h?.close();
@@ -48,18 +52,44 @@ beforeEach(() => {
 
 test('the webhook adapter posts the message as JSON with the message id as Idempotency-Key', async () => {
   const channel = webhookChannel('sms', `${hookUrl}/sms`);
-  const result = await channel.send({ messageId: '<m-1@orderly.local>', to: '+447700900123', subject: 'S', text: 't', html: '<p>t</p>', short: 'Short body', orderId: 'o-1', kind: 'order_confirmed' });
+  const result = await channel.send({
+    messageId: '<m-1@orderly.local>',
+    to: '+447700900123',
+    subject: 'S',
+    text: 't',
+    html: '<p>t</p>',
+    short: 'Short body',
+    orderId: 'o-1',
+    kind: 'order_confirmed',
+  });
   expect(result.providerMessageId).toMatch(/^sms-\d+$/);
   const hit = hits[hits.length - 1]!;
   expect(hit.path).toBe('/sms');
   expect(hit.headers['content-type']).toBe('application/json');
   expect(hit.headers['idempotency-key']).toBe('<m-1@orderly.local>');
-  expect(hit.body).toEqual({ channel: 'sms', to: '+447700900123', title: 'S', body: 'Short body', messageId: '<m-1@orderly.local>', orderId: 'o-1', kind: 'order_confirmed' });
+  expect(hit.body).toEqual({
+    channel: 'sms',
+    to: '+447700900123',
+    title: 'S',
+    body: 'Short body',
+    messageId: '<m-1@orderly.local>',
+    orderId: 'o-1',
+    kind: 'order_confirmed',
+  });
 });
 
 test('a 4xx from the webhook is permanent, a 5xx is worth retrying', async () => {
   const channel = webhookChannel('push', `${hookUrl}/push`);
-  const msg = { messageId: '<m-2@orderly.local>', to: 'tok', subject: 'S', text: 't', html: 'h', short: 's', orderId: 'o', kind: 'k' };
+  const msg = {
+    messageId: '<m-2@orderly.local>',
+    to: 'tok',
+    subject: 'S',
+    text: 't',
+    html: 'h',
+    short: 's',
+    orderId: 'o',
+    kind: 'k',
+  };
   statusFor['/push'] = 400;
   await expect(channel.send(msg)).rejects.toBeInstanceOf(PermanentSendError);
   statusFor['/push'] = 503;
@@ -70,14 +100,29 @@ test('a 4xx from the webhook is permanent, a 5xx is worth retrying', async () =>
 
 test('a customer who chose email, sms and push gets all three, each tracked on its own row', async () => {
   const { orderId, customerId } = await seedOrder(h.db.db);
-  await setPrefs(h.db.db, customerId, { channels: ['email', 'sms', 'push'], phone: '+447700900123', pushToken: 'device-abc' });
+  await setPrefs(h.db.db, customerId, {
+    channels: ['email', 'sms', 'push'],
+    phone: '+447700900123',
+    pushToken: 'device-abc',
+  });
   await expect(runNotify(h, orderId)).resolves.toEqual({ email: 'sent', sms: 'sent', push: 'sent' });
   expect(smtp.for(orderId)).toHaveLength(1);
   const mine = hits.filter((x) => x.body.orderId === orderId);
-  expect(mine.map((x) => [x.path, x.body.to])).toEqual(expect.arrayContaining([['/sms', '+447700900123'], ['/push', 'device-abc']]));
-  expect(mine.find((x) => x.path === '/sms')!.body.messageId).toBe(`<order-${orderId}.order_confirmed.g0.sms@orderly.local>`);
+  expect(mine.map((x) => [x.path, x.body.to])).toEqual(
+    expect.arrayContaining([
+      ['/sms', '+447700900123'],
+      ['/push', 'device-abc'],
+    ]),
+  );
+  expect(mine.find((x) => x.path === '/sms')!.body.messageId).toBe(
+    `<order-${orderId}.order_confirmed.g0.sms@orderly.local>`,
+  );
   const rows = await rowsFor(h.db.db, orderId);
-  expect(rows.map((r) => [r.channel, r.status]).sort()).toEqual([['email', 'sent'], ['push', 'sent'], ['sms', 'sent']]);
+  expect(rows.map((r) => [r.channel, r.status]).sort()).toEqual([
+    ['email', 'sent'],
+    ['push', 'sent'],
+    ['sms', 'sent'],
+  ]);
   expect((await eventsFor(h.db.db, orderId)).filter((e) => e.type === 'notification.sent')).toHaveLength(3);
 });
 
@@ -101,5 +146,7 @@ test('a channel without its contact is skipped with a recorded reason', async ()
   const sms = (await rowsFor(h.db.db, orderId)).find((r) => r.channel === 'sms');
   expect(sms).toMatchObject({ status: 'failed', lastError: 'skipped: the customer has no phone number on file' });
   const skipped = (await eventsFor(h.db.db, orderId)).filter((e) => e.type === 'notification.skipped');
-  expect(skipped.map((e) => e.data)).toEqual([expect.objectContaining({ channel: 'sms', reason: 'the customer has no phone number on file' })]);
+  expect(skipped.map((e) => e.data)).toEqual([
+    expect.objectContaining({ channel: 'sms', reason: 'the customer has no phone number on file' }),
+  ]);
 });

@@ -31,7 +31,9 @@ test('a worker stopped mid-send never yields two copies with different Message-I
   // Normally 2: the abandoned copy and the retry's. That is the one window the README owns up to.
   expect(copies.length).toBeGreaterThanOrEqual(1);
   expect(copies.length).toBeLessThanOrEqual(2);
-  expect(new Set(copies.map((m) => m.messageId))).toEqual(new Set([`<order-${orderId}.order_confirmed.g0@orderly.local>`]));
+  expect(new Set(copies.map((m) => m.messageId))).toEqual(
+    new Set([`<order-${orderId}.order_confirmed.g0@orderly.local>`]),
+  );
   const [row] = await rowsFor(h.db.db, orderId);
   expect(row).toMatchObject({ status: 'sent', attempts: 2 });
   expect((await eventsFor(h.db.db, orderId)).filter((e) => e.type === 'notification.sent')).toHaveLength(1);

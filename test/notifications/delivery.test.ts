@@ -7,10 +7,13 @@ import { eventsFor, mailSuite, rowsFor, runNotify, seedOrder } from './fixtures'
 
 let smtp: TestSmtp;
 let h: Harness;
-mailSuite((started, harness) => {
-  smtp = started;
-  h = harness;
-}, { env: { MAIL_FROM: 'Orderly <orders@orderly.test>' } });
+mailSuite(
+  (started, harness) => {
+    smtp = started;
+    h = harness;
+  },
+  { env: { MAIL_FROM: 'Orderly <orders@orderly.test>' } },
+);
 beforeEach(() => {
   smtp.delayMs = 0;
   smtp.rejectCode = undefined;
@@ -35,12 +38,25 @@ test('the confirmation email arrives with the recipient, subject, currency-forma
   expect(mail!.parsed.html).toContain('Espresso Cup');
 
   const [row] = await rowsFor(h.db.db, orderId);
-  expect(row).toMatchObject({ kind: 'order_confirmed', channel: 'email', recipient: email, status: 'sent', attempts: 1, generation: 0, messageId: mail!.messageId });
+  expect(row).toMatchObject({
+    kind: 'order_confirmed',
+    channel: 'email',
+    recipient: email,
+    status: 'sent',
+    attempts: 1,
+    generation: 0,
+    messageId: mail!.messageId,
+  });
   expect(row!.sentAt).toBeInstanceOf(Date);
   expect(row!.providerMessageId).toMatch(/queued as/);
   const sent = (await eventsFor(h.db.db, orderId)).filter((e) => e.type === 'notification.sent');
   expect(sent).toHaveLength(1);
-  expect(sent[0]!.data).toMatchObject({ kind: 'order_confirmed', channel: 'email', generation: 0, messageId: mail!.messageId });
+  expect(sent[0]!.data).toMatchObject({
+    kind: 'order_confirmed',
+    channel: 'email',
+    generation: 0,
+    messageId: mail!.messageId,
+  });
 });
 
 test('running the same notification again sends nothing: the row is already sent', async () => {
@@ -57,7 +73,12 @@ test('SMTP down while sending: the activity retries and exactly one copy arrives
   await smtp.stop();
   const run = runNotify(h, orderId);
   // Wait until at least one attempt has failed against the stopped server and left its error on the row.
-  const [row] = await waitFor('a failed attempt on the row', () => rowsFor(h.db.db, orderId), (rows) => Boolean(rows[0]?.lastError), 20_000);
+  const [row] = await waitFor(
+    'a failed attempt on the row',
+    () => rowsFor(h.db.db, orderId),
+    (rows) => Boolean(rows[0]?.lastError),
+    20_000,
+  );
   expect(row).toMatchObject({ status: 'pending' });
   expect(row!.lastError).toMatch(/ECONNREFUSED|connect/i);
   await smtp.start();

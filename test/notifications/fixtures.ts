@@ -17,7 +17,10 @@ export interface SeedOptions {
   lines?: { name?: string; unitPriceCents: number; quantity: number }[];
 }
 
-export async function seedOrder(db: Db, opts: SeedOptions = {}): Promise<{ orderId: string; customerId: string; email: string }> {
+export async function seedOrder(
+  db: Db,
+  opts: SeedOptions = {},
+): Promise<{ orderId: string; customerId: string; email: string }> {
   const orderId = randomUUID();
   const customerId = opts.customerId ?? randomUUID();
   const email = opts.email ?? `buyer-${orderId.slice(0, 8)}@example.com`;
@@ -31,9 +34,24 @@ export async function seedOrder(db: Db, opts: SeedOptions = {}): Promise<{ order
     const sku = `N-${orderId.slice(0, 8)}-${i}`;
     const [p] = await db
       .insert(products)
-      .values({ sku, name: spec.name ?? `Item ${i}`, category: 'test', priceCents: spec.unitPriceCents, currency, stock: 100 })
+      .values({
+        sku,
+        name: spec.name ?? `Item ${i}`,
+        category: 'test',
+        priceCents: spec.unitPriceCents,
+        currency,
+        stock: 100,
+      })
       .returning({ id: products.id });
-    lines.push({ orderId, productId: p!.id, sku, name: spec.name ?? `Item ${i}`, unitPriceCents: spec.unitPriceCents, quantity: spec.quantity, lineTotalCents: spec.unitPriceCents * spec.quantity });
+    lines.push({
+      orderId,
+      productId: p!.id,
+      sku,
+      name: spec.name ?? `Item ${i}`,
+      unitPriceCents: spec.unitPriceCents,
+      quantity: spec.quantity,
+      lineTotalCents: spec.unitPriceCents * spec.quantity,
+    });
   }
   const total = lines.reduce((s, l) => s + l.lineTotalCents, 0);
   await db.insert(orders).values({
@@ -44,7 +62,13 @@ export async function seedOrder(db: Db, opts: SeedOptions = {}): Promise<{ order
     paymentStatus: 'captured',
     currency,
     totalCents: total,
-    shippingAddress: { name: opts.shipName ?? 'Ada Lovelace', line1: '12 St James Square', city: 'London', postalCode: 'SW1Y 4JH', country: 'GB' },
+    shippingAddress: {
+      name: opts.shipName ?? 'Ada Lovelace',
+      line1: '12 St James Square',
+      city: 'London',
+      postalCode: 'SW1Y 4JH',
+      country: 'GB',
+    },
     idempotencyKey: randomUUID(),
     requestHash: 'test',
     workflowId: `order-${orderId}`,
@@ -53,15 +77,36 @@ export async function seedOrder(db: Db, opts: SeedOptions = {}): Promise<{ order
   return { orderId, customerId, email };
 }
 
-export async function setPrefs(db: Db, customerId: string, prefs: { channels: string[]; phone?: string | null; pushToken?: string | null }) {
+export async function setPrefs(
+  db: Db,
+  customerId: string,
+  prefs: { channels: string[]; phone?: string | null; pushToken?: string | null },
+) {
   await db
     .insert(customers)
-    .values({ id: customerId, notificationChannels: prefs.channels, phone: prefs.phone ?? null, pushToken: prefs.pushToken ?? null })
-    .onConflictDoUpdate({ target: customers.id, set: { notificationChannels: prefs.channels, phone: prefs.phone ?? null, pushToken: prefs.pushToken ?? null } });
+    .values({
+      id: customerId,
+      notificationChannels: prefs.channels,
+      phone: prefs.phone ?? null,
+      pushToken: prefs.pushToken ?? null,
+    })
+    .onConflictDoUpdate({
+      target: customers.id,
+      set: { notificationChannels: prefs.channels, phone: prefs.phone ?? null, pushToken: prefs.pushToken ?? null },
+    });
 }
 
-export function runNotify(h: Harness, orderId: string, kind: NotificationKind = 'order_confirmed', workflowId = `notify-test-${randomUUID()}`) {
-  return h.client.workflow.execute<typeof notifyOrder>('notifyOrder', { args: [{ orderId, kind }], taskQueue: h.taskQueue, workflowId });
+export function runNotify(
+  h: Harness,
+  orderId: string,
+  kind: NotificationKind = 'order_confirmed',
+  workflowId = `notify-test-${randomUUID()}`,
+) {
+  return h.client.workflow.execute<typeof notifyOrder>('notifyOrder', {
+    args: [{ orderId, kind }],
+    taskQueue: h.taskQueue,
+    workflowId,
+  });
 }
 
 export async function rowsFor(db: Db, orderId: string) {

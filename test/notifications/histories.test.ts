@@ -24,14 +24,34 @@ mailSuite((started, harness) => {
 async function replayAndMaybeRecord(workflowId: string, name: string) {
   const history = await h.client.workflow.getHandle(workflowId).fetchHistory();
   const bundle = process.env.ORDERLY_WORKFLOW_BUNDLE;
-  await Worker.runReplayHistory(bundle ? { workflowBundle: { codePath: bundle } } : { workflowsPath: require.resolve('../../workflows') }, history, workflowId);
+  await Worker.runReplayHistory(
+    bundle ? { workflowBundle: { codePath: bundle } } : { workflowsPath: require.resolve('../../workflows') },
+    history,
+    workflowId,
+  );
   if (!process.env.RECORD_HISTORIES) return;
   const cli = process.env.ORDERLY_TEMPORAL_CLI ?? resolveTemporalCli();
-  const json = execFileSync(cli, ['workflow', 'show', '--workflow-id', workflowId, '--address', process.env.ORDERLY_TEST_TEMPORAL_ADDRESS!, '--output', 'json'], {
-    encoding: 'utf8',
-    maxBuffer: 64 * 1024 * 1024,
-  });
-  fs.writeFileSync(path.resolve(__dirname, '..', 'fixtures', 'histories', `notify-${name}.json`), json.endsWith('\n') ? json : `${json}\n`);
+  const json = execFileSync(
+    cli,
+    [
+      'workflow',
+      'show',
+      '--workflow-id',
+      workflowId,
+      '--address',
+      process.env.ORDERLY_TEST_TEMPORAL_ADDRESS!,
+      '--output',
+      'json',
+    ],
+    {
+      encoding: 'utf8',
+      maxBuffer: 64 * 1024 * 1024,
+    },
+  );
+  fs.writeFileSync(
+    path.resolve(__dirname, '..', 'fixtures', 'histories', `notify-${name}.json`),
+    json.endsWith('\n') ? json : `${json}\n`,
+  );
 }
 
 test('notifyOrder: sent after an SMTP outage, with a skipped channel', async () => {
@@ -40,7 +60,12 @@ test('notifyOrder: sent after an SMTP outage, with a skipped channel', async () 
   await smtp.stop();
   const workflowId = `notify-history-sent-${orderId}`;
   const run = runNotify(h, orderId, 'order_confirmed', workflowId);
-  await waitFor('a failed email attempt', () => rowsFor(h.db.db, orderId), (rows) => Boolean(rows.find((r) => r.channel === 'email')?.lastError), 10_000);
+  await waitFor(
+    'a failed email attempt',
+    () => rowsFor(h.db.db, orderId),
+    (rows) => Boolean(rows.find((r) => r.channel === 'email')?.lastError),
+    10_000,
+  );
   await smtp.start();
   await expect(run).resolves.toEqual({ email: 'sent' });
   await replayAndMaybeRecord(workflowId, 'sent-after-outage');

@@ -8,7 +8,11 @@ import { createLogger } from '../../lib/logger';
 
 /** The notification and preference routers alone, so a fault in another area's routes cannot hide one in ours. */
 function document() {
-  const deps = { config: loadConfig({ NODE_ENV: 'test' }), log: createLogger('silent'), clock: () => new Date() } as never;
+  const deps = {
+    config: loadConfig({ NODE_ENV: 'test' }),
+    log: createLogger('silent'),
+    clock: () => new Date(),
+  } as never;
   const app = new OpenAPIHono<AppEnv>();
   app.route('/', notificationsRoutes(deps));
   app.route('/', customersRoutes(deps));

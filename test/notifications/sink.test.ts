@@ -12,8 +12,21 @@ test('the development SMTP sink stores each message as .eml and logs one line pe
   const sink = await startSmtpSink({ port: 0, dir, log });
   const transport = nodemailer.createTransport({ url: sink.url });
   try {
-    await transport.sendMail({ from: 'orders@orderly.local', to: 'ada@example.com', subject: 'Ordre confirmée ✓', text: 'hello', html: '<p>hello</p>', messageId: '<order-1.order_confirmed.g0@orderly.local>' });
-    await transport.sendMail({ from: 'orders@orderly.local', to: 'bob@example.com', subject: 'Second', text: 'two', messageId: '<order-2.order_confirmed.g0@orderly.local>' });
+    await transport.sendMail({
+      from: 'orders@orderly.local',
+      to: 'ada@example.com',
+      subject: 'Ordre confirmée ✓',
+      text: 'hello',
+      html: '<p>hello</p>',
+      messageId: '<order-1.order_confirmed.g0@orderly.local>',
+    });
+    await transport.sendMail({
+      from: 'orders@orderly.local',
+      to: 'bob@example.com',
+      subject: 'Second',
+      text: 'two',
+      messageId: '<order-2.order_confirmed.g0@orderly.local>',
+    });
   } finally {
     transport.close();
     await sink.close();
@@ -25,7 +38,11 @@ test('the development SMTP sink stores each message as .eml and logs one line pe
   expect(parsed.subject).toBe('Ordre confirmée ✓');
   expect(parsed.html).toContain('<p>hello</p>');
   expect(lines).toHaveLength(2);
-  expect(lines[0]!.obj).toMatchObject({ to: 'ada@example.com', subject: 'Ordre confirmée ✓', messageId: '<order-1.order_confirmed.g0@orderly.local>' });
+  expect(lines[0]!.obj).toMatchObject({
+    to: 'ada@example.com',
+    subject: 'Ordre confirmée ✓',
+    messageId: '<order-1.order_confirmed.g0@orderly.local>',
+  });
   fs.rmSync(dir, { recursive: true, force: true });
 });
 

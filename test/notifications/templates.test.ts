@@ -8,7 +8,13 @@ const order: OrderView = {
   totalCents: 4899,
   status: 'confirmed',
   failureReason: null,
-  shippingAddress: { name: 'Ada Lovelace', line1: '12 St James Square', city: 'London', postalCode: 'SW1Y 4JH', country: 'GB' },
+  shippingAddress: {
+    name: 'Ada Lovelace',
+    line1: '12 St James Square',
+    city: 'London',
+    postalCode: 'SW1Y 4JH',
+    country: 'GB',
+  },
   lines: [
     { sku: 'CUP-1', name: 'Espresso Cup', unitPriceCents: 1250, quantity: 2, lineTotalCents: 2500 },
     { sku: 'BEAN-1KG', name: 'Coffee Beans 1kg', unitPriceCents: 2399, quantity: 1, lineTotalCents: 2399 },
@@ -18,7 +24,14 @@ const ctx = { order, publicBaseUrl: 'http://localhost:3000' };
 
 describe.each(NOTIFICATION_KINDS)('template %s', (kind) => {
   test('matches its snapshot (subject, text, html, short)', () => {
-    expect(renderNotification(kind, kind === 'payment_failed' ? { ...ctx, order: { ...order, status: 'failed', failureReason: 'payment_declined:card_declined' } } : ctx)).toMatchSnapshot();
+    expect(
+      renderNotification(
+        kind,
+        kind === 'payment_failed'
+          ? { ...ctx, order: { ...order, status: 'failed', failureReason: 'payment_declined:card_declined' } }
+          : ctx,
+      ),
+    ).toMatchSnapshot();
   });
 
   test('has a subject, a text part and an HTML part naming the order and its total', () => {
@@ -59,6 +72,14 @@ test('money is formatted in the order currency with that currency’s decimals',
   expect(formatMoney(123456, 'USD')).toBe('$1,234.56');
   expect(formatMoney(1500, 'JPY')).toBe('¥1,500');
   expect(formatMoney(999, 'GBP')).toBe('£9.99');
-  const jpy = renderNotification('order_confirmed', { ...ctx, order: { ...order, currency: 'JPY', totalCents: 3000, lines: [{ ...order.lines[0]!, unitPriceCents: 1500, lineTotalCents: 3000 }] } });
+  const jpy = renderNotification('order_confirmed', {
+    ...ctx,
+    order: {
+      ...order,
+      currency: 'JPY',
+      totalCents: 3000,
+      lines: [{ ...order.lines[0]!, unitPriceCents: 1500, lineTotalCents: 3000 }],
+    },
+  });
   expect(jpy.text).toContain('Total: ¥3,000');
 });

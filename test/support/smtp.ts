@@ -78,7 +78,13 @@ export async function startTestSmtp(): Promise<TestSmtp> {
             const raw = Buffer.concat(chunks).toString('utf8');
             const accept = async () => {
               const parsed = await simpleParser(raw);
-              const mail: ReceivedMail = { raw, parsed, messageId: parsed.messageId ?? '', to: addresses(parsed.to), subject: parsed.subject ?? '' };
+              const mail: ReceivedMail = {
+                raw,
+                parsed,
+                messageId: parsed.messageId ?? '',
+                to: addresses(parsed.to),
+                subject: parsed.subject ?? '',
+              };
               messages.push(mail);
               callback(null, `queued as test-${messages.length}`);
               events.emit('accepted', mail);
@@ -108,7 +114,8 @@ export async function startTestSmtp(): Promise<TestSmtp> {
     async waitForMessages(count, timeoutMs = 30_000) {
       const deadline = Date.now() + timeoutMs;
       while (messages.length < count) {
-        if (Date.now() > deadline) throw new Error(`expected ${count} messages, got ${messages.length} within ${timeoutMs}ms`);
+        if (Date.now() > deadline)
+          throw new Error(`expected ${count} messages, got ${messages.length} within ${timeoutMs}ms`);
         await new Promise((r) => setTimeout(r, 50));
       }
       return messages;

@@ -1,5 +1,10 @@
 /** Bounded polling for tests: probe every 100 ms until `done` holds, or fail naming what was awaited and the last value. */
-export async function waitFor<T>(what: string, probe: () => Promise<T>, done: (v: T) => boolean, timeoutMs = 30_000): Promise<T> {
+export async function waitFor<T>(
+  what: string,
+  probe: () => Promise<T>,
+  done: (v: T) => boolean,
+  timeoutMs = 30_000,
+): Promise<T> {
   const until = Date.now() + timeoutMs;
   let last: T = await probe();
   while (!done(last)) {
