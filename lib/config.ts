@@ -26,6 +26,9 @@ const schema = z
     ),
     TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
     TASK_QUEUE: z.string().min(1).default('checkout'),
+    WORKER_DEPLOYMENT_NAME: z.string().min(1).default('orderly'),
+    WORKER_BUILD_ID: z.preprocess((v) => (v === '' ? undefined : v), z.string().min(1).max(255).optional()),
+    WORKFLOW_BUNDLE_PATH: z.preprocess((v) => (v === '' ? undefined : v), z.string().min(1).optional()),
     TEMPORAL_PORT: port.default(7233),
     TEMPORAL_UI_PORT: port.default(8233),
     SMTP_URL: optionalUrl,
@@ -61,6 +64,11 @@ export interface Config {
   databaseUrl: string | undefined;
   dataDir: string;
   temporal: { address: string | undefined; namespace: string; taskQueue: string; port: number; uiPort: number };
+  /**
+   * Worker Versioning: with a build id the worker joins the deployment `deploymentName` as version `buildId`, and new
+   * checkouts go to whichever version is current (docs/chaos.md "Rolling deploys"). Without one it is unversioned.
+   */
+  worker: { deploymentName: string; buildId: string | undefined; workflowBundlePath: string | undefined };
   smtp: { url: string | undefined; sinkPort: number; from: string };
   auth: { jwtSecret: string };
   payment: { provider: Env['PAYMENT_PROVIDER']; webhookSecret: string; confirmationTimeout: string };
@@ -96,6 +104,11 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       taskQueue: e.TASK_QUEUE,
       port: e.TEMPORAL_PORT,
       uiPort: e.TEMPORAL_UI_PORT,
+    },
+    worker: {
+      deploymentName: e.WORKER_DEPLOYMENT_NAME,
+      buildId: e.WORKER_BUILD_ID,
+      workflowBundlePath: e.WORKFLOW_BUNDLE_PATH,
     },
     smtp: { url: e.SMTP_URL, sinkPort: e.SMTP_SINK_PORT, from: e.MAIL_FROM },
     auth: { jwtSecret: e.AUTH_JWT_SECRET ?? DEV_SECRET },

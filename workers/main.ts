@@ -17,7 +17,7 @@ import {
 } from '../lib/entry';
 import { createLogger, type Logger } from '../lib/logger';
 import { createActivityDeps } from './deps';
-import { createWorker, WORKFLOW_BUNDLE_PATH } from './worker';
+import { createWorker, versioningOptions, WORKFLOW_BUNDLE_PATH } from './worker';
 
 /** Routes the Temporal SDK's own log lines (worker state, workflow and activity `log`) into pino. */
 export function temporalLoggerFor(log: Logger): TemporalLogger {
@@ -72,14 +72,19 @@ export async function startWorker(opts: {
   const built = await createActivityDeps({ config, db: opts.db, log });
   let worker: Worker;
   try {
-    // Production images carry a prebuilt bundle (`npm run build:workflows`); development bundles from source.
-    const bundle = opts.workflowBundlePath ?? (fs.existsSync(WORKFLOW_BUNDLE_PATH) ? WORKFLOW_BUNDLE_PATH : undefined);
+    // Production images carry a prebuilt bundle (`npm run build:workflows`, or WORKFLOW_BUNDLE_PATH); development
+    // bundles from source.
+    const bundle =
+      opts.workflowBundlePath ??
+      config.worker.workflowBundlePath ??
+      (fs.existsSync(WORKFLOW_BUNDLE_PATH) ? WORKFLOW_BUNDLE_PATH : undefined);
     worker = await createWorker({
       connection,
       namespace: config.temporal.namespace,
       taskQueue: config.temporal.taskQueue,
       deps: built.deps,
       workflowBundlePath: bundle,
+      extra: versioningOptions(config.worker),
     });
     log.info(
       {
@@ -87,6 +92,9 @@ export async function startWorker(opts: {
         namespace: config.temporal.namespace,
         taskQueue: config.temporal.taskQueue,
         bundle: bundle ?? 'from source',
+        ...(config.worker.buildId
+          ? { deployment: config.worker.deploymentName, buildId: config.worker.buildId }
+          : { versioning: 'off' }),
       },
       'worker polling',
     );

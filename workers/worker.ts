@@ -3,6 +3,7 @@ import path from 'node:path';
 import fs from 'node:fs';
 import { Worker, type NativeConnection, type WorkerOptions } from '@temporalio/worker';
 import { createActivities, type ActivityDeps } from '../activities';
+import type { Config } from '../lib/config';
 
 export const WORKFLOWS_PATH = require.resolve('../workflows');
 /** Where `npm run build:workflows` writes the prebuilt bundle used in production. */
@@ -16,6 +17,23 @@ export interface CreateWorkerOptions {
   /** A prebuilt bundle (production, tests); otherwise workflows are bundled from source at start. */
   workflowBundlePath?: string;
   extra?: Partial<WorkerOptions>;
+}
+
+/**
+ * Worker Versioning options for a build id (Temporal worker deployments). Checkouts auto-upgrade: an in-flight run
+ * moves to the current version at its next workflow task and replays there, so workflow changes stay replay-safe
+ * (patched() or CHECKOUT_VERSION, with the replay tests) and old workers can stop as soon as the new version is
+ * current. Pinning would keep each old version's workers up for a whole cancellation window (24 h).
+ */
+export function versioningOptions(worker: Config['worker']): Pick<WorkerOptions, 'workerDeploymentOptions'> {
+  if (!worker.buildId) return {};
+  return {
+    workerDeploymentOptions: {
+      useWorkerVersioning: true,
+      version: { deploymentName: worker.deploymentName, buildId: worker.buildId },
+      defaultVersioningBehavior: 'AUTO_UPGRADE',
+    },
+  };
 }
 
 export async function createWorker(opts: CreateWorkerOptions): Promise<Worker> {
