@@ -9,13 +9,15 @@ SHELL := /bin/bash
 NPM_STAMP := node_modules/.package-lock.json
 TSX := node_modules/.bin/tsx
 
-.PHONY: help start test install temporal-cli typecheck lint format format-check jest bundle migrate seed clean
+.PHONY: help start test install temporal-cli typecheck lint format format-check jest bundle migrate seed clean chaos chaos-short
 
 help:
 	@echo "make start   run Orderly: Temporal dev server + Web UI, embedded database, worker and API"
 	@echo "make test    typecheck, lint, format check and the jest suite (real Temporal dev server, PGlite or \$$DATABASE_URL)"
 	@echo "make bundle  prebuild the workflow bundle for production workers (dist/workflow-bundle.js)"
 	@echo "make format rewrite the code with prettier"
+	@echo "make chaos   fault scenarios under load on the production topology, invariants checked (docs/chaos.md)"
+	@echo "make chaos-short  the same, fewer checkouts per scenario (CI)"
 	@echo "make clean   remove build output and local state under .data/"
 
 $(NPM_STAMP): package-lock.json
@@ -62,3 +64,10 @@ seed: install
 
 clean:
 	rm -rf dist .data
+
+# Fault scenarios under load: CHAOS_ORDERS checkouts per scenario (300; chaos-short 40), CHAOS_SCENARIOS to pick some.
+chaos: install temporal-cli
+	$(TSX) scripts/chaos/main.ts
+
+chaos-short: install temporal-cli
+	CHAOS_ORDERS=$${CHAOS_ORDERS:-40} $(TSX) scripts/chaos/main.ts

@@ -9,19 +9,25 @@ export interface Bundles {
   next: string;
 }
 
+async function bundle(file: string, interceptors: string[]): Promise<string> {
+  const { code } = await bundleWorkflowCode({
+    workflowsPath: WORKFLOWS_PATH,
+    workflowInterceptorModules: interceptors,
+    logger: new DefaultLogger('WARN'),
+  });
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  fs.writeFileSync(file, code);
+  return file;
+}
+
+/** The next build: today's workflows with the rollout interceptor, a change that needs its patched() guard. */
+export function buildNextBundle(file: string): Promise<string> {
+  return bundle(file, [require.resolve('./rollout/next-build')]);
+}
+
 export async function buildBundles(dir: string): Promise<Bundles> {
-  fs.mkdirSync(dir, { recursive: true });
-  const write = async (file: string, interceptors: string[]) => {
-    const { code } = await bundleWorkflowCode({
-      workflowsPath: WORKFLOWS_PATH,
-      workflowInterceptorModules: interceptors,
-      logger: new DefaultLogger('WARN'),
-    });
-    fs.writeFileSync(file, code);
-    return file;
-  };
   return {
-    current: await write(path.join(dir, 'workflow-bundle-current.js'), []),
-    next: await write(path.join(dir, 'workflow-bundle-next.js'), [require.resolve('./rollout/next-build')]),
+    current: await bundle(path.join(dir, 'workflow-bundle-current.js'), []),
+    next: await buildNextBundle(path.join(dir, 'workflow-bundle-next.js')),
   };
 }

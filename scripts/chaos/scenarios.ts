@@ -149,12 +149,12 @@ export const SCENARIOS: Scenario[] = [
       await setCurrentVersion(ctx.temporal, topology.deployment.name, ctx.nextBuild.buildId);
       const inFlight = (await ctx.temporal.workflow.count(`WorkflowType = 'checkout' AND ExecutionStatus = 'Running'`))
         .count;
-      ctx.log(`${ctx.nextBuild.buildId} is current; ${inFlight} checkouts in flight`);
+      ctx.log(`${ctx.nextBuild.buildId} is current; ${inFlight} checkouts running`);
       // One old worker at a time, each drained by SIGTERM, as a rolling deploy replaces replicas.
       for (const w of old) await w.stop('SIGTERM', 45_000);
       topology.workers = fresh;
       topology.deployment.current = ctx.nextBuild;
-      ctx.notes.push(`${inFlight} checkouts in flight moved to ${ctx.nextBuild.buildId}`);
+      ctx.notes.push(`${inFlight} checkouts running at the switch to ${ctx.nextBuild.buildId}`);
     },
   },
 ];
