@@ -12,6 +12,15 @@ import { runMigrations } from '../../db/migrate';
 import { seedCatalog } from '../../db/seed';
 import { buildWorkflowBundle } from '../build-workflow-bundle';
 import { freePort, portInUse } from '../temporal-dev-server';
+import {
+  deployPath,
+  mailpitEnv,
+  TEMPORAL_INTERNAL_PORTS,
+  temporalNamespaceEnv,
+  temporalSchemaEnv,
+  temporalServerEnv,
+  temporalUiEnv,
+} from './config';
 import { Balancer } from './haproxy';
 import { orderlyCommand } from './orderly';
 import { databaseUrl, preparePostgres, type PostgresTarget } from './postgres';
@@ -102,7 +111,7 @@ async function ensurePortsFree(ports: { port: number; variable: string; what: st
 function runScript(script: string, env: NodeJS.ProcessEnv, logFile: string, timeoutMs: number): Promise<void> {
   return new Promise((resolve, reject) => {
     const out = fs.openSync(logFile, 'a');
-    const child = spawn('sh', [path.join(root, script)], { env, stdio: ['ignore', out, out] });
+    const child = spawn('sh', [script], { env, stdio: ['ignore', out, out] });
     fs.closeSync(out);
     const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
     child.once('error', reject);
@@ -154,27 +163,11 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
     }),
   );
   const temporalAddress = `127.0.0.1:${options.temporalPort}`;
-  const pgEnv = {
-    POSTGRES_SEEDS: pg.host,
-    DB_PORT: String(pg.port),
-    POSTGRES_USER: pg.user,
-    POSTGRES_PWD: pg.password,
-    DBNAME: pg.temporalDatabase,
-    VISIBILITY_DBNAME: pg.visibilityDatabase,
-  };
 
   await phase('Temporal schema created or upgraded (temporal-sql-tool)', () =>
     runScript(
-      'deploy/temporal/setup-schema.sh',
-      {
-        ...process.env,
-        ...pgEnv,
-        SQL_HOST: pg.host,
-        SQL_PORT: String(pg.port),
-        SQL_USER: pg.user,
-        SQL_PASSWORD: pg.password,
-        TEMPORAL_SQL_TOOL: tools.temporalSqlTool,
-      },
+      deployPath('temporalSchema'),
+      { ...process.env, ...temporalSchemaEnv(pg, tools.temporalSqlTool) },
       logFile('temporal-schema'),
       300_000,
     ),
@@ -192,30 +185,12 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
   };
 
   try {
-    const internal = await Promise.all(Array.from({ length: 8 }, () => freePort()));
+    const internal = await Promise.all(Array.from({ length: TEMPORAL_INTERNAL_PORTS }, () => freePort()));
     const temporal = new ManagedProcess({
       name: 'temporal',
       command: tools.temporalServer,
       args: ['start'],
-      env: {
-        ...process.env,
-        ...pgEnv,
-        TEMPORAL_SERVER_CONFIG_FILE_PATH: path.join(root, 'deploy', 'temporal', 'server.yaml'),
-        DYNAMIC_CONFIG_FILE_PATH: path.join(root, 'deploy', 'temporal', 'dynamicconfig.yaml'),
-        TEMPORAL_ALLOW_NO_AUTH: 'true',
-        BIND_ON_IP: '127.0.0.1',
-        TEMPORAL_BROADCAST_ADDRESS: '127.0.0.1',
-        LOG_LEVEL: 'warn',
-        FRONTEND_GRPC_PORT: String(options.temporalPort),
-        FRONTEND_HTTP_PORT: String(internal[0]),
-        FRONTEND_MEMBERSHIP_PORT: String(internal[1]),
-        HISTORY_GRPC_PORT: String(internal[2]),
-        HISTORY_MEMBERSHIP_PORT: String(internal[3]),
-        MATCHING_GRPC_PORT: String(internal[4]),
-        MATCHING_MEMBERSHIP_PORT: String(internal[5]),
-        WORKER_GRPC_PORT: String(internal[6]),
-        WORKER_MEMBERSHIP_PORT: String(internal[7]),
-      },
+      env: { ...process.env, ...temporalServerEnv(pg, { frontend: options.temporalPort, internal }) },
       logFile: logFile('temporal'),
       stopTimeoutMs: 30_000,
       ready: (proc) =>
@@ -225,13 +200,8 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
     await phase(`Temporal server ${tools.temporalServer} on ${temporalAddress}`, () => temporal.start());
     await phase(`namespace ${options.namespace} registered`, () =>
       runScript(
-        'deploy/temporal/create-namespace.sh',
-        {
-          ...process.env,
-          TEMPORAL_ADDRESS: temporalAddress,
-          TEMPORAL_NAMESPACE: options.namespace,
-          TEMPORAL_CLI: tools.temporalCli,
-        },
+        deployPath('temporalNamespace'),
+        { ...process.env, ...temporalNamespaceEnv(temporalAddress, options.namespace, tools.temporalCli) },
         logFile('temporal-namespace'),
         120_000,
       ),
@@ -241,15 +211,9 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
     const ui = new ManagedProcess({
       name: 'temporal-ui',
       command: tools.uiServer,
-      args: ['--root', root, '--config', 'deploy/temporal-ui', '--env', 'docker', 'start'],
-      env: {
-        ...process.env,
-        TEMPORAL_ADDRESS: temporalAddress,
-        TEMPORAL_UI_HOST: '127.0.0.1',
-        TEMPORAL_UI_PORT: String(options.uiPort),
-        TEMPORAL_DEFAULT_NAMESPACE: options.namespace,
-        TEMPORAL_UI_PUBLIC_URL: uiUrl,
-      },
+      // ui-server reads <config>/<env>.yaml: deploy/temporal-ui/docker.yaml, the file compose mounts.
+      args: ['--root', '/', '--config', path.dirname(deployPath('temporalUi')), '--env', 'docker', 'start'],
+      env: { ...process.env, ...temporalUiEnv(temporalAddress, options.uiPort, options.namespace) },
       logFile: logFile('temporal-ui'),
       ready: (proc) =>
         waitFor('the Web UI answers', () => httpOk(`http://127.0.0.1:${options.uiPort}/api/v1/settings`), {
@@ -264,13 +228,9 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
       name: 'mailpit',
       command: tools.mailpit,
       args: [],
-      // Mailpit's own variables (MP_*), as in docker-compose.yml; its store is a file, so mail survives a restart.
       env: {
         ...process.env,
-        MP_UI_BIND_ADDR: `127.0.0.1:${options.mailpitPort}`,
-        MP_SMTP_BIND_ADDR: `127.0.0.1:${options.smtpPort}`,
-        MP_DATABASE: path.join(options.dataDir, 'mailpit.db'),
-        MP_DISABLE_VERSION_CHECK: 'true',
+        ...mailpitEnv(options.mailpitPort, options.smtpPort, path.join(options.dataDir, 'mailpit.db')),
       },
       logFile: logFile('mailpit'),
       ready: (proc) => waitFor('Mailpit answers', () => httpOk(`${mailpitUrl}/readyz`), { timeoutMs: 30_000, proc }),
@@ -354,7 +314,7 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
 
     const balancer = new Balancer({
       haproxy: tools.haproxy,
-      bind: `127.0.0.1:${options.port}`,
+      port: options.port,
       socket: path.join(options.dataDir, 'haproxy.sock'),
       logFile: logFile('haproxy'),
     });

@@ -3,11 +3,9 @@
  * Natively the replicas are added, drained and removed at run time through HAProxy's runtime API (a Unix socket).
  */
 import net from 'node:net';
-import path from 'node:path';
+import { deployPath, haproxyEnv } from './config';
 import { ManagedProcess, waitFor } from './process';
-import { root } from './tools';
 
-export const HAPROXY_CFG = path.join(root, 'deploy', 'haproxy', 'haproxy.cfg');
 const BACKEND = 'api';
 
 /** Sends one runtime API command and returns HAProxy's answer. */
@@ -34,13 +32,13 @@ export interface ServerStat {
 export class Balancer {
   readonly proc: ManagedProcess;
 
-  constructor(readonly opts: { haproxy: string; bind: string; socket: string; logFile: string }) {
+  constructor(readonly opts: { haproxy: string; port: number; socket: string; logFile: string }) {
     this.proc = new ManagedProcess({
       name: 'haproxy',
       command: opts.haproxy,
       // -db: stay in the foreground; -W: master-worker, so SIGUSR1 (soft stop) drains then exits.
-      args: ['-W', '-db', '-f', HAPROXY_CFG],
-      env: { ...process.env, LB_BIND: opts.bind, HAPROXY_SOCKET: opts.socket },
+      args: ['-W', '-db', '-f', deployPath('haproxy')],
+      env: { ...process.env, ...haproxyEnv(opts.port, opts.socket) },
       logFile: opts.logFile,
       ready: (proc) =>
         waitFor('haproxy runtime API answers', () => this.command('show info'), { timeoutMs: 15_000, proc }),

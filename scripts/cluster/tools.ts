@@ -17,6 +17,9 @@ export const VERSIONS = {
   mailpit: '1.27.11',
   /** Server 1.30+ needs a newer Go than Debian's; Go fetches this toolchain through the module proxy. */
   goToolchain: 'go1.26.10',
+  /** Not built here: the machine's (Debian 12) series, which compose's images pin to a release of. */
+  haproxySeries: '2.6',
+  postgresMajor: '15',
 } as const;
 
 export const root = path.resolve(__dirname, '..', '..');
