@@ -75,8 +75,6 @@ export async function startLocalTopology(opts: {
 }): Promise<Topology> {
   const { dir, log } = opts;
   fs.mkdirSync(dir, { recursive: true });
-  // The postgres user needs to reach its data directory inside.
-  fs.chmodSync(dir, 0o755);
   const started: Array<{ stop: () => Promise<unknown> }> = [];
   const close = async () => {
     for (const part of started.reverse()) await part.stop().catch((err: unknown) => log(`stop failed: ${String(err)}`));

@@ -7,6 +7,7 @@
  *   CHAOS_CONCURRENCY  clients at once (default 16; the burst scenario uses 48)
  *   CHAOS_DRAIN_S      how long a scenario may take to drain (default 300)
  *   CHAOS_KEEP=1       keep the run directory (logs, databases) even when everything passed
+ *   CHAOS_TOPOLOGY     cluster (default: `make cluster`'s topology) or local (dev server, SMTP sink, tsx)
  *   API_REPLICAS, WORKER_REPLICAS (default 2 each)
  */
 import { execFileSync } from 'node:child_process';
@@ -21,6 +22,7 @@ import { checkInvariants, drainState, drained, type DrainState, type Violation }
 import { setCurrentVersion } from './deployment';
 import { HttpClient } from './http';
 import { Load, planKinds } from './load';
+import { startClusterTopology } from './cluster';
 import { startLocalTopology } from './local';
 import { SCENARIOS, type Scenario } from './scenarios';
 import type { Topology, WorkerBuild } from './topology';
@@ -35,6 +37,7 @@ const int = (name: string, fallback: number) => {
 const ORDERS = int('CHAOS_ORDERS', 300);
 const CONCURRENCY = int('CHAOS_CONCURRENCY', 16);
 const DRAIN_MS = int('CHAOS_DRAIN_S', 300) * 1000;
+const TOPOLOGY = process.env.CHAOS_TOPOLOGY || 'cluster';
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const log = (msg: string) => console.error(`[chaos ${new Date().toISOString().slice(11, 19)}] ${msg}`);
 
@@ -177,6 +180,7 @@ export function formatTable(rows: Row[]): string {
 
 async function main(): Promise<void> {
   const scenarios = selected();
+  if (TOPOLOGY !== 'cluster' && TOPOLOGY !== 'local') throw new Error(`CHAOS_TOPOLOGY must be cluster or local`);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'orderly-chaos-'));
   log(`run directory ${dir}`);
   log('bundling the workflows: the current build and the next one (scenario 7)');
@@ -184,7 +188,7 @@ async function main(): Promise<void> {
   const base = buildId();
   const current: WorkerBuild = { buildId: base, bundlePath: bundles.current };
   const nextBuild: WorkerBuild = { buildId: `${base}-next`, bundlePath: bundles.next };
-  const topology = await startLocalTopology({
+  const topology = await (TOPOLOGY === 'cluster' ? startClusterTopology : startLocalTopology)({
     dir,
     apiReplicas: int('API_REPLICAS', 2),
     workerReplicas: int('WORKER_REPLICAS', 2),

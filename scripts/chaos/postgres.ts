@@ -52,6 +52,8 @@ export async function startPrivatePostgres(opts: { dir: string; port: number }):
   };
   const data = path.join(opts.dir, 'pgdata');
   fs.mkdirSync(data, { recursive: true });
+  // The postgres user must reach its data directory inside the run directory.
+  fs.chmodSync(opts.dir, 0o755);
   if (asRoot) execFileSync('chown', ['-R', 'postgres:postgres', data]);
   fs.chmodSync(data, 0o700);
   run('initdb', ['-D', data, '-U', 'postgres', '--auth=trust', '-E', 'UTF8', '--no-sync']);
