@@ -5,6 +5,7 @@
  */
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
+import net from 'node:net';
 import path from 'node:path';
 import { Connection } from '@temporalio/client';
 import { createDb } from '../../db/client';
@@ -123,6 +124,28 @@ function runScript(script: string, env: NodeJS.ProcessEnv, logFile: string, time
   });
 }
 
+/**
+ * Free loopback ports below 32768: the server records its membership ports in a PostgreSQL smallint column, so the
+ * kernel's ephemeral ports (32768 and up) do not fit.
+ */
+async function lowFreePorts(count: number): Promise<number[]> {
+  const ports = new Set<number>();
+  for (let attempt = 0; ports.size < count && attempt < 200; attempt++) {
+    const port = 20_000 + Math.floor(Math.random() * 12_000);
+    if (!ports.has(port) && (await portBindable(port))) ports.add(port);
+  }
+  if (ports.size < count) throw new ClusterStartError('no free ports between 20000 and 32000 for the Temporal server');
+  return [...ports];
+}
+
+function portBindable(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const srv = net.createServer();
+    srv.once('error', () => resolve(false));
+    srv.listen(port, '127.0.0.1', () => srv.close(() => resolve(true)));
+  });
+}
+
 async function temporalAnswers(address: string): Promise<void> {
   const conn = await Connection.connect({ address, connectTimeout: 1_000, interceptors: [] });
   try {
@@ -185,7 +208,7 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
   };
 
   try {
-    const internal = await Promise.all(Array.from({ length: TEMPORAL_INTERNAL_PORTS }, () => freePort()));
+    const internal = await lowFreePorts(TEMPORAL_INTERNAL_PORTS);
     const temporal = new ManagedProcess({
       name: 'temporal',
       command: tools.temporalServer,

@@ -27,6 +27,8 @@ export interface ServerStat {
   status: string;
   /** Requests in flight on it now. */
   sessions: number;
+  /** The last health check's result, e.g. L7OK, L7STS (wrong status), L4CON (refused). */
+  check: string;
 }
 
 export class Balancer {
@@ -82,16 +84,22 @@ export class Balancer {
       .slice(1)
       .map((l) => l.split(','))
       .filter((row) => col(row, 'pxname') === BACKEND && !['BACKEND', 'FRONTEND'].includes(col(row, 'svname')))
-      .map((row) => ({ name: col(row, 'svname'), status: col(row, 'status'), sessions: Number(col(row, 'scur')) }));
+      .map((row) => ({
+        name: col(row, 'svname'),
+        status: col(row, 'status'),
+        sessions: Number(col(row, 'scur')),
+        check: col(row, 'check_status').replace(/^\* ?/, ''),
+      }));
   }
 
-  /** Waits until HAProxy's health checks have `name` in the given state (e.g. UP after a start). */
+  /** Waits until HAProxy has `name` in the given state; UP also needs a passed health check, not just `enable`. */
   async waitForStatus(name: string, status: 'UP' | 'DOWN' | 'MAINT', timeoutMs = 30_000): Promise<void> {
     await waitFor(
       `haproxy sees ${name} ${status}`,
       async () => {
         const s = (await this.servers()).find((x) => x.name === name);
-        if (!s?.status.startsWith(status)) throw new Error(`${name} is ${s?.status ?? 'absent'}`);
+        if (!s?.status.startsWith(status) || (status === 'UP' && s.check !== 'L7OK'))
+          throw new Error(`${name} is ${s?.status ?? 'absent'} (last check ${s?.check ?? '-'})`);
       },
       { timeoutMs },
     );
