@@ -82,9 +82,10 @@ seed: install
 clean:
 	rm -rf dist .data
 
-# Fault scenarios under load: CHAOS_ORDERS checkouts per scenario (300; chaos-short 40), CHAOS_SCENARIOS to pick some.
-chaos: install temporal-cli
+# Fault scenarios under load on make cluster's topology (CHAOS_TOPOLOGY=local: the dev server instead), docs/chaos.md.
+# CHAOS_ORDERS checkouts per scenario (300; chaos-short 40), CHAOS_SCENARIOS to pick some.
+chaos: cluster-tools
 	$(TSX) scripts/chaos/main.ts
 
-chaos-short: install temporal-cli
+chaos-short: cluster-tools
 	CHAOS_ORDERS=$${CHAOS_ORDERS:-40} $(TSX) scripts/chaos/main.ts

@@ -143,9 +143,10 @@ export const SCENARIOS: Scenario[] = [
     title: 'the workers rolled to a changed build mid-load (Worker Versioning, auto-upgrade)',
     async fault(ctx) {
       const { topology } = ctx;
-      await progress(ctx, 0.3);
+      // The new workers start with the load (starting takes a while); the switch comes when checkouts are in flight.
       const old = topology.workers;
       const fresh = await topology.startWorkers(ctx.nextBuild);
+      await progress(ctx, 0.4);
       await setCurrentVersion(ctx.temporal, topology.deployment.name, ctx.nextBuild.buildId);
       const inFlight = (await ctx.temporal.workflow.count(`WorkflowType = 'checkout' AND ExecutionStatus = 'Running'`))
         .count;
