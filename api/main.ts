@@ -100,8 +100,13 @@ async function main(): Promise<void> {
 }
 
 if (require.main === module) {
-  main().catch((err: unknown) => {
-    console.error('api failed:', err);
-    process.exit(1);
-  });
+  main().then(
+    // Drained and closed. A Temporal call still in flight (a cancel's Update waiting on the workflow) survives the
+    // closed connection (grpc-js lets it run to its deadline) and would hold the process open for a minute.
+    () => process.exit(),
+    (err: unknown) => {
+      console.error('api failed:', err);
+      process.exit(1);
+    },
+  );
 }

@@ -65,10 +65,10 @@ export interface Config {
   dataDir: string;
   temporal: { address: string | undefined; namespace: string; taskQueue: string; port: number; uiPort: number };
   /**
-   * Worker Versioning: with a build id the worker joins the deployment `deploymentName` as version `buildId`, and new
+   * Worker Versioning: with a build id the worker joins the deployment `name` as version `buildId`, and new
    * checkouts go to whichever version is current (docs/chaos.md "Rolling deploys"). Without one it is unversioned.
    */
-  worker: { deploymentName: string; buildId: string | undefined; workflowBundlePath: string | undefined };
+  deployment: { name: string; buildId: string | undefined; workflowBundlePath: string | undefined };
   smtp: { url: string | undefined; sinkPort: number; from: string };
   auth: { jwtSecret: string };
   payment: { provider: Env['PAYMENT_PROVIDER']; webhookSecret: string; confirmationTimeout: string };
@@ -105,8 +105,8 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       port: e.TEMPORAL_PORT,
       uiPort: e.TEMPORAL_UI_PORT,
     },
-    worker: {
-      deploymentName: e.WORKER_DEPLOYMENT_NAME,
+    deployment: {
+      name: e.WORKER_DEPLOYMENT_NAME,
       buildId: e.WORKER_BUILD_ID,
       workflowBundlePath: e.WORKFLOW_BUNDLE_PATH,
     },

@@ -76,7 +76,7 @@ export async function startWorker(opts: {
     // bundles from source.
     const bundle =
       opts.workflowBundlePath ??
-      config.worker.workflowBundlePath ??
+      config.deployment.workflowBundlePath ??
       (fs.existsSync(WORKFLOW_BUNDLE_PATH) ? WORKFLOW_BUNDLE_PATH : undefined);
     worker = await createWorker({
       connection,
@@ -84,7 +84,7 @@ export async function startWorker(opts: {
       taskQueue: config.temporal.taskQueue,
       deps: built.deps,
       workflowBundlePath: bundle,
-      extra: versioningOptions(config.worker),
+      extra: versioningOptions(config.deployment),
     });
     log.info(
       {
@@ -92,8 +92,8 @@ export async function startWorker(opts: {
         namespace: config.temporal.namespace,
         taskQueue: config.temporal.taskQueue,
         bundle: bundle ?? 'from source',
-        ...(config.worker.buildId
-          ? { deployment: config.worker.deploymentName, buildId: config.worker.buildId }
+        ...(config.deployment.buildId
+          ? { deployment: config.deployment.name, buildId: config.deployment.buildId }
           : { versioning: 'off' }),
       },
       'worker polling',

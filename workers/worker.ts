@@ -25,12 +25,12 @@ export interface CreateWorkerOptions {
  * (patched() or CHECKOUT_VERSION, with the replay tests) and old workers can stop as soon as the new version is
  * current. Pinning would keep each old version's workers up for a whole cancellation window (24 h).
  */
-export function versioningOptions(worker: Config['worker']): Pick<WorkerOptions, 'workerDeploymentOptions'> {
-  if (!worker.buildId) return {};
+export function versioningOptions(deployment: Config['deployment']): Pick<WorkerOptions, 'workerDeploymentOptions'> {
+  if (!deployment.buildId) return {};
   return {
     workerDeploymentOptions: {
       useWorkerVersioning: true,
-      version: { deploymentName: worker.deploymentName, buildId: worker.buildId },
+      version: { deploymentName: deployment.name, buildId: deployment.buildId },
       defaultVersioningBehavior: 'AUTO_UPGRADE',
     },
   };

@@ -4,33 +4,15 @@
  * (postgres.ts), passed to the cluster as DATABASE_URL, so scenario 4 can restart it without touching the machine's.
  */
 import { startCluster, type ApiReplica } from '../cluster/cluster';
-import type { ManagedProcess } from '../cluster/process';
 import { freePort } from '../temporal-dev-server';
 import { mailpitMailSource } from './mail';
 import { startPrivatePostgres } from './postgres';
-import type { Proc, Topology, WorkerBuild } from './topology';
+import { asProc, type Proc, type Topology, type TopologyOptions } from './topology';
 
 const JWT_SECRET = 'orderly-chaos-jwt-secret-0123456789abcdef';
 const WEBHOOK_SECRET = 'orderly-chaos-webhook-secret-0123456789';
 const DEPLOYMENT = 'orderly';
 const CANCELLATION_WINDOW_S = 15;
-
-/** A cluster process as a Proc: stop() says whether it exited before its stop timeout's SIGKILL. */
-function proc(p: ManagedProcess): Proc {
-  return {
-    get name() {
-      return p.name;
-    },
-    get running() {
-      return p.running;
-    },
-    start: () => p.start(),
-    stop: async (signal = 'SIGTERM') => {
-      await p.stop(signal);
-      return signal === 'SIGKILL' || p.lastExit?.signal !== 'SIGKILL';
-    },
-  };
-}
 
 /** An API replica: a SIGTERM drains it in HAProxy first, as a deploy would; SIGKILL is a crash. */
 function api(r: ApiReplica): Proc {
@@ -51,13 +33,7 @@ function api(r: ApiReplica): Proc {
   };
 }
 
-export async function startClusterTopology(opts: {
-  dir: string;
-  apiReplicas: number;
-  workerReplicas: number;
-  build: WorkerBuild;
-  log: (msg: string) => void;
-}): Promise<Topology> {
+export async function startClusterTopology(opts: TopologyOptions): Promise<Topology> {
   const { log } = opts;
   log('starting a private PostgreSQL for the cluster');
   const pg = await startPrivatePostgres({ dir: opts.dir, port: await freePort() });
@@ -97,9 +73,9 @@ export async function startClusterTopology(opts: {
       cancellationWindowMs: CANCELLATION_WINDOW_S * 1000,
       mail: mailpitMailSource(cluster.urls.mailpit.replace('localhost', '127.0.0.1')),
       apis: cluster.apis.map(api),
-      workers: cluster.workers.map(proc),
-      temporalServer: proc(cluster.temporal),
-      mailServer: proc(cluster.mailpit),
+      workers: cluster.workers.map(asProc),
+      temporalServer: asProc(cluster.temporal),
+      mailServer: asProc(cluster.mailpit),
       postgres: {
         terminateConnections: () => pg.terminateConnections(databases),
         restart: () => pg.restart(),
@@ -112,7 +88,7 @@ export async function startClusterTopology(opts: {
         Object.assign(cluster.orderlyEnv, { WORKER_BUILD_ID: build.buildId, WORKFLOW_BUNDLE_PATH: build.bundlePath });
         const fresh = await Promise.all(topology.workers.map(() => cluster.addWorker()));
         for (const w of fresh) w.spec.env = { ...w.spec.env };
-        return fresh.map(proc);
+        return fresh.map(asProc);
       },
       close: async () => {
         await cluster.stop();

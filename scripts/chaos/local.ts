@@ -11,9 +11,9 @@ import { startSmtpSink, type SmtpSink } from '../../lib/smtp-sink';
 import { resolveTemporalCli } from '../temporal-cli';
 import { freePort } from '../temporal-dev-server';
 import { sinkMailSource } from './mail';
+import { ManagedProcess, httpOk, waitFor } from '../cluster/process';
 import { startPrivatePostgres } from './postgres';
-import { ManagedProcess, httpOk } from './process';
-import type { Proc, Topology, WorkerBuild } from './topology';
+import { asProc, type Proc, type Topology, type TopologyOptions, type WorkerBuild } from './topology';
 
 const root = path.resolve(__dirname, '..', '..');
 const JWT_SECRET = 'orderly-chaos-jwt-secret-0123456789abcdef';
@@ -56,23 +56,24 @@ function haproxyConfig(port: number, apiPorts: number[]): string {
   ].join('\n');
 }
 
-async function temporalAnswers(address: string): Promise<boolean> {
+async function temporalAnswers(address: string): Promise<void> {
   const conn = await Connection.connect({ address, connectTimeout: 1_000, interceptors: [] });
   try {
     await conn.workflowService.getSystemInfo({});
-    return true;
   } finally {
     await conn.close();
   }
 }
 
-export async function startLocalTopology(opts: {
-  dir: string;
-  apiReplicas: number;
-  workerReplicas: number;
-  build: WorkerBuild;
-  log: (msg: string) => void;
-}): Promise<Topology> {
+/** A worker is ready once its latest run has logged that it polls (the log file keeps every run, each after a marker). */
+function loggedSinceStart(logFile: string, text: string): () => Promise<void> {
+  return async () => {
+    const log = fs.readFileSync(logFile, 'utf8');
+    if (!log.slice(log.lastIndexOf('\n--- ')).includes(text)) throw new Error(`not yet: ${text}`);
+  };
+}
+
+export async function startLocalTopology(opts: TopologyOptions): Promise<Topology> {
   const { dir, log } = opts;
   fs.mkdirSync(dir, { recursive: true });
   const started: Array<{ stop: () => Promise<unknown> }> = [];
@@ -103,12 +104,13 @@ export async function startLocalTopology(opts: {
         path.join(dir, 'temporal.db'),
       ],
       logFile: path.join(dir, 'temporal.log'),
-      ready: () => temporalAnswers(temporalAddress),
-      readyTimeoutMs: 60_000,
+      stopTimeoutMs: 15_000,
+      ready: (proc) =>
+        waitFor('the dev server answers', () => temporalAnswers(temporalAddress), { timeoutMs: 60_000, proc }),
     });
     log('starting the Temporal dev server (SQLite file)');
     await temporalServer.start();
-    started.push({ stop: () => temporalServer.stop('SIGTERM', 15_000) });
+    started.push({ stop: () => temporalServer.stop() });
 
     const smtpPort = await freePort();
     const outbox = path.join(dir, 'outbox');
@@ -162,7 +164,9 @@ export async function startLocalTopology(opts: {
           cwd: root,
           env: env({ PORT: String(port) }),
           logFile: path.join(dir, `api-${i + 1}.log`),
-          ready: () => httpOk(`http://127.0.0.1:${port}/health`),
+          stopTimeoutMs: 20_000,
+          ready: (proc) =>
+            waitFor('/health answers', () => httpOk(`http://127.0.0.1:${port}/health`), { timeoutMs: 120_000, proc }),
         });
       }),
     );
@@ -171,23 +175,29 @@ export async function startLocalTopology(opts: {
     // The first runs the migrations alone; the others find them applied.
     await apis[0]!.start();
     await Promise.all(apis.slice(1).map((a) => a.start()));
-    for (const a of apis) started.push({ stop: () => a.stop('SIGTERM', 20_000) });
+    for (const a of apis) started.push({ stop: () => a.stop() });
 
     let workerSeq = 0;
     const startWorkers = async (build: WorkerBuild, count: number) => {
       const batch = Array.from({ length: count }, () => {
         workerSeq += 1;
         const name = `worker-${workerSeq}`;
+        const logFile = path.join(dir, `${name}.log`);
         const proc = new ManagedProcess({
           name,
           command: process.execPath,
           args: tsx('workers/main.ts'),
           cwd: root,
           env: env({ WORKER_BUILD_ID: build.buildId, WORKFLOW_BUNDLE_PATH: build.bundlePath }),
-          logFile: path.join(dir, `${name}.log`),
-          ready: async (output) => output().includes('"msg":"worker polling"'),
+          logFile,
+          stopTimeoutMs: 45_000,
+          ready: (p) =>
+            waitFor('the worker polls', loggedSinceStart(logFile, '"msg":"worker polling"'), {
+              timeoutMs: 120_000,
+              proc: p,
+            }),
         });
-        started.push({ stop: () => proc.stop('SIGTERM', 30_000) });
+        started.push({ stop: () => proc.stop() });
         return proc;
       });
       await Promise.all(batch.map((w) => w.start()));
@@ -203,10 +213,11 @@ export async function startLocalTopology(opts: {
       command: haproxyBin(),
       args: ['-f', cfg, '-db'],
       logFile: path.join(dir, 'haproxy.log'),
-      ready: () => httpOk(`${baseUrl}/health`),
+      stopTimeoutMs: 5_000,
+      ready: (proc) => waitFor('HAProxy answers', () => httpOk(`${baseUrl}/health`), { timeoutMs: 30_000, proc }),
     });
     await haproxy.start();
-    started.push({ stop: () => haproxy.stop('SIGTERM', 5_000) });
+    started.push({ stop: () => haproxy.stop() });
 
     const topology: Topology = {
       describe:
@@ -218,16 +229,16 @@ export async function startLocalTopology(opts: {
       secrets: { jwt: JWT_SECRET, webhook: WEBHOOK_SECRET },
       cancellationWindowMs: 15_000,
       mail: sinkMailSource(outbox),
-      apis,
-      workers,
-      temporalServer,
+      apis: apis.map(asProc),
+      workers: workers.map(asProc),
+      temporalServer: asProc(temporalServer),
       mailServer,
       postgres: {
         terminateConnections: () => pg.terminateConnections(['orderly']),
         restart: () => pg.restart(),
       },
       deployment: { name: DEPLOYMENT, current: opts.build },
-      startWorkers: (build) => startWorkers(build, topology.workers.length),
+      startWorkers: async (build) => (await startWorkers(build, topology.workers.length)).map(asProc),
       close,
     };
     return topology;

@@ -75,6 +75,19 @@ export interface Row {
   clientErrors: string;
 }
 
+/**
+ * After a fault every process should be running again. One that is not crashed on its own (the faults restart what
+ * they stop): it is named in the notes and started again, as a supervisor (systemd, Kubernetes) would.
+ */
+async function superviseCrashes(topology: Topology, notes: string[]): Promise<void> {
+  const all = [...topology.apis, ...topology.workers, topology.temporalServer, topology.mailServer];
+  for (const p of all.filter((x) => !x.running)) {
+    log(`${p.name} is not running: it crashed on its own; starting it again`);
+    notes.push(`${p.name} crashed on its own (see its log) and was restarted`);
+    await p.start();
+  }
+}
+
 async function runScenario(
   scenario: Scenario,
   topology: Topology,
@@ -95,6 +108,7 @@ async function runScenario(
     scenario.fault(ctx),
   ]);
   const violations: Violation[] = [];
+  await superviseCrashes(topology, notes);
   if (fault.status === 'rejected') {
     violations.push({ invariant: 'fault recovered', detail: String(fault.reason), ids: [] });
     log(`the fault did not recover cleanly: ${String(fault.reason)}`);
@@ -126,6 +140,7 @@ async function runScenario(
       ids: [...(state?.notTerminal ?? []), ...(state?.missingMail ?? [])],
     });
   }
+  await superviseCrashes(topology, notes);
   const result = await checkInvariants(sql, temporal, topology.mail, scope);
   violations.push(...result.violations);
   if (result.redelivered) notes.push(`${result.redelivered} same-Message-ID redeliveries`);

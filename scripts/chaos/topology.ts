@@ -3,6 +3,7 @@
  * check the invariants, and handles on every process a fault can hit. The local topology (local.ts) and `make
  * cluster` (cluster.ts) both provide it.
  */
+import type { ManagedProcess } from '../cluster/process';
 import type { MailSource } from './mail';
 
 /** One process (or replica) that a fault can stop and a recovery start again. */
@@ -11,8 +12,8 @@ export interface Proc {
   readonly running: boolean;
   /** Starts it and waits until it is ready (bounded). */
   start(): Promise<void>;
-  /** Sends `signal` and waits for the exit, SIGKILL after timeoutMs; true when it exited in time. */
-  stop(signal?: NodeJS.Signals, timeoutMs?: number): Promise<boolean>;
+  /** Sends `signal` and waits for the exit, SIGKILL after its stop timeout; true when it exited before that. */
+  stop(signal?: NodeJS.Signals): Promise<boolean>;
 }
 
 export interface WorkerBuild {
@@ -50,4 +51,32 @@ export interface Topology {
   startWorkers(build: WorkerBuild): Promise<Proc[]>;
   /** Stops everything it started. */
   close(): Promise<void>;
+}
+
+/** What starting either topology takes. */
+export interface TopologyOptions {
+  /** The run directory: logs, databases, configuration. */
+  dir: string;
+  apiReplicas: number;
+  workerReplicas: number;
+  /** The build the workers start on. */
+  build: WorkerBuild;
+  log: (msg: string) => void;
+}
+
+/** A ManagedProcess (scripts/cluster/process.ts) as a Proc: stop() says whether it exited before the SIGKILL. */
+export function asProc(p: ManagedProcess): Proc {
+  return {
+    get name() {
+      return p.name;
+    },
+    get running() {
+      return p.running;
+    },
+    start: () => p.start(),
+    stop: async (signal = 'SIGTERM') => {
+      await p.stop(signal);
+      return signal === 'SIGKILL' || p.lastExit?.signal !== 'SIGKILL';
+    },
+  };
 }

@@ -41,7 +41,7 @@ async function startVersioned(buildId: string, bundle: string): Promise<{ worker
     deps: h.deps,
     workflowBundlePath: bundle,
     extra: {
-      ...versioningOptions({ deploymentName, buildId, workflowBundlePath: undefined }),
+      ...versioningOptions({ name: deploymentName, buildId, workflowBundlePath: undefined }),
       shutdownGraceTime: '2s',
     },
   });
