@@ -163,7 +163,7 @@ async function runScenario(
     orders: result.orders.length,
     confirmed: result.orders.filter((o) => o.status === 'confirmed').length,
     failedByReason: [...reasons]
-      .sort((a, b) => b[1] - a[1])
+      .sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))
       .map(([k, v]) => `${k} ${v}`)
       .join(', '),
     violations: violations.reduce((a, v) => a + Math.max(1, v.ids.length), 0),
