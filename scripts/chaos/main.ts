@@ -259,7 +259,7 @@ async function main(): Promise<void> {
       for (const v of a.violations) console.log(`  ${a.scenario}: ${v.invariant}: ${v.detail}: ${v.ids.join(' ')}`);
     console.log(`logs and databases kept in ${dir}`);
     process.exitCode = 1;
-  } else if (process.env.CHAOS_KEEP === '1') {
+  } else if (process.env.CHAOS_KEEP === '1' || rows.some((r) => r.notes.some((n) => n.includes('crashed')))) {
     console.log(`logs and databases kept in ${dir}`);
   } else {
     fs.rmSync(dir, { recursive: true, force: true });
