@@ -1,9 +1,9 @@
 /** createActivities(deps): every activity the worker registers, built from injected dependencies. */
 import type { ActivityDeps } from './deps';
-import { createNotificationActivities } from './notification';
-import { createOrderActivities } from './orders';
-import { createInventoryActivities } from './inventory';
-import { createPaymentActivities } from './payment';
+import { createInventoryActivities } from './inventory/activities';
+import { createNotificationActivities } from './notifications/activities';
+import { createOrderActivities } from './orders/activities';
+import { createPaymentActivities } from './payments/activities';
 
 export type { ActivityDeps };
 

@@ -34,10 +34,8 @@ export interface CreateDbOptions {
   max?: number;
 }
 
-/** Rows of a raw statement, whichever driver ran it (postgres.js answers with an array, PGlite with `{ rows }`). */
-export function rowsOf<T>(result: unknown): T[] {
-  return (Array.isArray(result) ? result : (result as { rows: T[] }).rows) as T[];
-}
+/** A transaction handle (drizzle passes the same query API inside db.transaction). */
+export type Tx = Parameters<Parameters<Db['transaction']>[0]>[0];
 
 /**
  * drizzle's postgres.js adapter asks for an unprepared statement on every query not built with `.prepare(name)`

@@ -1,7 +1,13 @@
 /** The one place environment variables are read: parsed with zod, failing fast with the name of every bad variable. */
 import { z } from 'zod';
+import {
+  DEFAULT_CANCELLATION_WINDOW,
+  DEFAULT_PAYMENT_CONFIRMATION_TIMEOUT,
+  DEFAULT_TASK_QUEUE,
+  DURATION_PATTERN,
+} from '../contract';
 
-const duration = z.string().regex(/^\d+(ms|s|m|h|d)$/, 'expected a duration such as 500ms, 30s, 15m, 24h or 7d');
+const duration = z.string().regex(DURATION_PATTERN, 'expected a duration such as 500ms, 30s, 15m, 24h or 7d');
 
 const port = z.coerce.number().int().min(0).max(65535);
 const optionalUrl = z.preprocess((v) => (v === '' ? undefined : v), z.url().optional());
@@ -25,7 +31,7 @@ const schema = z
         .optional(),
     ),
     TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
-    TASK_QUEUE: z.string().min(1).default('checkout'),
+    TASK_QUEUE: z.string().min(1).default(DEFAULT_TASK_QUEUE),
     TEMPORAL_PORT: port.default(7233),
     TEMPORAL_UI_PORT: port.default(8233),
     SMTP_URL: optionalUrl,
@@ -34,8 +40,8 @@ const schema = z
     AUTH_JWT_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
     PAYMENT_PROVIDER: z.enum(['sandbox']).default('sandbox'),
     PAYMENT_WEBHOOK_SECRET: z.string().min(16, 'must be at least 16 characters').optional(),
-    PAYMENT_CONFIRMATION_TIMEOUT: duration.default('15m'),
-    CANCELLATION_WINDOW: duration.default('24h'),
+    PAYMENT_CONFIRMATION_TIMEOUT: duration.default(DEFAULT_PAYMENT_CONFIRMATION_TIMEOUT),
+    CANCELLATION_WINDOW: duration.default(DEFAULT_CANCELLATION_WINDOW),
     NOTIFY_SMS_WEBHOOK_URL: optionalUrl,
     NOTIFY_PUSH_WEBHOOK_URL: optionalUrl,
   })

@@ -20,7 +20,7 @@ import {
   type ActivityOptions,
 } from '@temporalio/workflow';
 import type { createActivities } from '../activities';
-import { notifyCustomer } from './notify';
+import { notifyCustomer } from './notify-customer';
 import {
   CANCEL_SIGNAL,
   CANCEL_UPDATE,
@@ -38,7 +38,7 @@ import {
   type NotificationKind,
   type OrderStatus,
   type PaymentState,
-} from './types';
+} from '../contract';
 
 // ---- Retry and timeout presets: every policy the checkout uses, in one place (README "Retries and timeouts"). ----
 

@@ -3,13 +3,20 @@ import { createRoute, z } from '@hono/zod-openapi';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import { and, desc, eq, sql, type SQL } from 'drizzle-orm';
 import { notifications, NOTIFICATION_STATUSES } from '../../db/schema';
-import { NOTIFICATION_KINDS, notifyWorkflowId, type NotificationKind } from '../../workflows/types';
-import { NOTIFICATION_CHANNELS, type ChannelName } from '../../activities/notifications/channel';
-import type { ResendNotificationInput, resendNotification } from '../../workflows/notifications';
+import {
+  NOTIFICATION_CHANNELS,
+  NOTIFICATION_KINDS,
+  RESEND_WORKFLOW_TYPE,
+  resendWorkflowId,
+  type ChannelName,
+  type NotificationKind,
+  type ResendNotificationInput,
+} from '../../contract';
+import type { resendNotification } from '../../workflows/notifications';
 import type { AppDeps } from '../env';
 import { BEARER, createRouter } from '../openapi';
 import { badRequest, conflict, notFound, problemResponses } from '../problem';
-import { adminOnly } from '../catalog/guards';
+import { adminOnly } from '../guards';
 
 const NotificationSchema = z
   .object({
@@ -105,17 +112,6 @@ function decodeCursor(raw: string): { at: string; id: string } {
   return { at, id };
 }
 
-/** Resends get their own workflow id per generation; channels other than email add their name. */
-export function resendWorkflowId(
-  orderId: string,
-  kind: NotificationKind,
-  generation: number,
-  channel: ChannelName,
-): string {
-  const base = notifyWorkflowId(orderId, kind, generation);
-  return channel === 'email' ? base : `${base}-${channel}`;
-}
-
 export function notificationsRoutes(deps: AppDeps) {
   const router = createRouter();
 
@@ -159,7 +155,7 @@ export function notificationsRoutes(deps: AppDeps) {
       requestedBy: c.var.user?.sub,
     };
     try {
-      await deps.temporal.workflow.start<typeof resendNotification>('resendNotification', {
+      await deps.temporal.workflow.start<typeof resendNotification>(RESEND_WORKFLOW_TYPE, {
         taskQueue: deps.config.temporal.taskQueue,
         workflowId,
         args: [input],

@@ -3,7 +3,7 @@ import { createRoute } from '@hono/zod-openapi';
 import type { AppDeps } from '../env';
 import { BEARER, createRouter } from '../openapi';
 import { notFound, problemResponses } from '../problem';
-import { adminOnly } from '../catalog/guards';
+import { adminOnly } from '../guards';
 import { createProductLister } from '../catalog/listing';
 import { createProductStore } from '../catalog/product-store';
 import { toProductJson } from '../catalog/product-row';

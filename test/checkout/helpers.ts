@@ -16,7 +16,7 @@ import {
   sandboxPayments,
 } from '../../db/schema';
 import { orderIdFor, requestHash } from '../../api/orders/ids';
-import { checkoutWorkflowId, type CheckoutInput } from '../../workflows/types';
+import { checkoutWorkflowId, type CheckoutInput } from '../../contract';
 import { createActivities } from '../../activities';
 import { loadConfig } from '../../lib/config';
 import { createLogger } from '../../lib/logger';

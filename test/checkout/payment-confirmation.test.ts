@@ -2,12 +2,7 @@
 import { eq } from 'drizzle-orm';
 import { products } from '../../db/schema';
 import { signWebhook } from '../../api/orders/webhook-signature';
-import {
-  CANCEL_SIGNAL,
-  PAYMENT_CONFIRMED_SIGNAL,
-  checkoutWorkflowId,
-  type CheckoutStatus,
-} from '../../workflows/types';
+import { CANCEL_SIGNAL, PAYMENT_CONFIRMED_SIGNAL, checkoutWorkflowId, type CheckoutStatus } from '../../contract';
 import type { Harness } from '../support/harness';
 import {
   checkoutSuite,

@@ -1,5 +1,5 @@
 /** The `status` query as an operator sees it with `temporal workflow query --name status`. */
-import { STATUS_QUERY, checkoutWorkflowId, type CheckoutStatus } from '../../workflows/types';
+import { STATUS_QUERY, checkoutWorkflowId, type CheckoutStatus } from '../../contract';
 import type { Harness } from '../support/harness';
 import {
   checkoutBody,
