@@ -4,7 +4,7 @@
  */
 import { and, eq, lt, ne, sql } from 'drizzle-orm';
 import { z } from 'zod';
-import { chosenChannels, type ChannelName } from '../../contract';
+import { chosenChannels, type ChannelName, type NotificationKind } from '../../contract';
 import type { Db } from '../../db/client';
 import { eventCte, recordEvent, type OrderEvent } from '../../db/events';
 import { parseOneRow } from '../../db/rows';
@@ -15,7 +15,7 @@ export type NotificationRow = typeof notifications.$inferSelect;
 
 export interface NotificationKey {
   orderId: string;
-  kind: string;
+  kind: NotificationKind;
   channel: ChannelName;
   generation: number;
 }

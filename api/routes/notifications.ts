@@ -8,8 +8,6 @@ import {
   NOTIFICATION_KINDS,
   RESEND_WORKFLOW_TYPE,
   resendWorkflowId,
-  type ChannelName,
-  type NotificationKind,
   type ResendNotificationInput,
 } from '../../contract';
 import type { resendNotification } from '../../workflows/notifications';
@@ -91,8 +89,6 @@ type Row = typeof notifications.$inferSelect;
 const iso = (d: Date | null) => (d ? d.toISOString() : null);
 const toItem = (r: Row) => ({
   ...r,
-  kind: r.kind as NotificationKind,
-  channel: r.channel as ChannelName,
   createdAt: r.createdAt.toISOString(),
   updatedAt: r.updatedAt.toISOString(),
   sentAt: iso(r.sentAt),
@@ -143,8 +139,7 @@ export function notificationsRoutes(deps: AppDeps) {
     const { id } = c.req.valid('param');
     const [row] = await deps.db.select().from(notifications).where(eq(notifications.id, id));
     if (!row) throw notFound(`Notification ${id}`);
-    const kind = row.kind as NotificationKind;
-    const channel = row.channel as ChannelName;
+    const { kind, channel } = row;
     const generation = row.generation + 1;
     const workflowId = resendWorkflowId(row.orderId, kind, generation, channel);
     const input: ResendNotificationInput = {
