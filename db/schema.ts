@@ -100,7 +100,16 @@ export const cartLines = pgTable(
 );
 
 export const ORDER_STATUSES = ['pending', 'awaiting_payment', 'confirmed', 'failed', 'cancelled'] as const;
-export const PAYMENT_STATUSES = ['authorized', 'requires_action', 'captured', 'voided', 'refunded', 'failed'] as const;
+/** The workflow's PAYMENT_STATE (workflows/types.ts); text columns, so a new value needs no migration. */
+export const PAYMENT_STATUSES = [
+  'authorized',
+  'requires_action',
+  'captured',
+  'voided',
+  'refunded',
+  'failed',
+  'reversal_failed',
+] as const;
 
 export const orders = pgTable(
   'orders',
