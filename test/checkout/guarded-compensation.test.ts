@@ -15,6 +15,7 @@ import type { Harness } from '../support/harness';
 import {
   checkoutSuite,
   events,
+  maybeRecordHistory,
   orderRow,
   placeOrder,
   sandboxPaymentOf,
@@ -175,6 +176,7 @@ test('a void that runs out of retries is reported reversal_failed; the stock and
   // The customer is not told "any hold has been released" while it is not.
   expect(await notified(orderId)).toEqual([]);
 
+  await maybeRecordHistory(h, orderId, 'void-failed');
   expect(await operatorSettles(orderId)).toBe('voided');
   expect(await orderRow(h, orderId)).toMatchObject({ paymentStatus: 'voided' });
 });
@@ -201,6 +203,7 @@ test('a refund that fails during a cancel in the window does not fail the workfl
   expect(types).not.toContain('order.refunded');
   expect(await notified(orderId)).toEqual(['order_confirmed']);
 
+  await maybeRecordHistory(h, orderId, 'refund-failed-in-window');
   expect(await operatorSettles(orderId)).toBe('refunded');
   expect(await sandboxPaymentOf(h, orderId)).toMatchObject({ status: 'refunded', refundedCents: 1400 });
 });
@@ -280,6 +283,7 @@ describe('a Temporal cancellation is an order cancel with the same compensations
     });
     expect(await stockOf(p)).toBe(2);
     expect(await notified(orderId)).toEqual(['payment_action_required', 'order_cancelled']);
+    await maybeRecordHistory(h, orderId, 'temporal-cancel');
   });
 
   test('in the window: refunded, stock back, order_refunded', async () => {
@@ -298,5 +302,6 @@ describe('a Temporal cancellation is an order cancel with the same compensations
     expect(await stockOf(p)).toBe(2);
     expect(await events(h, orderId)).toEqual(expect.arrayContaining(['payment.refunded', 'order.refunded']));
     expect(await notified(orderId)).toEqual(['order_confirmed', 'order_refunded']);
+    await maybeRecordHistory(h, orderId, 'temporal-cancel-in-window');
   });
 });
