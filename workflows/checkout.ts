@@ -237,7 +237,7 @@ export async function checkout(input: CheckoutInput): Promise<CheckoutResult> {
    * retries is recorded on the order's timeline for an operator and the rest still run; the workflow does not fail.
    * A payment reversal that did not land leaves paymentState `reversal_failed`, and the customer is not told the money
    * is back: every notification the order could end with says so. The operator who settles the payment tells them
-   * (`temporal workflow start --type notifyOrder`).
+   * (with the notifyOrder workflow).
    */
   const compensate = async (abort: Abort, inWindow: boolean): Promise<void> => {
     step = 'compensating';
@@ -353,7 +353,7 @@ export async function checkout(input: CheckoutInput): Promise<CheckoutResult> {
   try {
     cancelled = await condition(() => cancelReason !== null, durationMs(input.cancellationWindow));
   } catch (err) {
-    // A Temporal cancellation in the window is a customer's cancel too. (Before the patch it ended the execution.)
+    // A Temporal cancellation in the window is an order cancel too. (Before the patch it ended the execution as it was.)
     if (!isCancellation(err) || !patched(GUARDED_COMPENSATION_PATCH)) throw err;
     cancelReason ??= CANCELLED_BY_OPERATOR;
     cancelled = true;
