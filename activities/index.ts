@@ -1,4 +1,5 @@
 /** createActivities(deps): every activity the worker registers, built from injected dependencies. */
+import { createCompensationActivities } from './orders/compensation';
 import type { ActivityDeps } from './deps';
 import { createInventoryActivities } from './inventory/activities';
 import { createNotificationActivities } from './notifications/activities';
@@ -13,6 +14,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createOrderActivities(deps),
     ...createInventoryActivities(deps),
     ...createPaymentActivities(deps),
+    ...createCompensationActivities(deps),
   };
 }
 

@@ -3,5 +3,14 @@
 export const ORDER_STATUS = ['pending', 'awaiting_payment', 'confirmed', 'failed', 'cancelled'] as const;
 export type OrderStatus = (typeof ORDER_STATUS)[number];
 
-export const PAYMENT_STATE = ['authorized', 'requires_action', 'captured', 'voided', 'refunded', 'failed'] as const;
+/** `reversal_failed`: a void or refund that ran out of retries; the money may still be held, an operator settles it. */
+export const PAYMENT_STATE = [
+  'authorized',
+  'requires_action',
+  'captured',
+  'voided',
+  'refunded',
+  'failed',
+  'reversal_failed',
+] as const;
 export type PaymentState = (typeof PAYMENT_STATE)[number];

@@ -33,6 +33,15 @@ test('the fixtures cover every checkout path', () => {
       'capture-failure-refund',
       'refund',
       'three-d-secure',
+      'void-failed',
+      'refund-failed-in-window',
+      'temporal-cancel',
+      'temporal-cancel-in-window',
+      // Recorded by the checkout before the guarded compensation: they replay down its patched() branches.
+      'pre-guard-bug-compensated',
+      'pre-guard-void-failed',
+      'pre-guard-refund-failed-in-window',
+      'pre-guard-temporal-cancel-in-window',
     ]),
   );
 });
