@@ -22,7 +22,7 @@ const forbiddenInWorkflows = [
 ];
 
 export default tseslint.config(
-  { ignores: ['node_modules/', '.data/', '.tools/', 'dist/', 'coverage/', 'db/migrations/', '*.js', '*.mjs'] },
+  { ignores: ['node_modules/', '.data/', '.tools/', 'dist/', 'coverage/', 'db/migrations/', '**/*.js', '*.mjs'] },
   ...tseslint.configs.recommended,
   {
     languageOptions: {
