@@ -53,20 +53,6 @@ export async function waitForSuccess<T>(what: string, attempt: () => Promise<T>,
   }
 }
 
-/** Waits until the workflow's execution status (RUNNING, COMPLETED, FAILED, ...) is one of `statuses`. */
-export async function waitForWorkflowStatus(
-  handle: WorkflowHandle,
-  statuses: string[],
-  timeoutMs?: number,
-): Promise<string> {
-  return waitFor(
-    `workflow ${handle.workflowId} to be ${statuses.join('|')}`,
-    async () => (await handle.describe()).status.name,
-    (s) => statuses.includes(s),
-    timeoutMs,
-  );
-}
-
 /** Waits until the workflow's query `name` answers something `done` accepts, and returns that answer. */
 export async function waitForQuery<T>(
   handle: WorkflowHandle,
