@@ -3,6 +3,7 @@
  * A test file that could not run counts as one failure. When anything failed, it first names each failing file's log
  * (global setup keeps the run's logs then, see test/support/logs.ts).
  */
+const fs = require('node:fs');
 const path = require('node:path');
 
 class SummaryLineReporter {
@@ -24,7 +25,9 @@ class SummaryLineReporter {
           .relative(path.join(this.rootDir, 'test'), file.testFilePath)
           .replace(/\.test\.ts$/, '')
           .replace(/[\\/]/g, '-');
-        out.push(`  ${path.relative(this.rootDir, file.testFilePath)}: ${path.join(logs, `${name}.log`)}`);
+        const log = path.join(logs, `${name}.log`);
+        const where = fs.existsSync(log) ? log : 'no log (it started no worker and no app)';
+        out.push(`  ${path.relative(this.rootDir, file.testFilePath)}: ${where}`);
       }
     }
     if (out.length) process.stderr.write(`${out.join('\n')}\n`);
