@@ -64,7 +64,7 @@ const layering = [
 ];
 
 export default tseslint.config(
-  { ignores: ['node_modules/', '.data/', '.tools/', 'dist/', 'coverage/', 'db/migrations/', '*.js', '*.mjs'] },
+  { ignores: ['node_modules/', '.data/', '.tools/', 'dist/', 'coverage/', 'db/migrations/', '**/*.js', '*.mjs'] },
   ...tseslint.configs.recommended,
   {
     languageOptions: {

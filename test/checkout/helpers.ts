@@ -25,7 +25,7 @@ import { startHarness, type Harness, type HarnessOptions } from '../support/harn
 import { createTestDb, type TestDb } from '../support/db';
 import { waitFor } from '../support/wait';
 
-export { waitFor };
+export { waitFor, waitForHistoryEvent, waitForQuery, waitForRetryDue } from '../support/wait';
 
 export interface Shopper {
   id: string;
@@ -127,6 +127,11 @@ export async function placeOrder(
   const res = await postCheckout(h, who, checkoutBody(cartId, token));
   if (res.status !== 202) throw new Error(`checkout answered ${res.status}: ${JSON.stringify(res.body)}`);
   return res.body.orderId as string;
+}
+
+/** The handle of the order's checkout workflow. */
+export function checkoutHandle(h: Harness, orderId: string) {
+  return h.client.workflow.getHandle(checkoutWorkflowId(orderId));
 }
 
 export async function orderRow(h: Harness, orderId: string) {

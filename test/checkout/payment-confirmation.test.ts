@@ -12,7 +12,7 @@ import {
   sandboxPaymentOf,
   seedProduct,
   shopper,
-  waitFor,
+  waitForQuery,
   waitForStatus,
   waitForWorkflowDone,
 } from './helpers';
@@ -40,9 +40,10 @@ function webhook(body: unknown, opts: { secret?: string; at?: number; signature?
 
 async function awaitingPayment(orderId: string) {
   await waitForStatus(h, orderId, ['awaiting_payment']);
-  return waitFor(
+  return waitForQuery<CheckoutStatus>(
+    handleOf(orderId),
+    'status',
     'step awaiting_payment',
-    () => handleOf(orderId).query<CheckoutStatus>('status'),
     (s) => s.step === 'awaiting_payment',
   );
 }
