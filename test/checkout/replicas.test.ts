@@ -21,7 +21,14 @@ import {
 } from './helpers';
 
 let h: Harness;
-const book = checkoutSuite({ env: { CANCELLATION_WINDOW: '1s' } }, (started) => (h = started));
+// Worker tuning away from its defaults, to see that the worker runs with what the environment says.
+const tuning = {
+  WORKER_ACTIVITY_SLOTS: '17',
+  WORKER_WORKFLOW_TASK_SLOTS: '9',
+  WORKER_LOCAL_ACTIVITY_SLOTS: '13',
+  WORKER_STICKY_CACHE_SIZE: '300',
+};
+const book = checkoutSuite({ env: { CANCELLATION_WINDOW: '1s', ...tuning } }, (started) => (h = started));
 
 let connectionB: Connection;
 let dbB: DbHandle | undefined;
@@ -75,4 +82,16 @@ test('the same Idempotency-Key sent to two replicas at once starts one checkout,
     const captures = await h.db.db.select().from(sandboxLedger).where(eq(sandboxLedger.operation, 'capture'));
     expect(captures.filter((l) => l.idempotencyKey.includes(orderId!))).toHaveLength(1);
   }
+});
+
+test('the worker runs with the slots and sticky cache size the environment gives', () => {
+  // The SDK compiles slot counts into fixed-size slot suppliers.
+  expect(h.worker!.options).toMatchObject({
+    maxCachedWorkflows: 300,
+    tuner: {
+      activityTaskSlotSupplier: { type: 'fixed-size', numSlots: 17 },
+      workflowTaskSlotSupplier: { type: 'fixed-size', numSlots: 9 },
+      localActivityTaskSlotSupplier: { type: 'fixed-size', numSlots: 13 },
+    },
+  });
 });
