@@ -173,6 +173,7 @@ async function main() {
     namespace: 'default',
     taskQueue,
     deps: built.deps,
+    tuning: config.worker,
     extra: { ...extra, ...(activities && { activities }) },
   });
   const bareWorker = await Worker.create({
@@ -185,6 +186,7 @@ async function main() {
       },
     },
     shutdownGraceTime: '10s',
+    ...config.worker,
     ...extra,
   });
   const running = [worker.run(), bareWorker.run()];

@@ -9,6 +9,7 @@ import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
 import { PGlite } from '@electric-sql/pglite';
 import postgres, { type Sql, type TransactionSql } from 'postgres';
 import * as schema from './schema';
+import { listenPglite, listenPostgres, type Listen, type Subscription } from './listen';
 
 export { schema };
 
@@ -22,7 +23,23 @@ export interface DbHandle {
   location: string;
   /** The postgres URL, when kind is 'postgres' (migrations open their own connection with it). */
   url?: string;
+  /** LISTEN on a channel, reconnecting when needed; close() ends every subscription first. */
+  listen: Listen;
   close(): Promise<void>;
+}
+
+/** Subscriptions are closed with the handle, so whoever closes the database does not have to know of them. */
+function subscriptions(listen: Listen) {
+  const open = new Set<Subscription>();
+  return {
+    listen: ((channel, handlers) => {
+      const sub = listen(channel, handlers);
+      const tracked = { close: () => (open.delete(tracked), sub.close()) };
+      open.add(tracked);
+      return tracked;
+    }) satisfies Listen,
+    closeAll: () => Promise.all([...open].map((s) => s.close())),
+  };
 }
 
 export interface CreateDbOptions {
@@ -76,12 +93,18 @@ export async function createDb(options: CreateDbOptions = {}): Promise<DbHandle>
   if (options.url) {
     const client = preparedByDefault(postgres(options.url, { max: options.max ?? 10, onnotice: () => {} }));
     const db = drizzlePostgres(client, { schema }) as unknown as Db;
+    const url = options.url;
+    const subs = subscriptions((channel, handlers) => listenPostgres(url, channel, handlers));
     return {
       db,
       kind: 'postgres',
-      location: redactUrl(options.url),
-      url: options.url,
-      close: () => client.end({ timeout: 5 }),
+      location: redactUrl(url),
+      url,
+      listen: subs.listen,
+      close: async () => {
+        await subs.closeAll();
+        await client.end({ timeout: 5 });
+      },
     };
   }
   const dataDir = options.dataDir ?? path.join('.data', 'pglite');
@@ -89,5 +112,15 @@ export async function createDb(options: CreateDbOptions = {}): Promise<DbHandle>
   const client = new PGlite(dataDir);
   await client.waitReady;
   const db = drizzlePglite(client, { schema }) as unknown as Db;
-  return { db, kind: 'pglite', location: dataDir, close: () => client.close() };
+  const subs = subscriptions((channel, handlers) => listenPglite(client, channel, handlers));
+  return {
+    db,
+    kind: 'pglite',
+    location: dataDir,
+    listen: subs.listen,
+    close: async () => {
+      await subs.closeAll();
+      await client.close();
+    },
+  };
 }

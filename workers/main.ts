@@ -80,6 +80,7 @@ export async function startWorker(opts: {
       taskQueue: config.temporal.taskQueue,
       deps: built.deps,
       workflowBundlePath: bundle,
+      tuning: config.worker,
     });
     log.info(
       {
@@ -87,6 +88,7 @@ export async function startWorker(opts: {
         namespace: config.temporal.namespace,
         taskQueue: config.temporal.taskQueue,
         bundle: bundle ?? 'from source',
+        tuning: config.worker,
       },
       'worker polling',
     );

@@ -3,6 +3,7 @@ import path from 'node:path';
 import fs from 'node:fs';
 import { Worker, type NativeConnection, type WorkerOptions } from '@temporalio/worker';
 import { createActivities, type ActivityDeps } from '../activities';
+import type { WorkerTuning } from '../lib/config';
 
 export const WORKFLOWS_PATH = require.resolve('../workflows');
 /** Where `npm run build:workflows` writes the prebuilt bundle used in production. */
@@ -15,6 +16,8 @@ export interface CreateWorkerOptions {
   deps: ActivityDeps;
   /** A prebuilt bundle (production, tests); otherwise workflows are bundled from source at start. */
   workflowBundlePath?: string;
+  /** Task slots and sticky cache size (config.worker); the SDK's defaults when absent. */
+  tuning?: WorkerTuning;
   extra?: Partial<WorkerOptions>;
 }
 
@@ -29,6 +32,7 @@ export async function createWorker(opts: CreateWorkerOptions): Promise<Worker> {
     ...(bundlePath ? { workflowBundle: { codePath: bundlePath } } : { workflowsPath: WORKFLOWS_PATH }),
     // Graceful drain: in-flight activities get this long to finish on shutdown.
     shutdownGraceTime: '10s',
+    ...opts.tuning,
     ...opts.extra,
   });
 }

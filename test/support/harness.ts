@@ -82,6 +82,7 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
       taskQueue,
       deps,
       workflowBundlePath: process.env.ORDERLY_WORKFLOW_BUNDLE,
+      tuning: config.worker,
       extra: opts.activities
         ? { activities: { ...(await import('../../activities')).createActivities(deps), ...opts.activities(deps) } }
         : { shutdownGraceTime: '2s' },
