@@ -1,12 +1,10 @@
-/** createDb(): postgres.js when a DATABASE_URL is given, embedded PGlite (on disk, or in memory) when it is not. */
+/**
+ * createDb(): postgres.js when a DATABASE_URL is given, embedded PGlite (on disk, or in memory) when it is not.
+ * PGlite is a development dependency: it is loaded only on the second path, so a production install has none.
+ */
 import path from 'node:path';
-import fs from 'node:fs';
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
-// Static imports on purpose: a dynamic import() would load drizzle's ESM build beside the CommonJS one the schema and
-// the queries use, and drizzle then falls back from instanceof to walking prototype chains on every query chunk.
 import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js';
-import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
-import { PGlite } from '@electric-sql/pglite';
 import postgres, { type Sql, type TransactionSql } from 'postgres';
 import * as schema from './schema';
 
@@ -86,10 +84,6 @@ export async function createDb(options: CreateDbOptions = {}): Promise<DbHandle>
       close: () => client.end({ timeout: 5 }),
     };
   }
-  const dataDir = options.dataDir ?? path.join('.data', 'pglite');
-  if (!dataDir.startsWith('memory://')) fs.mkdirSync(dataDir, { recursive: true });
-  const client = new PGlite(dataDir);
-  await client.waitReady;
-  const db = drizzlePglite(client, { schema }) as unknown as Db;
-  return { db, kind: 'pglite', location: dataDir, close: () => client.close() };
+  const { createPgliteDb } = await import('./pglite');
+  return createPgliteDb(options.dataDir ?? path.join('.data', 'pglite'));
 }
