@@ -45,7 +45,8 @@ export async function build(opts: BuildOptions = {}): Promise<string> {
 }
 
 if (require.main === module) {
-  build({ outDir: process.argv[2] })
+  // `tsx scripts/build.ts [outDir] [prebuilt workflow bundle]`
+  build({ outDir: process.argv[2], workflowBundle: process.argv[3] })
     .then((outDir) => console.log(`production build written to ${path.relative(process.cwd(), outDir) || '.'}`))
     .catch((err: unknown) => {
       console.error(err instanceof Error ? err.message : err);
