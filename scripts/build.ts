@@ -5,6 +5,7 @@
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+import { parseArgs } from 'node:util';
 import { buildWorkflowBundle } from './build-workflow-bundle';
 
 const root = path.resolve(__dirname, '..');
@@ -24,6 +25,8 @@ export interface BuildOptions {
   outDir?: string;
   /** An already built workflow bundle to copy instead of bundling again (tests reuse the one global setup built). */
   workflowBundle?: string;
+  /** false: emit without type-checking (tsc --noCheck, same output), where `make test` has type-checked the tree. */
+  typecheck?: boolean;
 }
 
 export async function build(opts: BuildOptions = {}): Promise<string> {
@@ -31,7 +34,14 @@ export async function build(opts: BuildOptions = {}): Promise<string> {
   fs.rmSync(outDir, { recursive: true, force: true });
   const tsc = spawnSync(
     process.execPath,
-    [require.resolve('typescript/bin/tsc'), '-p', path.join(root, 'tsconfig.build.json'), '--outDir', outDir],
+    [
+      require.resolve('typescript/bin/tsc'),
+      '-p',
+      path.join(root, 'tsconfig.build.json'),
+      '--outDir',
+      outDir,
+      ...(opts.typecheck === false ? ['--noCheck'] : []),
+    ],
     { cwd: root, stdio: ['ignore', 'inherit', 'inherit'], timeout: 600_000 },
   );
   if (tsc.status !== 0) throw new Error(`tsc -p tsconfig.build.json failed (exit ${tsc.status ?? tsc.signal})`);
@@ -45,8 +55,15 @@ export async function build(opts: BuildOptions = {}): Promise<string> {
 }
 
 if (require.main === module) {
-  // `tsx scripts/build.ts [outDir] [prebuilt workflow bundle]`
-  build({ outDir: process.argv[2], workflowBundle: process.argv[3] })
+  // tsx scripts/build.ts [--out-dir dir] [--workflow-bundle prebuilt.js] [--no-typecheck]
+  const { values } = parseArgs({
+    options: {
+      'out-dir': { type: 'string' },
+      'workflow-bundle': { type: 'string' },
+      'no-typecheck': { type: 'boolean', default: false },
+    },
+  });
+  build({ outDir: values['out-dir'], workflowBundle: values['workflow-bundle'], typecheck: !values['no-typecheck'] })
     .then((outDir) => console.log(`production build written to ${path.relative(process.cwd(), outDir) || '.'}`))
     .catch((err: unknown) => {
       console.error(err instanceof Error ? err.message : err);
