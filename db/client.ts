@@ -1,15 +1,13 @@
-/** createDb(): postgres.js when a DATABASE_URL is given, embedded PGlite (on disk, or in memory) when it is not. */
+/**
+ * createDb(): postgres.js when a DATABASE_URL is given, embedded PGlite (on disk, or in memory) when it is not.
+ * PGlite is a development dependency: it is loaded only on the second path, so a production install has none.
+ */
 import path from 'node:path';
-import fs from 'node:fs';
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
-// Static imports on purpose: a dynamic import() would load drizzle's ESM build beside the CommonJS one the schema and
-// the queries use, and drizzle then falls back from instanceof to walking prototype chains on every query chunk.
 import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js';
-import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
-import { PGlite } from '@electric-sql/pglite';
 import postgres, { type Sql, type TransactionSql } from 'postgres';
 import * as schema from './schema';
-import { listenPglite, listenPostgres, type Listen, type Subscription } from './listen';
+import { listenPostgres, subscriptions, type Listen } from './listen';
 
 export { schema };
 
@@ -26,20 +24,6 @@ export interface DbHandle {
   /** LISTEN on a channel, reconnecting when needed; close() ends every subscription first. */
   listen: Listen;
   close(): Promise<void>;
-}
-
-/** Subscriptions are closed with the handle, so whoever closes the database does not have to know of them. */
-function subscriptions(listen: Listen) {
-  const open = new Set<Subscription>();
-  return {
-    listen: ((channel, handlers) => {
-      const sub = listen(channel, handlers);
-      const tracked = { close: () => (open.delete(tracked), sub.close()) };
-      open.add(tracked);
-      return tracked;
-    }) satisfies Listen,
-    closeAll: () => Promise.all([...open].map((s) => s.close())),
-  };
 }
 
 export interface CreateDbOptions {
@@ -107,20 +91,6 @@ export async function createDb(options: CreateDbOptions = {}): Promise<DbHandle>
       },
     };
   }
-  const dataDir = options.dataDir ?? path.join('.data', 'pglite');
-  if (!dataDir.startsWith('memory://')) fs.mkdirSync(dataDir, { recursive: true });
-  const client = new PGlite(dataDir);
-  await client.waitReady;
-  const db = drizzlePglite(client, { schema }) as unknown as Db;
-  const subs = subscriptions((channel, handlers) => listenPglite(client, channel, handlers));
-  return {
-    db,
-    kind: 'pglite',
-    location: dataDir,
-    listen: subs.listen,
-    close: async () => {
-      await subs.closeAll();
-      await client.close();
-    },
-  };
+  const { createPgliteDb } = await import('./pglite');
+  return createPgliteDb(options.dataDir ?? path.join('.data', 'pglite'));
 }

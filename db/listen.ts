@@ -107,3 +107,17 @@ export function listenPglite(client: PgliteListener, channel: string, handlers: 
     },
   };
 }
+
+/** Subscriptions are closed with the handle, so whoever closes the database does not have to know of them. */
+export function subscriptions(listen: Listen) {
+  const open = new Set<Subscription>();
+  return {
+    listen: ((channel, handlers) => {
+      const sub = listen(channel, handlers);
+      const tracked = { close: () => (open.delete(tracked), sub.close()) };
+      open.add(tracked);
+      return tracked;
+    }) satisfies Listen,
+    closeAll: () => Promise.all([...open].map((s) => s.close())),
+  };
+}

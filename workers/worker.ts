@@ -6,8 +6,24 @@ import { createActivities, type ActivityDeps } from '../activities';
 import type { WorkerTuning } from '../lib/config';
 
 export const WORKFLOWS_PATH = require.resolve('../workflows');
-/** Where `npm run build:workflows` writes the prebuilt bundle used in production. */
-export const WORKFLOW_BUNDLE_PATH = path.resolve(__dirname, '..', 'dist', 'workflow-bundle.js');
+/** True when this file runs compiled (dist/workers/worker.js, production); false under tsx and jest. */
+const COMPILED = path.extname(__filename) === '.js';
+/** Where `make build` writes the prebuilt bundle: dist/workflow-bundle.js, named from the source and the compiled tree. */
+export const WORKFLOW_BUNDLE_PATH = COMPILED
+  ? path.resolve(__dirname, '..', 'workflow-bundle.js')
+  : path.resolve(__dirname, '..', 'dist', 'workflow-bundle.js');
+
+/**
+ * The bundle a worker runs when none is given. Compiled, it is the prebuilt one beside it, which must exist (a
+ * production worker that bundled at start would take seconds and the memory of webpack). From source, workflows are
+ * bundled from source at start, so a dist/ left from an older build never runs in development.
+ */
+export function defaultWorkflowBundle(): string | undefined {
+  if (!COMPILED) return undefined;
+  if (!fs.existsSync(WORKFLOW_BUNDLE_PATH))
+    throw new Error(`${WORKFLOW_BUNDLE_PATH} is missing: \`make build\` writes it beside the compiled worker`);
+  return WORKFLOW_BUNDLE_PATH;
+}
 
 export interface CreateWorkerOptions {
   connection: NativeConnection;
@@ -22,8 +38,7 @@ export interface CreateWorkerOptions {
 }
 
 export async function createWorker(opts: CreateWorkerOptions): Promise<Worker> {
-  const bundlePath =
-    opts.workflowBundlePath ?? (fs.existsSync(WORKFLOW_BUNDLE_PATH) ? WORKFLOW_BUNDLE_PATH : undefined);
+  const bundlePath = opts.workflowBundlePath ?? defaultWorkflowBundle();
   return Worker.create({
     connection: opts.connection,
     namespace: opts.namespace,

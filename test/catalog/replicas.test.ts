@@ -8,7 +8,9 @@ import { Client, Connection } from '@temporalio/client';
 import { createApp, type App } from '../../api/app';
 import { mintToken } from '../../api/auth';
 import { createActivities } from '../../activities';
-import { createDb, rowsOf, type DbHandle } from '../../db/client';
+import { z } from 'zod';
+import { createDb, type DbHandle } from '../../db/client';
+import { parseRows } from '../../db/rows';
 import { LISTEN_APPLICATION_NAME } from '../../db/listen';
 import { loadConfig } from '../../lib/config';
 import { createLogger } from '../../lib/logger';
@@ -153,10 +155,11 @@ onPostgres(
     const id = await createProduct(a, { name: 'Oolong' });
     await cachedBy(b, id);
     const listeners = async () =>
-      rowsOf<{ pid: number }>(
+      parseRows(
         await dbA.db.execute(
           sql`select pid from pg_stat_activity where datname = current_database() and application_name = ${LISTEN_APPLICATION_NAME}`,
         ),
+        z.object({ pid: z.number() }),
       ).map((r) => r.pid);
     const cut = await listeners();
     expect(cut.length).toBeGreaterThanOrEqual(2); // A's and B's, at least
