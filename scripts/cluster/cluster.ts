@@ -11,7 +11,6 @@ import { Connection } from '@temporalio/client';
 import { createDb } from '../../db/client';
 import { runMigrations } from '../../db/migrate';
 import { seedCatalog } from '../../db/seed';
-import { buildWorkflowBundle } from '../build-workflow-bundle';
 import { freePort, portInUse } from '../temporal-dev-server';
 import {
   deployPath,
@@ -23,7 +22,7 @@ import {
   temporalUiEnv,
 } from './config';
 import { Balancer } from './haproxy';
-import { orderlyCommand } from './orderly';
+import { orderlyCommand, prepareOrderly } from './orderly';
 import { databaseUrl, preparePostgres, type PostgresTarget } from './postgres';
 import { httpOk, ManagedProcess, waitFor } from './process';
 import { provisionTools, root, type Tools } from './tools';
@@ -313,7 +312,7 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
         await handle.close();
       }
     });
-    await phase('workflow bundle built', () => buildWorkflowBundle());
+    await phase('workflow bundle built', () => prepareOrderly());
 
     const apiUrl = `http://localhost:${options.port}`;
     const orderlyEnv: NodeJS.ProcessEnv = {
