@@ -9,11 +9,15 @@ SHELL := /bin/bash
 NPM_STAMP := node_modules/.package-lock.json
 TSX := node_modules/.bin/tsx
 
-.PHONY: help start test install temporal-cli node-lts build typecheck lint format format-check jest bundle migrate seed clean
+.PHONY: help start test install temporal-cli node-lts build typecheck lint format format-check jest bundle migrate seed clean \
+	cluster cluster-tools test-cluster
 
 help:
 	@echo "make start   run Orderly: Temporal dev server + Web UI, embedded database, worker and API"
 	@echo "make test    typecheck, lint, format check and the jest suite (real Temporal dev server, PGlite or \$$DATABASE_URL)"
+	@echo "make cluster the production topology on this machine: PostgreSQL, Temporal server + Web UI, Mailpit,"
+	@echo "             HAProxy, API_REPLICAS APIs and WORKER_REPLICAS workers (docs/production.md)"
+	@echo "make test-cluster  the cluster suite (builds the Temporal server once into .tools/)"
 	@echo "make build   production build in dist/ for plain node (api/main.js, workers/main.js, db/migrate.js, workflow bundle)"
 	@echo "make node-lts  print the production Node.js (pinned LTS), installing it into .tools/node/ if missing"
 	@echo "make bundle  prebuild the workflow bundle alone (dist/workflow-bundle.js)"
@@ -42,6 +46,19 @@ build: install
 # tsx is run directly (not through npx) so Ctrl-C reaches the process and it can stop everything it started.
 start: install temporal-cli
 	$(TSX) scripts/dev.ts
+
+# Builds (once per version, into .tools/) or finds everything `make cluster` runs; names what is missing and how to get it.
+cluster-tools: install temporal-cli
+	@$(TSX) scripts/cluster/tools.ts
+
+# tsx is run directly so Ctrl-C reaches the runner, which stops every process it started.
+cluster: cluster-tools
+	$(TSX) scripts/cluster/main.ts
+
+# Not part of `make test`: it needs the Go builds above and starts the whole topology.
+test-cluster: cluster-tools
+	node --experimental-vm-modules --disable-warning=ExperimentalWarning node_modules/jest/bin/jest.js \
+		--config jest.cluster.config.js
 
 typecheck: install
 	npx tsc --noEmit

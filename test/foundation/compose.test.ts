@@ -1,12 +1,25 @@
 /**
  * docker-compose.yml stays in step with the code (Docker itself does not run here): the services exist, our
  * containers set only variables lib/config.ts knows and everything production requires, dependencies name real
- * services with a condition, and every command points at a real script or file.
+ * services with a condition, and every command runs an entry point of the production build. Compose is the same
+ * topology as `make cluster`: the same versions, the same deploy/ files, the same variables for them.
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import { parse } from 'yaml';
 import { CONFIG_VARIABLES, loadConfig } from '../../lib/config';
+import { ENTRY_POINTS } from '../../scripts/build';
+import {
+  DEPLOY_FILES,
+  haproxyEnv,
+  mailpitEnv,
+  temporalNamespaceEnv,
+  temporalSchemaEnv,
+  temporalServerEnv,
+  temporalUiEnv,
+} from '../../scripts/cluster/config';
+import type { PostgresTarget } from '../../scripts/cluster/postgres';
+import { VERSIONS } from '../../scripts/cluster/tools';
 
 const root = path.resolve(__dirname, '..', '..');
 
@@ -18,6 +31,8 @@ interface Service {
   depends_on?: Record<string, { condition: string }> | string[];
   ports?: string[];
   healthcheck?: { test: string[] | string };
+  volumes?: string[];
+  deploy?: { replicas?: string | number };
 }
 
 const compose = parse(fs.readFileSync(path.join(root, 'docker-compose.yml'), 'utf8'), { merge: true }) as {
@@ -25,7 +40,6 @@ const compose = parse(fs.readFileSync(path.join(root, 'docker-compose.yml'), 'ut
   volumes?: Record<string, unknown>;
 };
 const services = compose.services;
-const pkg = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8')) as { scripts: Record<string, string> };
 
 const OURS = ['migrate', 'api', 'worker'];
 
@@ -43,40 +57,138 @@ function interpolate(value: string): string {
     .replace(/\$\{(\w+):\?[^}]*\}/g, (_, name: string) => `${name.toLowerCase()}-supplied-by-the-operator-0123456789`);
 }
 
-/** The files and npm scripts a command runs: `npm run x` -> script x; `node ... file.ts` -> that file. */
-function expectRunnable(command: string[], where: string): void {
-  const npmRun = command.indexOf('run');
-  if (command[0] === 'npm' && npmRun > 0) {
-    expect({ where, script: command[npmRun + 1], exists: command[npmRun + 1]! in pkg.scripts }).toMatchObject({
-      exists: true,
-    });
-  }
-  for (const arg of command.filter((a) => /\.(ts|js)$/.test(a))) {
-    expect({ where, file: arg, exists: fs.existsSync(path.join(root, arg)) }).toMatchObject({ exists: true });
-  }
-  if (command[0] === 'node' && command.includes('--import')) {
-    expect(command[command.indexOf('--import') + 1]).toBe('tsx');
-  }
+/** A command of ours runs plain node on an entry point `make build` produces (the image has no tsx). */
+function expectEntryPoint(command: unknown, entry: string, where: string): void {
+  expect({ where, command }).toEqual({ where, command: ['node', `dist/${entry}`] });
 }
 
-test('the stack has a database, Temporal with its own database and UI, a mail catcher, migrate, api and worker', () => {
+test('the stack: PostgreSQL, Temporal with schema and namespace jobs and its UI, Mailpit, HAProxy, replicas', () => {
   expect(Object.keys(services).sort()).toEqual([
     'api',
+    'haproxy',
     'mailpit',
     'migrate',
     'postgres',
     'temporal',
-    'temporal-db',
+    'temporal-namespace',
+    'temporal-schema',
     'temporal-ui',
     'worker',
   ]);
-  expect(services.postgres!.image).toMatch(/^postgres:15/);
-  expect(services['temporal-db']!.image).toMatch(/^postgres:/);
-  expect(services.temporal!.image).toMatch(/^temporalio\/(auto-setup|server):\d/);
-  expect(envOf(services.temporal!).POSTGRES_SEEDS).toBe('temporal-db');
-  expect(services['temporal-ui']!.image).toMatch(/^temporalio\/ui:\d/);
-  expect(services.mailpit!.image).toMatch(/^axllent\/mailpit:/);
   for (const name of OURS) expect(services[name]!.build).toBe('.');
+  // Replicas by default, as `make cluster` runs them; only HAProxy publishes the API.
+  expect(services.api!.deploy?.replicas).toBe('${API_REPLICAS:-2}');
+  expect(services.worker!.deploy?.replicas).toBe('${WORKER_REPLICAS:-2}');
+  expect(services.api!.ports).toBeUndefined();
+  expect(services.haproxy!.ports).toEqual(['3000:3000']);
+});
+
+test('compose runs the versions make cluster builds, with pinned tags', () => {
+  expect(services.temporal!.image).toBe(`temporalio/server:${VERSIONS.temporalServer}`);
+  expect(services['temporal-schema']!.image).toBe(`temporalio/admin-tools:${VERSIONS.temporalServer}`);
+  expect(services['temporal-namespace']!.image).toBe(`temporalio/admin-tools:${VERSIONS.temporalServer}`);
+  expect(services['temporal-ui']!.image).toBe(`temporalio/ui:${VERSIONS.temporalUi}`);
+  expect(services.mailpit!.image).toBe(`axllent/mailpit:v${VERSIONS.mailpit}`);
+  expect(services.haproxy!.image).toMatch(new RegExp(`^haproxy:${VERSIONS.haproxySeries.replace('.', '\\.')}\\.\\d+$`));
+  expect(services.postgres!.image).toMatch(new RegExp(`^postgres:${VERSIONS.postgresMajor}\\.\\d+$`));
+  // auto-setup is deprecated upstream: the schema is a job of its own.
+  expect(JSON.stringify(compose)).not.toContain('auto-setup');
+});
+
+test('compose mounts the deploy/ files make cluster uses, and nothing else from the tree', () => {
+  const mounted = new Map<string, string>(); // host path (relative) -> container path
+  for (const service of Object.values(services)) {
+    for (const volume of service.volumes ?? []) {
+      const [host, container] = volume.split(':');
+      if (host!.startsWith('./')) mounted.set(host!.slice(2), container!);
+    }
+  }
+  for (const host of mounted.keys())
+    expect({ host, shared: host.startsWith('deploy/') }).toEqual({ host, shared: true });
+  // Every shared file is in compose, mounted itself or with its folder.
+  for (const file of Object.values(DEPLOY_FILES)) {
+    expect(fs.existsSync(path.join(root, file))).toBe(true);
+    const viaFolder = [...mounted.keys()].some((host) => file === host || file.startsWith(`${host}/`));
+    expect({ file, mounted: viaFolder }).toEqual({ file, mounted: true });
+  }
+  // The paths the containers are told to read are the mounted files.
+  const inContainer = (file: string) => {
+    const host = [...mounted.keys()].find((h) => file === h || file.startsWith(`${h}/`))!;
+    return mounted.get(host)! + file.slice(host.length);
+  };
+  const temporal = envOf(services.temporal!);
+  expect(temporal.TEMPORAL_SERVER_CONFIG_FILE_PATH).toBe(inContainer(DEPLOY_FILES.temporalServer));
+  expect(temporal.DYNAMIC_CONFIG_FILE_PATH).toBe(inContainer(DEPLOY_FILES.temporalDynamicConfig));
+  expect(services['temporal-schema']!.command).toEqual(['sh', inContainer(DEPLOY_FILES.temporalSchema)]);
+  expect(services['temporal-namespace']!.command).toEqual(['sh', inContainer(DEPLOY_FILES.temporalNamespace)]);
+  expect(inContainer(DEPLOY_FILES.temporalUi)).toBe('/home/ui-server/config/docker.yaml');
+  expect(inContainer(DEPLOY_FILES.haproxy)).toBe('/usr/local/etc/haproxy/haproxy.cfg');
+});
+
+/** The variables a shared file reads: `env "X"` (Go templates), "${X}" (HAProxy, sh). */
+function variablesRead(file: string): Set<string> {
+  const text = fs.readFileSync(path.join(root, file), 'utf8');
+  return new Set([...text.matchAll(/env "(\w+)"|\$\{(\w+)/g)].map((m) => (m[1] ?? m[2])!));
+}
+
+test('both paths set the same variables of each shared file', () => {
+  const pg: PostgresTarget = {
+    host: 'h',
+    port: 5432,
+    user: 'u',
+    password: 'p',
+    database: 'orderly',
+    temporalDatabase: 'temporal',
+    visibilityDatabase: 'temporal_visibility',
+    local: true,
+  };
+  const pairs: [string, Record<string, string>, string, string[]][] = [
+    [
+      'temporal',
+      temporalServerEnv(pg, { frontend: 7233, internal: [1, 2, 3, 4, 5, 6, 7, 8] }),
+      DEPLOY_FILES.temporalServer,
+      [
+        // Natively every service gets its own free port on loopback; in a container the defaults are free, and the
+        // image's entrypoint sets BIND_ON_IP to the container's address.
+        'BIND_ON_IP',
+        'FRONTEND_GRPC_PORT',
+        'FRONTEND_HTTP_PORT',
+        'FRONTEND_MEMBERSHIP_PORT',
+        'HISTORY_GRPC_PORT',
+        'HISTORY_MEMBERSHIP_PORT',
+        'MATCHING_GRPC_PORT',
+        'MATCHING_MEMBERSHIP_PORT',
+        'WORKER_GRPC_PORT',
+        'WORKER_MEMBERSHIP_PORT',
+      ],
+    ],
+    ['temporal-schema', temporalSchemaEnv(pg, 'tool'), DEPLOY_FILES.temporalSchema, ['TEMPORAL_SQL_TOOL']],
+    [
+      'temporal-namespace',
+      temporalNamespaceEnv('a:1', 'default', 'cli'),
+      DEPLOY_FILES.temporalNamespace,
+      ['TEMPORAL_CLI'],
+    ],
+    // Natively the UI listens on loopback only.
+    ['temporal-ui', temporalUiEnv('a:1', 8080, 'default'), DEPLOY_FILES.temporalUi, ['TEMPORAL_UI_HOST']],
+    // Natively the API replicas are added through the runtime socket, not found by DNS.
+    ['haproxy', haproxyEnv(3000, '/s'), DEPLOY_FILES.haproxy, []],
+  ];
+  for (const [service, native, file, nativeOnly] of pairs) {
+    const reads = variablesRead(file);
+    const composeSets = Object.keys(envOf(services[service]!)).filter((v) => reads.has(v) || v.endsWith('_PATH'));
+    const nativeSets = Object.keys(native).filter(
+      (v) => (reads.has(v) || v.endsWith('_PATH')) && !nativeOnly.includes(v),
+    );
+    expect({ service, variables: composeSets.filter((v) => !['API_SERVICE', 'API_SLOTS'].includes(v)).sort() }).toEqual(
+      {
+        service,
+        variables: nativeSets.sort(),
+      },
+    );
+  }
+  // Mailpit has no file: both paths give it the same MP_* variables.
+  expect(Object.keys(envOf(services.mailpit!)).sort()).toEqual(Object.keys(mailpitEnv(1, 2, '/d')).sort());
 });
 
 test('our containers set only variables lib/config.ts knows, and a valid production config', () => {
@@ -112,9 +224,12 @@ test('every depends_on names a real service with a condition, and migrations run
   for (const name of ['api', 'worker']) {
     expect(services[name]!.depends_on).toMatchObject({
       migrate: { condition: 'service_completed_successfully' },
-      temporal: { condition: 'service_healthy' },
+      'temporal-namespace': { condition: 'service_completed_successfully' },
     });
   }
+  expect(services.temporal!.depends_on).toMatchObject({
+    'temporal-schema': { condition: 'service_completed_successfully' },
+  });
   expect(services.migrate!.depends_on).toMatchObject({ postgres: { condition: 'service_healthy' } });
 });
 
@@ -123,22 +238,18 @@ test('the worker starts before the API, so versioned checkouts never reach an ol
   expect(Object.keys(services.worker!.depends_on ?? {})).not.toContain('api');
 });
 
-test('published ports: API 3000, Temporal 7233, its UI and the mail inbox, no clashes', () => {
+test('published ports: the balancer on 3000, Temporal 7233, its UI and the mail inbox, no clashes', () => {
   const published = Object.values(services).flatMap((s) => (s.ports ?? []).map((p) => p.split(':')[0]));
   expect(published).toEqual(expect.arrayContaining(['3000', '7233', '8080', '8025']));
   expect(new Set(published).size).toBe(published.length);
+  // HAProxy forwards to the replicas' own port 3000.
   expect(envOf(services.api!).PORT).toBe('3000');
-  expect(services.api!.ports).toContain('3000:3000');
+  expect(envOf(services.haproxy!).API_SERVICE).toBe('api:3000');
 });
 
-test('commands in compose point at scripts and files that exist', () => {
-  for (const name of OURS) {
-    const command = services[name]!.command;
-    expect(Array.isArray(command)).toBe(true);
-    expectRunnable(command as string[], `compose ${name}`);
-  }
-  expect(services.api!.command).toContain('api/main.ts');
-  expect(services.worker!.command).toContain('workers/main.ts');
-
+test('our services run the compiled entry points of the production build', () => {
+  expectEntryPoint(services.migrate!.command, ENTRY_POINTS.migrate, 'compose migrate');
+  expectEntryPoint(services.worker!.command, ENTRY_POINTS.worker, 'compose worker');
+  expectEntryPoint(services.api!.command, ENTRY_POINTS.api, 'compose api');
   // The Dockerfile's own checks (stages, user, Node version, command) are in test/production/dockerfile.test.ts.
 });

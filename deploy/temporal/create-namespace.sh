@@ -1,0 +1,30 @@
+#!/bin/sh
+# Registers Orderly's namespace on a running Temporal server if it is not there yet. Shared by `make cluster` and the
+# temporal-namespace job in docker-compose.yml (temporalio/admin-tools).
+#   TEMPORAL_ADDRESS     host:port of the frontend (read by the temporal CLI itself)
+#   TEMPORAL_NAMESPACE   default: default
+#   NAMESPACE_RETENTION  how long closed workflow histories are kept (default 72h)
+#   TEMPORAL_CLI         the CLI's path (default: temporal on PATH)
+# Orderly defines no custom search attributes; if it does, register them here with
+# `temporal operator search-attribute create`.
+set -eu
+: "${TEMPORAL_ADDRESS:?set TEMPORAL_ADDRESS to the Temporal frontend host:port}"
+cli=${TEMPORAL_CLI:-temporal}
+ns=${TEMPORAL_NAMESPACE:-default}
+
+# The frontend answers before its namespace cache is warm; the CLI retries within its own deadline.
+i=0
+until "$cli" operator cluster health >/dev/null 2>&1; do
+  i=$((i + 1))
+  if [ "$i" -ge 60 ]; then
+    echo "temporal namespace: no healthy server at $TEMPORAL_ADDRESS after 60 s" >&2
+    exit 1
+  fi
+  sleep 1
+done
+if "$cli" operator namespace describe --namespace "$ns" >/dev/null 2>&1; then
+  echo "temporal namespace: $ns exists"
+else
+  "$cli" operator namespace create --namespace "$ns" --retention "${NAMESPACE_RETENTION:-72h}"
+  echo "temporal namespace: $ns created"
+fi
