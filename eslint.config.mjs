@@ -51,6 +51,13 @@ const layering = [
     ),
   },
   {
+    files: ['lib/**/*.ts'],
+    patterns: notInto(
+      ['api', 'activities', 'workflows', 'workers', 'bench', 'test'],
+      'lib/ (config, logging, entry points) sits beside db/ at the bottom: it may use contract/ and db/ only.',
+    ),
+  },
+  {
     files: ['bench/**/*.ts'],
     patterns: notInto(['test'], 'bench/ must not depend on tests; move what both need to db/ or lib/.'),
   },

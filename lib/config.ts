@@ -46,7 +46,7 @@ const schema = z
     CANCELLATION_WINDOW: duration.default(DEFAULT_CANCELLATION_WINDOW),
     NOTIFY_SMS_WEBHOOK_URL: optionalUrl,
     NOTIFY_PUSH_WEBHOOK_URL: optionalUrl,
-    // Worker tuning: defaults measured with bench:checkout, see docs/scaling.md.
+    // Worker tuning: the SDK's slot defaults; the sticky cache sized after a bench:checkout run (docs/scaling.md).
     WORKER_ACTIVITY_SLOTS: count(1, 100),
     WORKER_WORKFLOW_TASK_SLOTS: count(2, 40),
     WORKER_LOCAL_ACTIVITY_SLOTS: count(1, 100),

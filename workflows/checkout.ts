@@ -46,7 +46,7 @@ import {
   type PaymentState,
 } from '../contract';
 
-// ---- Retry and timeout presets: every policy the checkout uses, in one place (README "Retries and timeouts"). ----
+// ---- Retry and timeout presets: every policy the checkout uses, in one place (docs/checkout.md, "Retries and timeouts"). ----
 
 /** Card processor calls: backoff 0.5s -> 30s, 8 attempts (at most about 5 min with timeouts); declines never retry. */
 export const PAYMENT: ActivityOptions = {

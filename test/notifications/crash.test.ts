@@ -26,7 +26,7 @@ test('a worker stopped mid-send never yields two copies with different Message-I
   smtp.delayMs = 0;
   await h.restartWorker();
   await expect(run).resolves.toEqual({ email: 'sent' });
-  // The server still accepts the abandoned first copy when its hold ends: two copies, the one window the README owns
+  // The server still accepts the abandoned first copy when its hold ends: two copies, the one window docs/notifications.md owns
   // up to, and both carry the same Message-ID.
   const copies = await waitFor(
     'the abandoned copy and the retry at the server',
