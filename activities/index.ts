@@ -1,9 +1,10 @@
 /** createActivities(deps): every activity the worker registers, built from injected dependencies. */
+import { createCompensationActivities } from './orders/compensation';
 import type { ActivityDeps } from './deps';
-import { createNotificationActivities } from './notification';
-import { createOrderActivities } from './orders';
-import { createInventoryActivities } from './inventory';
-import { createPaymentActivities } from './payment';
+import { createInventoryActivities } from './inventory/activities';
+import { createNotificationActivities } from './notifications/activities';
+import { createOrderActivities } from './orders/activities';
+import { createPaymentActivities } from './payments/activities';
 
 export type { ActivityDeps };
 
@@ -13,6 +14,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createOrderActivities(deps),
     ...createInventoryActivities(deps),
     ...createPaymentActivities(deps),
+    ...createCompensationActivities(deps),
   };
 }
 

@@ -1,6 +1,7 @@
 /** The Hono environment: dependencies injected once per app, the caller and a per-request logger. */
 import type { Client } from '@temporalio/client';
 import type { Db } from '../db/client';
+import type { Listen } from '../db/listen';
 import type { Config } from '../lib/config';
 import type { Logger } from '../lib/logger';
 import type { AuthUser } from './auth';
@@ -16,6 +17,11 @@ export interface AppDeps {
   config: Config;
   log: Logger;
   clock: () => Date;
+  /**
+   * The database's LISTEN (DbHandle.listen): with it, catalog caches follow writes made by every process, and the
+   * subscription ends when the handle closes. Without it they rely on their TTL (fine for a lone process in tests).
+   */
+  listen?: Listen;
   /** Checks behind GET /ready beyond the database and Temporal (e.g. the in-process worker). */
   extraReadyChecks?: ReadyCheck[];
 }

@@ -83,7 +83,14 @@ async function main(): Promise<void> {
   });
   try {
     await runMigrations(handle);
-    const app = createApp({ db: handle.db, temporal, config, log, clock: () => new Date() });
+    const app = createApp({
+      db: handle.db,
+      temporal,
+      config,
+      log,
+      clock: () => new Date(),
+      listen: handle.listen,
+    });
     server = await serveApi(app, { host: config.host, port: config.port, log });
     await stopped;
   } catch (err) {

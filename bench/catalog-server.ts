@@ -2,43 +2,22 @@
  * The benchmark's server half: the real app (plus a trivial ceiling route) on a fresh database holding 10,000
  * products, served by @hono/node-server on 127.0.0.1. Prints one JSON line {port, ids, word} when ready.
  */
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
 import { sql } from 'drizzle-orm';
 import { Client, Connection } from '@temporalio/client';
 import { createApp } from '../api/app';
-import { createDb, type DbHandle } from '../db/client';
-import { runMigrations } from '../db/migrate';
+import type { DbHandle } from '../db/client';
 import { products } from '../db/schema';
+import { createThrowawayDb } from '../db/throwaway';
 import { loadConfig } from '../lib/config';
-import { dropDatabase } from '../test/support/db';
 import { createLogger } from '../lib/logger';
 
 export const PRODUCTS = 10_000;
 const WORDS = ['green', 'black', 'oolong', 'white', 'herbal', 'jasmine', 'earl', 'chai', 'matcha', 'rooibos'];
 const ADJECTIVES = ['smoky', 'fresh', 'organic', 'bold', 'sweet', 'floral', 'roasted', 'spiced', 'mellow', 'bright'];
 const CATEGORIES = ['tea', 'coffee', 'cups', 'pots', 'gifts'];
-
-async function openDatabase(url: string | undefined): Promise<{ handle: DbHandle; drop: () => Promise<void> }> {
-  if (!url) {
-    const handle = await createDb({ dataDir: 'memory://' });
-    return { handle, drop: async () => {} };
-  }
-  // A throwaway database next to the given one, so the bench never touches real data.
-  const { default: postgres } = await import('postgres');
-  const name = `orderly_bench_${randomBytes(4).toString('hex')}`;
-  const admin = postgres(url, { max: 1, onnotice: () => {} });
-  await admin.unsafe(`create database ${name}`);
-  await admin.end();
-  const u = new URL(url);
-  u.pathname = `/${name}`;
-  const handle = await createDb({ url: u.toString(), max: 10 });
-  return {
-    handle,
-    drop: () => dropDatabase(url, name),
-  };
-}
 
 async function load(handle: DbHandle): Promise<string[]> {
   const ids: string[] = [];
@@ -66,8 +45,12 @@ async function load(handle: DbHandle): Promise<string[]> {
 async function main() {
   const config = loadConfig({ ...process.env, LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn', NODE_ENV: 'development' });
   const log = createLogger(config.logLevel, 'bench');
-  const { handle, drop } = await openDatabase(process.env.DATABASE_URL);
-  await runMigrations(handle);
+  // A throwaway database next to the given one (or in-memory PGlite), so the bench never touches real data.
+  const handle = await createThrowawayDb({
+    serverUrl: process.env.DATABASE_URL,
+    namePrefix: 'orderly_bench_',
+    max: 10,
+  });
   const ids = await load(handle);
   // Planner statistics, as autovacuum would gather after a bulk load (PGlite has no autovacuum).
   await handle.db.execute(sql`analyze products`);
@@ -83,7 +66,6 @@ async function main() {
   const stop = async () => {
     server.close();
     await handle.close();
-    await drop();
     process.exit(0);
   };
   process.once('SIGTERM', () => void stop());

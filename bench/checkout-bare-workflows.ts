@@ -45,7 +45,7 @@ export const bareCheckoutWithWindow = (windowMs: number) => windowed(windowMs);
 /**
  * BENCH_DETAIL's third ceiling: with the window and a patched() call (a marker and, from sdk-core, a
  * TemporalChangeVersion upsert). Its rate against bareCheckoutWithWindow's is what a patch costs each workflow that
- * records it: why checkouts branch on their input's version instead (CHECKOUT_VERSION in workflows/types.ts).
+ * records it: why checkouts branch on their input's version instead (CHECKOUT_VERSION in contract/checkout.ts).
  */
 export const bareCheckoutWithWindowAndPatch = (windowMs: number) => windowed(windowMs, { patch: true });
 

@@ -34,8 +34,8 @@ import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/wo
 import { and, inArray } from 'drizzle-orm';
 import { createApp } from '../api/app';
 import { mintToken } from '../api/auth';
-import { createTestDb } from '../test/support/db';
 import { cartLines, carts, orders, products } from '../db/schema';
+import { createThrowawayDb } from '../db/throwaway';
 import { loadConfig } from '../lib/config';
 import { createLogger } from '../lib/logger';
 import { resolveTemporalCli } from '../scripts/temporal-cli';
@@ -44,7 +44,7 @@ import { createActivityDeps } from '../workers/deps';
 import { createWorker } from '../workers/worker';
 import { createActivities } from '../activities';
 import { noopCheckoutActivities } from './checkout-noop-activities';
-import { checkoutWorkflowId, durationMs } from '../workflows/types';
+import { checkoutWorkflowId, durationMs } from '../contract';
 import { ratioInterval, targetVerdict } from './ratio-stats';
 import {
   addCounters,
@@ -158,7 +158,7 @@ async function main() {
   const longWindowMs = durationMs(configFor(LONG_WINDOW).cancellationWindow);
   const log = createLogger('silent', 'bench');
   // A throwaway database (a fresh PostgreSQL database when DATABASE_URL is set, else in-memory PGlite), dropped at the end.
-  const handle = await createTestDb();
+  const handle = await createThrowawayDb({ serverUrl: process.env.DATABASE_URL });
   const db = handle.db;
   if (DETAIL) countSql(handle);
   // The same worker options on both sides: the completion interceptor, and the timing one when asked for.
@@ -173,6 +173,7 @@ async function main() {
     namespace: 'default',
     taskQueue,
     deps: built.deps,
+    tuning: config.worker,
     extra: { ...extra, ...(activities && { activities }) },
   });
   const bareWorker = await Worker.create({
@@ -185,6 +186,7 @@ async function main() {
       },
     },
     shutdownGraceTime: '10s',
+    ...config.worker,
     ...extra,
   });
   const running = [worker.run(), bareWorker.run()];

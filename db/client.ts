@@ -1,14 +1,13 @@
-/** createDb(): postgres.js when a DATABASE_URL is given, embedded PGlite (on disk, or in memory) when it is not. */
+/**
+ * createDb(): postgres.js when a DATABASE_URL is given, embedded PGlite (on disk, or in memory) when it is not.
+ * PGlite is a development dependency: it is loaded only on the second path, so a production install has none.
+ */
 import path from 'node:path';
-import fs from 'node:fs';
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
-// Static imports on purpose: a dynamic import() would load drizzle's ESM build beside the CommonJS one the schema and
-// the queries use, and drizzle then falls back from instanceof to walking prototype chains on every query chunk.
 import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js';
-import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
-import { PGlite } from '@electric-sql/pglite';
 import postgres, { type Sql, type TransactionSql } from 'postgres';
 import * as schema from './schema';
+import { listenPostgres, subscriptions, type Listen } from './listen';
 
 export { schema };
 
@@ -22,6 +21,8 @@ export interface DbHandle {
   location: string;
   /** The postgres URL, when kind is 'postgres' (migrations open their own connection with it). */
   url?: string;
+  /** LISTEN on a channel, reconnecting when needed; close() ends every subscription first. */
+  listen: Listen;
   close(): Promise<void>;
 }
 
@@ -34,10 +35,8 @@ export interface CreateDbOptions {
   max?: number;
 }
 
-/** Rows of a raw statement, whichever driver ran it (postgres.js answers with an array, PGlite with `{ rows }`). */
-export function rowsOf<T>(result: unknown): T[] {
-  return (Array.isArray(result) ? result : (result as { rows: T[] }).rows) as T[];
-}
+/** A transaction handle (drizzle passes the same query API inside db.transaction). */
+export type Tx = Parameters<Parameters<Db['transaction']>[0]>[0];
 
 /**
  * drizzle's postgres.js adapter asks for an unprepared statement on every query not built with `.prepare(name)`
@@ -78,18 +77,20 @@ export async function createDb(options: CreateDbOptions = {}): Promise<DbHandle>
   if (options.url) {
     const client = preparedByDefault(postgres(options.url, { max: options.max ?? 10, onnotice: () => {} }));
     const db = drizzlePostgres(client, { schema }) as unknown as Db;
+    const url = options.url;
+    const subs = subscriptions((channel, handlers) => listenPostgres(url, channel, handlers));
     return {
       db,
       kind: 'postgres',
-      location: redactUrl(options.url),
-      url: options.url,
-      close: () => client.end({ timeout: 5 }),
+      location: redactUrl(url),
+      url,
+      listen: subs.listen,
+      close: async () => {
+        await subs.closeAll();
+        await client.end({ timeout: 5 });
+      },
     };
   }
-  const dataDir = options.dataDir ?? path.join('.data', 'pglite');
-  if (!dataDir.startsWith('memory://')) fs.mkdirSync(dataDir, { recursive: true });
-  const client = new PGlite(dataDir);
-  await client.waitReady;
-  const db = drizzlePglite(client, { schema }) as unknown as Db;
-  return { db, kind: 'pglite', location: dataDir, close: () => client.close() };
+  const { createPgliteDb } = await import('./pglite');
+  return createPgliteDb(options.dataDir ?? path.join('.data', 'pglite'));
 }

@@ -1,5 +1,6 @@
 /** The single source of truth for Orderly's tables. Money is integer minor units plus an ISO 4217 currency. */
 import { sql, type SQL } from 'drizzle-orm';
+import { NOTIFICATION_CHANNELS, NOTIFICATION_KINDS, ORDER_STATUS, PAYMENT_STATE } from '../contract';
 import {
   bigserial,
   boolean,
@@ -99,9 +100,6 @@ export const cartLines = pgTable(
   ],
 );
 
-export const ORDER_STATUSES = ['pending', 'awaiting_payment', 'confirmed', 'failed', 'cancelled'] as const;
-export const PAYMENT_STATUSES = ['authorized', 'requires_action', 'captured', 'voided', 'refunded', 'failed'] as const;
-
 export const orders = pgTable(
   'orders',
   {
@@ -109,8 +107,8 @@ export const orders = pgTable(
     customerId: uuid('customer_id').notNull(),
     cartId: uuid('cart_id'),
     email: text('email').notNull(),
-    status: text('status', { enum: ORDER_STATUSES }).notNull().default('pending'),
-    paymentStatus: text('payment_status', { enum: PAYMENT_STATUSES }),
+    status: text('status', { enum: ORDER_STATUS }).notNull().default('pending'),
+    paymentStatus: text('payment_status', { enum: PAYMENT_STATE }),
     currency: char('currency', { length: 3 }).notNull(),
     totalCents: integer('total_cents').notNull(),
     shippingAddress: jsonb('shipping_address').$type<Record<string, string>>().notNull(),
@@ -184,7 +182,7 @@ export const payments = pgTable(
     provider: text('provider').notNull(),
     providerPaymentId: text('provider_payment_id'),
     idempotencyKey: text('idempotency_key').notNull(),
-    status: text('status', { enum: PAYMENT_STATUSES }).notNull(),
+    status: text('status', { enum: PAYMENT_STATE }).notNull(),
     amountCents: integer('amount_cents').notNull(),
     currency: char('currency', { length: 3 }).notNull(),
     failureCode: text('failure_code'),
@@ -255,8 +253,8 @@ export const notifications = pgTable(
     orderId: uuid('order_id')
       .notNull()
       .references(() => orders.id, { onDelete: 'cascade' }),
-    kind: text('kind').notNull(),
-    channel: text('channel').notNull(),
+    kind: text('kind', { enum: NOTIFICATION_KINDS }).notNull(),
+    channel: text('channel', { enum: NOTIFICATION_CHANNELS }).notNull(),
     recipient: text('recipient').notNull(),
     status: text('status', { enum: NOTIFICATION_STATUSES }).notNull().default('pending'),
     attempts: integer('attempts').notNull().default(0),

@@ -1,9 +1,17 @@
 /** The one place environment variables are read: parsed with zod, failing fast with the name of every bad variable. */
 import { z } from 'zod';
+import {
+  DEFAULT_CANCELLATION_WINDOW,
+  DEFAULT_PAYMENT_CONFIRMATION_TIMEOUT,
+  DEFAULT_TASK_QUEUE,
+  DURATION_PATTERN,
+} from '../contract';
 
-const duration = z.string().regex(/^\d+(ms|s|m|h|d)$/, 'expected a duration such as 500ms, 30s, 15m, 24h or 7d');
+const duration = z.string().regex(DURATION_PATTERN, 'expected a duration such as 500ms, 30s, 15m, 24h or 7d');
 
 const port = z.coerce.number().int().min(0).max(65535);
+/** A worker slot count or cache size; 0 is only meaningful where the SDK gives it a meaning (no sticky cache). */
+const count = (min: number, dflt: number) => z.coerce.number().int().min(min).max(100_000).default(dflt);
 const optionalUrl = z.preprocess((v) => (v === '' ? undefined : v), z.url().optional());
 
 const DEV_SECRET = 'orderly-dev-secret-do-not-use-in-production-0000';
@@ -25,7 +33,7 @@ const schema = z
         .optional(),
     ),
     TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
-    TASK_QUEUE: z.string().min(1).default('checkout'),
+    TASK_QUEUE: z.string().min(1).default(DEFAULT_TASK_QUEUE),
     WORKER_DEPLOYMENT_NAME: z.string().min(1).default('orderly'),
     WORKER_BUILD_ID: z.preprocess((v) => (v === '' ? undefined : v), z.string().min(1).max(255).optional()),
     WORKFLOW_BUNDLE_PATH: z.preprocess((v) => (v === '' ? undefined : v), z.string().min(1).optional()),
@@ -37,16 +45,29 @@ const schema = z
     AUTH_JWT_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
     PAYMENT_PROVIDER: z.enum(['sandbox']).default('sandbox'),
     PAYMENT_WEBHOOK_SECRET: z.string().min(16, 'must be at least 16 characters').optional(),
-    PAYMENT_CONFIRMATION_TIMEOUT: duration.default('15m'),
-    CANCELLATION_WINDOW: duration.default('24h'),
+    PAYMENT_CONFIRMATION_TIMEOUT: duration.default(DEFAULT_PAYMENT_CONFIRMATION_TIMEOUT),
+    CANCELLATION_WINDOW: duration.default(DEFAULT_CANCELLATION_WINDOW),
     NOTIFY_SMS_WEBHOOK_URL: optionalUrl,
     NOTIFY_PUSH_WEBHOOK_URL: optionalUrl,
+    // Worker tuning: the SDK's slot defaults; the sticky cache sized after a bench:checkout run (docs/scaling.md).
+    WORKER_ACTIVITY_SLOTS: count(1, 100),
+    WORKER_WORKFLOW_TASK_SLOTS: count(2, 40),
+    WORKER_LOCAL_ACTIVITY_SLOTS: count(1, 100),
+    WORKER_STICKY_CACHE_SIZE: count(0, 1000),
   })
   .superRefine((env, ctx) => {
     if (env.NODE_ENV === 'production') {
       for (const name of ['AUTH_JWT_SECRET', 'PAYMENT_WEBHOOK_SECRET'] as const) {
         if (!env[name]) ctx.addIssue({ code: 'custom', path: [name], message: 'required when NODE_ENV=production' });
       }
+    }
+    // The SDK would only warn and lower the slots; a cached workflow per running workflow task is what it needs.
+    if (env.WORKER_STICKY_CACHE_SIZE > 0 && env.WORKER_WORKFLOW_TASK_SLOTS > env.WORKER_STICKY_CACHE_SIZE) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['WORKER_WORKFLOW_TASK_SLOTS'],
+        message: `must not exceed WORKER_STICKY_CACHE_SIZE (${env.WORKER_STICKY_CACHE_SIZE}) unless that is 0`,
+      });
     }
   });
 
@@ -74,6 +95,15 @@ export interface Config {
   payment: { provider: Env['PAYMENT_PROVIDER']; webhookSecret: string; confirmationTimeout: string };
   cancellationWindow: string;
   notify: { smsWebhookUrl: string | undefined; pushWebhookUrl: string | undefined };
+  worker: WorkerTuning;
+}
+
+/** Task slots and sticky cache of a worker, as the SDK's WorkerOptions name them. */
+export interface WorkerTuning {
+  maxConcurrentActivityTaskExecutions: number;
+  maxConcurrentWorkflowTaskExecutions: number;
+  maxConcurrentLocalActivityExecutions: number;
+  maxCachedWorkflows: number;
 }
 
 export class ConfigError extends Error {
@@ -119,5 +149,11 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     },
     cancellationWindow: e.CANCELLATION_WINDOW,
     notify: { smsWebhookUrl: e.NOTIFY_SMS_WEBHOOK_URL, pushWebhookUrl: e.NOTIFY_PUSH_WEBHOOK_URL },
+    worker: {
+      maxConcurrentActivityTaskExecutions: e.WORKER_ACTIVITY_SLOTS,
+      maxConcurrentWorkflowTaskExecutions: e.WORKER_WORKFLOW_TASK_SLOTS,
+      maxConcurrentLocalActivityExecutions: e.WORKER_LOCAL_ACTIVITY_SLOTS,
+      maxCachedWorkflows: e.WORKER_STICKY_CACHE_SIZE,
+    },
   };
 }

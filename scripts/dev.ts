@@ -200,6 +200,8 @@ async function main(): Promise<void> {
       config: runConfig,
       log: log.child({ part: 'api' }),
       clock: () => new Date(),
+      // The in-process worker's stock changes reach the API's caches through the same channel as other processes'.
+      listen: handle.listen,
       extraReadyChecks: [
         {
           name: 'in-process worker',

@@ -2,7 +2,6 @@
  * The worker process: one NativeConnection, Orderly's workflows and activities on the task queue, drained on
  * SIGINT/SIGTERM. `startWorker` is also what `make start` runs in-process.
  */
-import fs from 'node:fs';
 import { NativeConnection, Runtime, type Worker } from '@temporalio/worker';
 import type { Logger as TemporalLogger, LogLevel, LogMetadata } from '@temporalio/common';
 import { createDb, type Db } from '../db/client';
@@ -17,7 +16,7 @@ import {
 } from '../lib/entry';
 import { createLogger, type Logger } from '../lib/logger';
 import { createActivityDeps } from './deps';
-import { createWorker, versioningOptions, WORKFLOW_BUNDLE_PATH } from './worker';
+import { createWorker, defaultWorkflowBundle, versioningOptions } from './worker';
 
 /** Routes the Temporal SDK's own log lines (worker state, workflow and activity `log`) into pino. */
 export function temporalLoggerFor(log: Logger): TemporalLogger {
@@ -72,18 +71,16 @@ export async function startWorker(opts: {
   const built = await createActivityDeps({ config, db: opts.db, log });
   let worker: Worker;
   try {
-    // Production images carry a prebuilt bundle (`npm run build:workflows`, or WORKFLOW_BUNDLE_PATH); development
-    // bundles from source.
-    const bundle =
-      opts.workflowBundlePath ??
-      config.deployment.workflowBundlePath ??
-      (fs.existsSync(WORKFLOW_BUNDLE_PATH) ? WORKFLOW_BUNDLE_PATH : undefined);
+    // The compiled worker runs the prebuilt bundle (`make build`) or WORKFLOW_BUNDLE_PATH's; development bundles from
+    // source.
+    const bundle = opts.workflowBundlePath ?? config.deployment.workflowBundlePath ?? defaultWorkflowBundle();
     worker = await createWorker({
       connection,
       namespace: config.temporal.namespace,
       taskQueue: config.temporal.taskQueue,
       deps: built.deps,
       workflowBundlePath: bundle,
+      tuning: config.worker,
       extra: versioningOptions(config.deployment),
     });
     log.info(
@@ -92,6 +89,7 @@ export async function startWorker(opts: {
         namespace: config.temporal.namespace,
         taskQueue: config.temporal.taskQueue,
         bundle: bundle ?? 'from source',
+        tuning: config.worker,
         ...(config.deployment.buildId
           ? { deployment: config.deployment.name, buildId: config.deployment.buildId }
           : { versioning: 'off' }),

@@ -3,11 +3,27 @@ import path from 'node:path';
 import fs from 'node:fs';
 import { Worker, type NativeConnection, type WorkerOptions } from '@temporalio/worker';
 import { createActivities, type ActivityDeps } from '../activities';
-import type { Config } from '../lib/config';
+import type { Config, WorkerTuning } from '../lib/config';
 
 export const WORKFLOWS_PATH = require.resolve('../workflows');
-/** Where `npm run build:workflows` writes the prebuilt bundle used in production. */
-export const WORKFLOW_BUNDLE_PATH = path.resolve(__dirname, '..', 'dist', 'workflow-bundle.js');
+/** True when this file runs compiled (dist/workers/worker.js, production); false under tsx and jest. */
+const COMPILED = path.extname(__filename) === '.js';
+/** Where `make build` writes the prebuilt bundle: dist/workflow-bundle.js, named from the source and the compiled tree. */
+export const WORKFLOW_BUNDLE_PATH = COMPILED
+  ? path.resolve(__dirname, '..', 'workflow-bundle.js')
+  : path.resolve(__dirname, '..', 'dist', 'workflow-bundle.js');
+
+/**
+ * The bundle a worker runs when none is given. Compiled, it is the prebuilt one beside it, which must exist (a
+ * production worker that bundled at start would take seconds and the memory of webpack). From source, workflows are
+ * bundled from source at start, so a dist/ left from an older build never runs in development.
+ */
+export function defaultWorkflowBundle(): string | undefined {
+  if (!COMPILED) return undefined;
+  if (!fs.existsSync(WORKFLOW_BUNDLE_PATH))
+    throw new Error(`${WORKFLOW_BUNDLE_PATH} is missing: \`make build\` writes it beside the compiled worker`);
+  return WORKFLOW_BUNDLE_PATH;
+}
 
 export interface CreateWorkerOptions {
   connection: NativeConnection;
@@ -16,6 +32,8 @@ export interface CreateWorkerOptions {
   deps: ActivityDeps;
   /** A prebuilt bundle (production, tests); otherwise workflows are bundled from source at start. */
   workflowBundlePath?: string;
+  /** Task slots and sticky cache size (config.worker); the SDK's defaults when absent. */
+  tuning?: WorkerTuning;
   extra?: Partial<WorkerOptions>;
 }
 
@@ -37,8 +55,7 @@ export function versioningOptions(deployment: Config['deployment']): Pick<Worker
 }
 
 export async function createWorker(opts: CreateWorkerOptions): Promise<Worker> {
-  const bundlePath =
-    opts.workflowBundlePath ?? (fs.existsSync(WORKFLOW_BUNDLE_PATH) ? WORKFLOW_BUNDLE_PATH : undefined);
+  const bundlePath = opts.workflowBundlePath ?? defaultWorkflowBundle();
   return Worker.create({
     connection: opts.connection,
     namespace: opts.namespace,
@@ -47,6 +64,7 @@ export async function createWorker(opts: CreateWorkerOptions): Promise<Worker> {
     ...(bundlePath ? { workflowBundle: { codePath: bundlePath } } : { workflowsPath: WORKFLOWS_PATH }),
     // Graceful drain: in-flight activities get this long to finish on shutdown.
     shutdownGraceTime: '10s',
+    ...opts.tuning,
     ...opts.extra,
   });
 }

@@ -2,25 +2,31 @@
  * checkout: one order from cart to confirmed (or cleanly undone). Snapshot the cart, hold stock, authorize, wait for
  * confirmation when the card asks for it, capture, confirm, notify (beside the order, see `notify` below); then stay
  * cancellable for the refund window.
- * Every step's compensation is registered before the step and runs newest first in a non-cancellable scope.
+ * Every step's compensation is registered before the step; a failed step, a cancel (before or inside the refund window,
+ * by the API or by a Temporal cancellation) all run them through one routine (workflows/compensations.ts). Only
+ * activity failures and the workflow's own aborts compensate: any other error is a bug and fails the workflow task.
  */
 import {
   ActivityFailure,
   ApplicationFailure,
   CancellationScope,
+  TemporalFailure,
   allHandlersFinished,
   condition,
   defineQuery,
   defineSignal,
   defineUpdate,
+  isCancellation,
   log,
+  patched,
   proxyActivities,
   setHandler,
   workflowInfo,
   type ActivityOptions,
 } from '@temporalio/workflow';
 import type { createActivities } from '../activities';
-import { notifyCustomer } from './notify';
+import { Compensations } from './compensations';
+import { notifyCustomer } from './notify-customer';
 import {
   CANCEL_SIGNAL,
   CANCEL_UPDATE,
@@ -38,9 +44,9 @@ import {
   type NotificationKind,
   type OrderStatus,
   type PaymentState,
-} from './types';
+} from '../contract';
 
-// ---- Retry and timeout presets: every policy the checkout uses, in one place (README "Retries and timeouts"). ----
+// ---- Retry and timeout presets: every policy the checkout uses, in one place (docs/checkout.md, "Retries and timeouts"). ----
 
 /** Card processor calls: backoff 0.5s -> 30s, 8 attempts (at most about 5 min with timeouts); declines never retry. */
 export const PAYMENT: ActivityOptions = {
@@ -92,6 +98,20 @@ export const paymentConfirmedSignal = defineSignal<[{ paymentId?: string }?]>(PA
 export const cancelSignal = defineSignal<[CancelRequest?]>(CANCEL_SIGNAL);
 export const cancelUpdate = defineUpdate<CheckoutStatus, [CancelRequest]>(CANCEL_UPDATE);
 
+/**
+ * Patch id of the guarded compensation path. A checkout whose history was recorded before it ran a path that changed
+ * (a bug compensated, a compensation that ran out of retries, a Temporal cancel in the refund window) replays the old
+ * way; every checkout that reaches one of those paths now takes the new way. Checked only on those paths, so the
+ * common paths record no marker.
+ */
+export const GUARDED_COMPENSATION_PATCH = 'guarded-compensation';
+
+/** failureReason of an order whose checkout was cancelled through Temporal (`temporal workflow cancel`). */
+export const CANCELLED_BY_OPERATOR = 'cancelled_by_operator';
+
+/** Steps at which a failure is the payment's: the customer is told the payment did not go through. */
+const PAYMENT_STEPS: readonly CheckoutStep[] = ['authorizing_payment', 'awaiting_payment', 'capturing_payment'];
+
 /** Thrown inside the workflow to leave the happy path; carries the outcome the compensations end in. */
 class Abort extends Error {
   constructor(
@@ -103,27 +123,39 @@ class Abort extends Error {
   }
 }
 
-function failureType(err: unknown): string | undefined {
-  if (err instanceof ActivityFailure && err.cause instanceof ApplicationFailure) return err.cause.type ?? undefined;
-  return undefined;
+function failureType(err: ActivityFailure): string | undefined {
+  return err.cause instanceof ApplicationFailure ? (err.cause.type ?? undefined) : undefined;
 }
 
-/** Maps a step failure to how the order ends and which notification the customer gets. */
-function abortFor(err: unknown): Abort {
+/**
+ * Maps what interrupted the checkout at `step` to how the order ends and which notification the customer gets; undefined
+ * for anything that is neither an activity failure nor one of the workflow's own aborts or cancellations (a bug).
+ */
+function abortFor(err: unknown, step: CheckoutStep): Abort | undefined {
   if (err instanceof Abort) return err;
+  if (isCancellation(err)) return new Abort('cancelled', CANCELLED_BY_OPERATOR, 'order_cancelled');
+  if (!(err instanceof ActivityFailure)) return undefined;
   switch (failureType(err)) {
     case OUT_OF_STOCK:
       return new Abort('failed', 'out_of_stock', 'order_cancelled');
     case PAYMENT_DECLINED: {
-      const cause = (err as ActivityFailure).cause as ApplicationFailure;
+      const cause = err.cause as ApplicationFailure;
       const code = (cause.details?.[0] as { code?: string } | undefined)?.code ?? 'declined';
       return new Abort('failed', `payment_declined:${code}`, 'payment_failed');
     }
     case INVALID_CART:
       return new Abort('failed', 'invalid_cart', 'order_cancelled');
     default:
-      return new Abort('failed', 'checkout_error', 'payment_failed');
+      // A step that ran out of retries: the payment's own steps failed the payment; any other failed the order.
+      return new Abort('failed', 'checkout_error', PAYMENT_STEPS.includes(step) ? 'payment_failed' : 'order_cancelled');
   }
+}
+
+/** A non-Temporal error to rethrow, so that the SDK fails the workflow task (retried) instead of the workflow. */
+function asTaskFailure(err: unknown): unknown {
+  return err instanceof TemporalFailure
+    ? new Error(`unexpected failure in checkout: ${err.message}`, { cause: err })
+    : err;
 }
 
 export async function checkout(input: CheckoutInput): Promise<CheckoutResult> {
@@ -187,6 +219,8 @@ export async function checkout(input: CheckoutInput): Promise<CheckoutResult> {
     );
     notifications.push(sending);
   };
+  // After a Temporal cancellation the wait for handlers rejects at once: the execution then ends Canceled, after the
+  // compensations that cancellation ran.
   const finish = async (): Promise<CheckoutResult> => {
     await Promise.all(notifications);
     await condition(allHandlersFinished);
@@ -196,18 +230,65 @@ export async function checkout(input: CheckoutInput): Promise<CheckoutResult> {
     if (cancelReason !== null) throw new Abort('cancelled', cancelReason, 'order_cancelled');
   };
 
-  // Compensations, newest last; each is idempotent and records its own event.
-  const compensations: Array<(abort: Abort) => Promise<void>> = [];
+  // Each compensation is idempotent and records its own event on the order's timeline.
+  const compensations = new Compensations<Abort>();
+  /**
+   * Undoes what the checkout did, newest first, and closes the order as `abort` says. A compensation that runs out of
+   * retries is recorded on the order's timeline for an operator and the rest still run; the workflow does not fail.
+   * A payment reversal that did not land leaves paymentState `reversal_failed`, and the customer is not told the money
+   * is back: every notification the order could end with says so. The operator who settles the payment tells them
+   * (with the notifyOrder workflow).
+   */
+  const compensate = async (abort: Abort, inWindow: boolean): Promise<void> => {
+    step = 'compensating';
+    await compensations.runAll(abort, async (name, err) => {
+      if (!patched(GUARDED_COMPENSATION_PATCH)) {
+        // As recorded before the patch: a failure in the window failed the workflow; before it, it was only logged.
+        if (inWindow) throw err;
+        log.error('compensation failed', { orderId, reason: abort.reason, error: String(err) });
+        return;
+      }
+      log.error('compensation failed past its retries; an operator must finish it', {
+        orderId,
+        compensation: name,
+        reason: abort.reason,
+        error: String(err.cause ?? err),
+      });
+      if (name === 'reversePayment') paymentState = 'reversal_failed';
+      try {
+        await orderActs.recordCompensationFailure({
+          orderId,
+          compensation: name,
+          reason: abort.reason,
+          error: String(err.cause?.message ?? err.message),
+        });
+      } catch (recordErr) {
+        if (!(recordErr instanceof ActivityFailure)) throw recordErr;
+        log.error('could not record the failed compensation', {
+          orderId,
+          compensation: name,
+          error: String(recordErr),
+        });
+      }
+    });
+    if (abort.reason.startsWith('payment_declined') && paymentState !== 'reversal_failed') paymentState = 'failed';
+    failureReason = abort.reason;
+    status = abort.outcome;
+    step = 'done';
+    if (paymentState !== 'reversal_failed') await notify(abort.notify);
+  };
 
   try {
-    compensations.push(async (abort) => {
-      await undo.closeOrder({ orderId, status: abort.outcome, reason: abort.reason });
+    compensations.add('closeOrder', async (abort) => {
+      // Closing a confirmed order (a cancel in the refund window) also says whether its money went back.
+      const refunded = status === 'confirmed' ? { refunded: paymentState === 'refunded' } : {};
+      await undo.closeOrder({ orderId, status: abort.outcome, reason: abort.reason, ...refunded });
     });
     const created = await orderActs.createOrder(input);
     throwIfCancelled();
 
     step = 'reserving_inventory';
-    compensations.push(async (abort) => {
+    compensations.add('releaseInventory', async (abort) => {
       await undo.releaseInventory({ orderId, reason: abort.reason });
     });
     await stockActs.reserveInventory({ orderId });
@@ -216,7 +297,7 @@ export async function checkout(input: CheckoutInput): Promise<CheckoutResult> {
     throwIfCancelled();
 
     step = 'authorizing_payment';
-    compensations.push(async (abort) => {
+    compensations.add('reversePayment', async (abort) => {
       const reversed = await undo.reversePayment({ ...ref, reason: abort.reason });
       if (reversed) paymentState = reversed;
     });
@@ -247,28 +328,18 @@ export async function checkout(input: CheckoutInput): Promise<CheckoutResult> {
     step = 'confirming_order';
     await orderActs.confirmOrder({ orderId });
     status = 'confirmed';
-    compensations.length = 0;
   } catch (err) {
-    const abort = abortFor(err);
+    let abort = abortFor(err, step);
+    if (!abort) {
+      // A bug: fail the workflow task so that the code can be fixed and the history replayed. Histories recorded
+      // before the patch compensated it as a checkout error, and replay that way.
+      if (patched(GUARDED_COMPENSATION_PATCH)) throw asTaskFailure(err);
+      abort = new Abort('failed', 'checkout_error', 'payment_failed');
+    }
     if (!(err instanceof Abort))
       log.warn('checkout step failed, compensating', { orderId, step, reason: abort.reason, error: String(err) });
-    step = 'compensating';
-    await CancellationScope.nonCancellable(async () => {
-      for (const compensate of compensations.reverse()) {
-        try {
-          await compensate(abort);
-        } catch (compErr) {
-          // Bounded retries are spent: leave it to an operator, but still run the remaining compensations.
-          log.error('compensation failed', { orderId, reason: abort.reason, error: String(compErr) });
-        }
-      }
-      if (paymentState === 'authorized' || paymentState === 'requires_action') paymentState = 'voided';
-      if (abort.reason.startsWith('payment_declined')) paymentState = 'failed';
-      failureReason = abort.reason;
-      status = abort.outcome;
-      step = 'done';
-      await notify(abort.notify);
-    });
+    if (isCancellation(err)) cancelReason ??= abort.reason;
+    await compensate(abort, false);
     return finish();
   }
 
@@ -278,20 +349,17 @@ export async function checkout(input: CheckoutInput): Promise<CheckoutResult> {
   step = 'cancellation_window';
   // The status query's deadline is the current wait's: now the end of the window for a cancel with refund.
   deadline = Date.now() + durationMs(input.cancellationWindow);
-  const cancelled = await condition(() => cancelReason !== null, durationMs(input.cancellationWindow));
+  let cancelled: boolean;
+  try {
+    cancelled = await condition(() => cancelReason !== null, durationMs(input.cancellationWindow));
+  } catch (err) {
+    // A Temporal cancellation in the window is an order cancel too. (Before the patch it ended the execution as it was.)
+    if (!isCancellation(err) || !patched(GUARDED_COMPENSATION_PATCH)) throw err;
+    cancelReason ??= CANCELLED_BY_OPERATOR;
+    cancelled = true;
+  }
   if (cancelled) {
-    const reason = cancelReason ?? 'cancelled_by_customer';
-    step = 'compensating';
-    await CancellationScope.nonCancellable(async () => {
-      const reversed = await undo.reversePayment({ ...ref, reason });
-      if (reversed) paymentState = reversed;
-      await undo.releaseInventory({ orderId, reason });
-      await undo.closeOrder({ orderId, status: 'cancelled', reason, refunded: reversed === 'refunded' });
-      failureReason = reason;
-      status = 'cancelled';
-      step = 'done';
-      await notify('order_refunded');
-    });
+    await compensate(new Abort('cancelled', cancelReason ?? 'cancelled_by_customer', 'order_refunded'), true);
   } else {
     step = 'done';
   }

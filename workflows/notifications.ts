@@ -1,22 +1,11 @@
 /**
  * notifyOrder and resendNotification: the notification workflows an operator or an admin starts. The checkout
- * workflow notifies through the same code (workflows/notify.ts) as part of the order itself.
+ * workflow notifies through the same code (workflows/notify-customer.ts) as part of the order itself.
  */
-import type { ChannelName } from '../activities/notifications/channel';
-import { books, deliver, notifyCustomer, type DeliveryResult, type DeliveryResults } from './notify';
-import type { NotificationKind, NotifyOrderInput } from './types';
+import type { NotifyOrderInput, ResendNotificationInput } from '../contract';
+import { books, deliver, notifyCustomer, type DeliveryResult, type DeliveryResults } from './notify-customer';
 
-export type { DeliveryResult } from './notify';
-
-export interface ResendNotificationInput {
-  orderId: string;
-  kind: NotificationKind;
-  channel: ChannelName;
-  /** The new generation (previous + 1): a new Message-ID, so the resend is a distinct message. */
-  generation: number;
-  /** Admin who asked, for the timeline. */
-  requestedBy?: string;
-}
+export type { DeliveryResult } from './notify-customer';
 
 /**
  * Notifies the customer about an order on every channel they chose, outside any checkout: for an operator

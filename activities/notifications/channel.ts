@@ -1,7 +1,5 @@
 /** NotificationChannel: what the notification activity needs from a delivery channel, so providers plug in here. */
-
-export const NOTIFICATION_CHANNELS = ['email', 'sms', 'push'] as const;
-export type ChannelName = (typeof NOTIFICATION_CHANNELS)[number];
+import type { ChannelName } from '../../contract';
 
 export interface OutgoingMessage {
   /** Stable id derived from (order, kind, generation, channel): a retried send carries the same one. */

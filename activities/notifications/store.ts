@@ -3,23 +3,31 @@
  * each state change written with its order event in one transaction.
  */
 import { and, eq, lt, ne, sql } from 'drizzle-orm';
-import { rowsOf, type Db } from '../../db/client';
-import { customers, notifications, orderEvents, orderLines, orders } from '../../db/schema';
-import { NOTIFICATION_CHANNELS, type ChannelName } from './channel';
+import { z } from 'zod';
+import { chosenChannels, type ChannelName, type NotificationKind } from '../../contract';
+import type { Db } from '../../db/client';
+import { eventCte, recordEvent, type OrderEvent } from '../../db/events';
+import { parseOneRow } from '../../db/rows';
+import { customers, notifications, orderLines, orders } from '../../db/schema';
 import type { OrderView } from './templates';
 
 export type NotificationRow = typeof notifications.$inferSelect;
 
 export interface NotificationKey {
   orderId: string;
-  kind: string;
+  kind: NotificationKind;
   channel: ChannelName;
   generation: number;
 }
 
-export function eventKey(type: string, key: NotificationKey): string {
-  return `${key.orderId}:${type}:${key.kind}:${key.channel}:g${key.generation}`;
-}
+/** A notification's timeline event: one per (kind, channel, generation) and type. */
+const noticeEvent = (type: string, key: NotificationKey, data: Record<string, unknown>, at: Date): OrderEvent => ({
+  orderId: key.orderId,
+  type,
+  data,
+  extra: `${key.kind}:${key.channel}:g${key.generation}`,
+  at,
+});
 
 const rowOf = (key: NotificationKey) =>
   and(eq(notifications.orderId, key.orderId), eq(notifications.kind, key.kind), eq(notifications.channel, key.channel));
@@ -30,13 +38,17 @@ export interface ContactPrefs {
   pushToken: string | null;
 }
 
+const CustomerJson = z
+  .object({
+    notificationChannels: z.array(z.string()).nullable(),
+    phone: z.string().nullable(),
+    pushToken: z.string().nullable(),
+  })
+  .nullable();
+
 /** A customer without a row (or without choices) gets email only. */
-function prefsOf(
-  row: { notificationChannels: string[] | null; phone: string | null; pushToken: string | null } | null,
-): ContactPrefs {
-  const wanted = (row?.notificationChannels ?? ['email']).filter((c): c is ChannelName =>
-    (NOTIFICATION_CHANNELS as readonly string[]).includes(c),
-  );
+function prefsOf(row: z.infer<typeof CustomerJson>): ContactPrefs {
+  const wanted = chosenChannels(row?.notificationChannels);
   return { channels: [...new Set(wanted)], phone: row?.phone ?? null, pushToken: row?.pushToken ?? null };
 }
 
@@ -47,12 +59,28 @@ export interface OrderNotice {
   prefs: ContactPrefs;
 }
 
+const OrderViewJson: z.ZodType<OrderView> = z.object({
+  id: z.string(),
+  email: z.string(),
+  currency: z.string(),
+  totalCents: z.number(),
+  status: z.string(),
+  failureReason: z.string().nullable(),
+  shippingAddress: z.record(z.string(), z.string()),
+  lines: z.array(
+    z.object({
+      sku: z.string(),
+      name: z.string(),
+      unitPriceCents: z.number(),
+      quantity: z.number(),
+      lineTotalCents: z.number(),
+    }),
+  ),
+});
+
 /** What noticeJson() returns, before the preferences are cleaned up. */
-interface NoticeRow {
-  view: OrderView;
-  customerId: string;
-  customer: { notificationChannels: string[] | null; phone: string | null; pushToken: string | null } | null;
-}
+const NoticeJson = z.object({ view: OrderViewJson, customerId: z.string(), customer: CustomerJson }).nullable();
+type NoticeRow = z.infer<typeof NoticeJson>;
 
 /** The order, its lines (by name, then SKU) and its customer's preferences as one json value; null for no such order. */
 const noticeJson = (orderId: string) => sql`(
@@ -68,19 +96,37 @@ const noticeJson = (orderId: string) => sql`(
                           from ${customers} c where c.id = o.customer_id))
     from ${orders} o where o.id = ${orderId}::uuid)`;
 
-const toNotice = (row: NoticeRow | null): OrderNotice | undefined =>
+const toNotice = (row: NoticeRow): OrderNotice | undefined =>
   row ? { view: row.view, customerId: row.customerId, prefs: prefsOf(row.customer) } : undefined;
 
 /** The order a notification is about, in one round trip; undefined when there is no such order. */
 export async function loadOrder(db: Db, orderId: string): Promise<OrderNotice | undefined> {
-  const [row] = rowsOf<{ notice: NoticeRow | null }>(await db.execute(sql`select ${noticeJson(orderId)} as notice`));
-  return toNotice(row?.notice ?? null);
+  const row = parseOneRow(
+    await db.execute(sql`select ${noticeJson(orderId)} as notice`),
+    z.object({ notice: NoticeJson }),
+  );
+  return toNotice(row.notice);
 }
 
 export type ClaimDecision = 'send' | 'already_sent' | 'superseded';
 
 /** The tracking row's fields a send goes on with. */
-export type ClaimedRow = Pick<NotificationRow, 'id' | 'generation' | 'messageId' | 'recipient' | 'attempts'>;
+const ClaimedRow = z.object({
+  id: z.string(),
+  generation: z.number(),
+  messageId: z.string().nullable(),
+  recipient: z.string(),
+  attempts: z.number(),
+});
+export type ClaimedRow = z.infer<typeof ClaimedRow>;
+
+/** What claimWithOrder's statement answers: the order, its recipient, and the row it claimed or found. */
+const ClaimRow = z.object({
+  notice: NoticeJson,
+  recipient: z.string().nullable(),
+  claimed: ClaimedRow.nullable(),
+  current: z.object({ generation: z.number(), messageId: z.string().nullable() }).nullable(),
+});
 
 /** What claimWithOrder found and did, by outcome. */
 export type Claim =
@@ -94,17 +140,12 @@ export type Claim =
  * row (attempt 1), counts one more attempt for the same generation not yet sent, or starts over for a newer generation.
  * It writes nothing when the row is already sent for this generation or moved on to a newer one (the row as it was
  * says which), nor when there is no order or no recipient on this channel (the caller raises those). The recipient
- * is picked as recipientFor() in activities/notification.ts picks it for planning: email, phone, push token.
+ * is picked as recipientFor() in activities/notifications/activities.ts picks it for planning: email, phone, push token.
  */
 export async function claimWithOrder(db: Db, key: NotificationKey, messageId: string, now: Date): Promise<Claim> {
   const at = now.toISOString();
   const fresh = sql`${notifications}.generation < excluded.generation`;
-  const [row] = rowsOf<{
-    notice: NoticeRow | null;
-    recipient: string | null;
-    claimed: ClaimedRow | null;
-    current: Pick<NotificationRow, 'generation' | 'messageId'> | null;
-  }>(
+  const { notice, recipient, claimed, current } = parseOneRow(
     await db.execute(sql`
       with n as (select ${noticeJson(key.orderId)} as notice),
       r as (
@@ -133,8 +174,8 @@ export async function claimWithOrder(db: Db, key: NotificationKey, messageId: st
                   else (select json_build_object('generation', generation, 'messageId', message_id) from ${notifications}
                          where ${rowOf(key)}) end as current
         from n, r`),
+    ClaimRow,
   );
-  const { notice, recipient, claimed, current } = row!; // one row, always
   const order = toNotice(notice);
   if (!order) return { decision: 'no_order' };
   if (!recipient) return { decision: 'no_recipient', order };
@@ -166,22 +207,26 @@ export async function markSent(
   now: Date,
 ): Promise<void> {
   const at = now.toISOString();
-  const data = {
-    kind: key.kind,
-    channel: key.channel,
-    generation: key.generation,
-    messageId: row.messageId,
-    recipient: row.recipient,
-    attempts: row.attempts,
-    providerMessageId,
-  };
+  const event = noticeEvent(
+    'notification.sent',
+    key,
+    {
+      kind: key.kind,
+      channel: key.channel,
+      generation: key.generation,
+      messageId: row.messageId,
+      recipient: row.recipient,
+      attempts: row.attempts,
+      providerMessageId,
+    },
+    now,
+  );
   await db.execute(sql`
     with n as (
       update ${notifications} set status = 'sent', provider_message_id = ${providerMessageId}, sent_at = ${at}::timestamptz, last_error = null, updated_at = ${at}::timestamptz
-       where id = ${row.id} and generation = ${key.generation})
-    insert into ${orderEvents} (order_id, type, data, dedupe_key, created_at)
-    values (${key.orderId}, 'notification.sent', ${JSON.stringify(data)}::jsonb, ${eventKey('notification.sent', key)}, ${at}::timestamptz)
-    on conflict do nothing`);
+       where id = ${row.id} and generation = ${key.generation}),
+    ${eventCte('e', event)}
+    select 1`);
 }
 
 /** Retries are exhausted (or the provider refused for good): the row becomes `failed`; the order is left alone. */
@@ -193,16 +238,15 @@ export async function markFailed(db: Db, key: NotificationKey, error: string, no
       .where(and(rowOf(key), eq(notifications.generation, key.generation), ne(notifications.status, 'sent')))
       .returning({ id: notifications.id });
     if (updated.length === 0) return; // sent after all, or superseded by a resend
-    await tx
-      .insert(orderEvents)
-      .values({
-        orderId: key.orderId,
-        type: 'notification.failed',
-        data: { kind: key.kind, channel: key.channel, generation: key.generation, error: error.slice(0, 500) },
-        dedupeKey: eventKey('notification.failed', key),
-        createdAt: now,
-      })
-      .onConflictDoNothing();
+    await recordEvent(
+      tx,
+      noticeEvent(
+        'notification.failed',
+        key,
+        { kind: key.kind, channel: key.channel, generation: key.generation, error: error.slice(0, 500) },
+        now,
+      ),
+    );
   });
 }
 
@@ -225,16 +269,15 @@ export async function markSkipped(db: Db, key: NotificationKey, reason: string, 
       .onConflictDoNothing()
       .returning({ id: notifications.id });
     if (inserted.length === 0) return;
-    await tx
-      .insert(orderEvents)
-      .values({
-        orderId: key.orderId,
-        type: 'notification.skipped',
-        data: { kind: key.kind, channel: key.channel, generation: key.generation, reason },
-        dedupeKey: eventKey('notification.skipped', key),
-        createdAt: now,
-      })
-      .onConflictDoNothing();
+    await recordEvent(
+      tx,
+      noticeEvent(
+        'notification.skipped',
+        key,
+        { kind: key.kind, channel: key.channel, generation: key.generation, reason },
+        now,
+      ),
+    );
   });
 }
 
@@ -258,15 +301,14 @@ export async function beginResend(
         updatedAt: now,
       })
       .where(and(rowOf(key), lt(notifications.generation, key.generation)));
-    await tx
-      .insert(orderEvents)
-      .values({
-        orderId: key.orderId,
-        type: 'notification.resent',
-        data: { kind: key.kind, channel: key.channel, generation: key.generation, requestedBy: requestedBy ?? null },
-        dedupeKey: eventKey('notification.resent', key),
-        createdAt: now,
-      })
-      .onConflictDoNothing();
+    await recordEvent(
+      tx,
+      noticeEvent(
+        'notification.resent',
+        key,
+        { kind: key.kind, channel: key.channel, generation: key.generation, requestedBy: requestedBy ?? null },
+        now,
+      ),
+    );
   });
 }

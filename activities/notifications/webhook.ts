@@ -3,13 +3,8 @@
  * (or a small relay in front of one) plugs in without touching the workflow. The message id doubles as the
  * Idempotency-Key header so a provider that honours it drops a retried copy.
  */
-import {
-  PermanentSendError,
-  type ChannelName,
-  type NotificationChannel,
-  type OutgoingMessage,
-  type SendResult,
-} from './channel';
+import type { ChannelName } from '../../contract';
+import { PermanentSendError, type NotificationChannel, type OutgoingMessage, type SendResult } from './channel';
 
 export const WEBHOOK_TIMEOUT_MS = 10_000;
 

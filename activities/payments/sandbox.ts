@@ -4,7 +4,9 @@
  */
 import { randomBytes } from 'node:crypto';
 import { eq, sql, type SQL } from 'drizzle-orm';
-import { rowsOf, type Db } from '../../db/client';
+import { z } from 'zod';
+import type { Db } from '../../db/client';
+import { parseOneRow, parseRows } from '../../db/rows';
 import { sandboxLedger, sandboxPayments } from '../../db/schema';
 import {
   PaymentDeclinedError,
@@ -43,27 +45,35 @@ export class ProviderUnavailableError extends Error {
 
 type Row = typeof sandboxPayments.$inferSelect;
 
-/** The columns toPayment reads, as a raw statement returns them. */
-interface RawRow {
-  id: string;
-  token: string;
-  status: string;
-  amount_cents: number;
-  currency: string;
-  captured_cents: number;
-  refunded_cents: number;
-}
-const fromRaw = (
-  r: RawRow,
-): Pick<Row, 'id' | 'token' | 'status' | 'amountCents' | 'currency' | 'capturedCents' | 'refundedCents'> => ({
-  id: r.id,
-  token: r.token,
-  status: r.status,
-  amountCents: Number(r.amount_cents),
-  currency: r.currency,
-  capturedCents: Number(r.captured_cents),
-  refundedCents: Number(r.refunded_cents),
-});
+/** The columns toPayment reads (and the attempt count), as a raw statement returns them, mapped to the row's names. */
+const RawRow = z
+  .object({
+    id: z.string(),
+    token: z.string(),
+    status: z.string(),
+    amount_cents: z.coerce.number(),
+    currency: z.string(),
+    captured_cents: z.coerce.number(),
+    refunded_cents: z.coerce.number(),
+    attempts: z.coerce.number(),
+  })
+  .transform(
+    (
+      r,
+    ): Pick<
+      Row,
+      'id' | 'token' | 'status' | 'amountCents' | 'currency' | 'capturedCents' | 'refundedCents' | 'attempts'
+    > => ({
+      id: r.id,
+      token: r.token,
+      status: r.status,
+      amountCents: r.amount_cents,
+      currency: r.currency,
+      capturedCents: r.captured_cents,
+      refundedCents: r.refunded_cents,
+      attempts: r.attempts,
+    }),
+  );
 
 function toPayment(
   row: Pick<Row, 'id' | 'token' | 'status' | 'amountCents' | 'currency' | 'capturedCents' | 'refundedCents'>,
@@ -107,15 +117,16 @@ export function createSandboxProvider(db: Db): PaymentProvider {
                 select id, ${op.ledger.operation}::text, ${op.ledger.key}::text, ${sql.identifier(op.ledger.amount)} from next
                 on conflict do nothing)`
       : sql``;
-    const [next] = rowsOf<RawRow>(
+    const [next] = parseRows(
       await db.execute(sql`
         with next as (
           update ${sandboxPayments} set status = ${op.to}, updated_at = ${new Date().toISOString()}::timestamptz ${patch}
            where id = ${id} and status = any(string_to_array(${op.from.join(',')}, ','))
           returning *)${ledger}
         select * from next`),
+      RawRow,
     );
-    if (next) return toPayment(fromRaw(next));
+    if (next) return toPayment(next);
     const [row] = await db.select().from(sandboxPayments).where(eq(sandboxPayments.id, id));
     if (!row) throw new PaymentStateError(`no such payment ${id}`);
     if (op.done.includes(row.status)) return toPayment(row);
@@ -130,7 +141,8 @@ export function createSandboxProvider(db: Db): PaymentProvider {
       // writes that outcome and its ledger line with the attempt, in one statement (so one transaction).
       const flaky = req.token === 'tok_flaky';
       const decided = flaky ? 'processing' : outcomeFor(req.token);
-      const [row] = rowsOf<RawRow & { attempts: number }>(
+      // The upsert always returns its row.
+      const current = parseOneRow(
         await db.execute(sql`
           with a as (
             insert into ${sandboxPayments} (id, idempotency_key, token, amount_cents, currency, status, attempts)
@@ -141,12 +153,12 @@ export function createSandboxProvider(db: Db): PaymentProvider {
                 select id, 'authorize', ${req.idempotencyKey}::text, amount_cents from a where status in ('authorized', 'requires_action')
                 on conflict do nothing)
           select * from a`),
+        RawRow,
       );
-      const current = row!; // the upsert always returns its row
-      const attempts = Number(current.attempts);
+      const { attempts } = current;
       if (current.status !== 'processing') {
         // The outcome, or on a later attempt its idempotent replay: never a second charge.
-        const payment = toPayment(fromRaw(current));
+        const payment = toPayment(current);
         if (payment.status === 'declined') throw new PaymentDeclinedError(payment.declineCode!, payment.id);
         if (req.token === 'tok_timeoutAfterCharge' && attempts === 1) {
           throw new ProviderUnavailableError('sandbox: request timed out after the authorization was recorded', 504);
@@ -158,7 +170,7 @@ export function createSandboxProvider(db: Db): PaymentProvider {
       }
       // Still processing after its failed attempts: this attempt decides. A concurrent attempt that got there first wins.
       const outcome = outcomeFor(current.token);
-      const [next] = rowsOf<RawRow>(
+      const [next] = parseRows(
         await db.execute(sql`
           with next as (
             update ${sandboxPayments} set status = ${outcome}, updated_at = ${new Date().toISOString()}::timestamptz
@@ -168,9 +180,10 @@ export function createSandboxProvider(db: Db): PaymentProvider {
                 select id, 'authorize', ${req.idempotencyKey}::text, amount_cents from next where status <> 'declined'
                 on conflict do nothing)
           select * from next`),
+        RawRow,
       );
       const payment = next
-        ? toPayment(fromRaw(next))
+        ? toPayment(next)
         : toPayment((await db.select().from(sandboxPayments).where(eq(sandboxPayments.id, current.id)))[0]!);
       if (payment.status === 'declined') throw new PaymentDeclinedError(payment.declineCode!, payment.id);
       return payment;

@@ -1,6 +1,7 @@
 /**
  * Bounded LRU caches with a TTL for the catalog read path. Entries hold pre-serialised JSON so a hit costs a Map
- * lookup. Writes in this process invalidate at once; other API processes see a write within the TTL.
+ * lookup. Writes in this process invalidate at once; every other write reaches them through the database's
+ * notifications (invalidation.ts), and the TTL bounds what a process without them may serve.
  */
 export interface CachedProduct {
   body: string;
@@ -29,6 +30,14 @@ export class LruCache<V> {
    * or a slow read could put back a value older than a write that finished meanwhile.
    */
   private epochValue = 0;
+  /**
+   * The epoch of each key's latest invalidation, so that invalidating one key does not stop reads of others from
+   * storing. Bounded: past maxEntries keys it is emptied and `clearedAt` moves up, which refuses every read in flight.
+   */
+  private readonly invalidatedAt = new Map<string, number>();
+  private clearedAt = 0;
+  /** While paused nothing is stored: invalidations may be being missed (see invalidation.ts). */
+  private paused = false;
 
   constructor(opts: LruOptions) {
     this.maxEntries = opts.maxEntries;
@@ -57,9 +66,9 @@ export class LruCache<V> {
     return entry.value;
   }
 
-  /** Stores unless an invalidation happened since `epoch` was read. */
+  /** Stores unless this key was invalidated, or the cache cleared or paused, since `epoch` was read. */
   set(key: string, value: V, epoch: number): void {
-    if (epoch !== this.epochValue) return;
+    if (this.paused || epoch < this.clearedAt || (this.invalidatedAt.get(key) ?? 0) > epoch) return;
     this.map.delete(key);
     this.map.set(key, { value, expiresAt: this.now() + this.ttlMs });
     if (this.map.size > this.maxEntries) {
@@ -71,11 +80,31 @@ export class LruCache<V> {
   invalidate(key: string): void {
     this.epochValue++;
     this.map.delete(key);
+    this.invalidatedAt.delete(key);
+    this.invalidatedAt.set(key, this.epochValue);
+    if (this.invalidatedAt.size > this.maxEntries) {
+      this.invalidatedAt.clear();
+      this.clearedAt = this.epochValue;
+    }
   }
 
   clear(): void {
     this.epochValue++;
     this.map.clear();
+    this.invalidatedAt.clear();
+    this.clearedAt = this.epochValue;
+  }
+
+  /** Empties the cache and stores nothing until resume(): reads go to the database meanwhile. */
+  pause(): void {
+    this.paused = true;
+    this.clear();
+  }
+
+  /** Empties the cache (what it held may have missed invalidations) and stores again. */
+  resume(): void {
+    this.clear();
+    this.paused = false;
   }
 }
 

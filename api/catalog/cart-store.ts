@@ -3,12 +3,12 @@
  * cart currency change together. A cart belongs to its customer; admins may act on any cart (support).
  */
 import { and, asc, eq, sql } from 'drizzle-orm';
+import { MAX_LINE_QUANTITY } from '../../contract';
 import type { Db } from '../../db/client';
 import { cartLines, carts, customers, products } from '../../db/schema';
 import type { AuthUser } from '../auth';
 import { notFound, unprocessable } from '../problem';
 import { isUuid, pgErrorCode } from './product-row';
-import { MAX_LINE_QUANTITY } from './schemas';
 
 export interface CartView {
   id: string;

@@ -1,7 +1,7 @@
 /** Zod schemas of the catalog and cart API: they validate requests and generate the OpenAPI document. */
 import { z } from '@hono/zod-openapi';
+import { MAX_LINE_QUANTITY } from '../../contract';
 
-export const MAX_LINE_QUANTITY = 1000;
 const MAX_INT = 1_000_000_000;
 
 const CURRENCIES = new Set(Intl.supportedValuesOf('currency'));

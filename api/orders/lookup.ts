@@ -2,7 +2,7 @@
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { eq } from 'drizzle-orm';
 import { orders } from '../../db/schema';
-import { checkoutWorkflowId, type CheckoutMemo, type OrderStatus } from '../../workflows/types';
+import { checkoutWorkflowId, type CheckoutMemo, type OrderStatus } from '../../contract';
 import type { AuthUser } from '../auth';
 import type { AppDeps } from '../env';
 import { notFound } from '../problem';

@@ -1,6 +1,6 @@
 /** Request and response schemas of checkout, orders and the payment webhook (they also generate the OpenAPI doc). */
 import { z } from '@hono/zod-openapi';
-import { ORDER_STATUS, PAYMENT_STATE } from '../../workflows/types';
+import { ORDER_STATUS, PAYMENT_STATE } from '../../contract';
 
 export const ShippingAddressSchema = z
   .object({

@@ -3,7 +3,7 @@ import { and, asc, desc, eq, getTableColumns, sql, type SQL } from 'drizzle-orm'
 import type { Db } from '../../db/client';
 import { exactTimestamp } from '../../db/keyset';
 import { orderEvents, orderLines, orders } from '../../db/schema';
-import type { OrderStatus } from '../../workflows/types';
+import type { OrderStatus } from '../../contract';
 import { badRequest } from '../problem';
 import type { FoundOrder, OrderRow } from './lookup';
 

@@ -4,7 +4,7 @@ import type { AppDeps } from '../env';
 import { BEARER, createRouter } from '../openapi';
 import { problemResponses } from '../problem';
 import { requireUser } from '../auth';
-import { signedIn } from '../catalog/guards';
+import { signedIn } from '../guards';
 import { createCartStore } from '../catalog/cart-store';
 import {
   AddCartItemSchema,

@@ -3,17 +3,19 @@ import { createRoute } from '@hono/zod-openapi';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import { WorkflowIdConflictPolicy, WorkflowIdReusePolicy } from '@temporalio/common';
 import { eq, sql } from 'drizzle-orm';
-import { rowsOf } from '../../db/client';
-import { carts, orders } from '../../db/schema';
-import { cartLinesJson, cartProblem, type CartLine } from '../../activities/orders';
+import { z } from 'zod';
 import {
   CHECKOUT_VERSION,
   CHECKOUT_WORKFLOW_TYPE,
   checkoutWorkflowId,
+  ORDER_STATUS,
   type CheckoutInput,
   type CheckoutMemo,
   type OrderStatus,
-} from '../../workflows/types';
+} from '../../contract';
+import { cartLineRows, cartProblemOf, CartProblemSchema } from '../../db/cart-lines';
+import { parseOneRow } from '../../db/rows';
+import { carts, orders } from '../../db/schema';
 import { requireUser } from '../auth';
 import type { AppDeps } from '../env';
 import { BEARER, createRouter } from '../openapi';
@@ -51,14 +53,16 @@ const links = (orderId: string) => ({
   cancel: `/orders/${orderId}/cancel`,
 });
 
-/** One row, whatever exists: the order of this key (if any), the cart (if any) with its lines, another checkout of it. */
-interface Preflight {
-  existingHash: string | null;
-  existingStatus: OrderStatus | null;
-  cartOwner: string | null;
-  lines: CartLine[] | null;
-  inFlight: string | null;
-}
+/** One row, whatever exists: the order of this key (if any), the cart (if any) and what the cart rule finds wrong
+ * with it, another checkout of it. */
+const Preflight = z.object({
+  existingHash: z.string().nullable(),
+  existingStatus: z.enum(ORDER_STATUS).nullable(),
+  cartOwner: z.string().nullable(),
+  problem: CartProblemSchema,
+  inFlight: z.string().nullable(),
+});
+type Preflight = z.infer<typeof Preflight>;
 
 const keyReused = () =>
   unprocessable('This Idempotency-Key was already used with a different request body.', {
@@ -70,23 +74,22 @@ export function checkoutRoutes(deps: AppDeps) {
 
   /**
    * Everything POST /checkout must know before a workflow exists, in one round trip: whether this key's order already
-   * exists, the cart's owner and lines, and another checkout of the same cart still in flight. The workflow re-checks
-   * the cart when it snapshots it.
+   * exists, the cart's owner and the cart rule's verdict on its lines, and another checkout of the same cart still in
+   * flight. The workflow applies the same rule again when it snapshots the cart.
    */
-  const preflight = async (orderId: string, cartId: string) => {
-    const [row] = rowsOf<Preflight>(
+  const preflight = async (orderId: string, cartId: string): Promise<Preflight> =>
+    parseOneRow(
       await deps.db.execute(sql`
         select e.request_hash as "existingHash", e.status as "existingStatus", c.customer_id as "cartOwner",
-               ${cartLinesJson(sql`c.id`)} as lines,
+               ${cartProblemOf(sql`(${cartLineRows(sql`c.id`)})`)} as problem,
                (select o.id from ${orders} o
                  where o.cart_id = c.id and o.id <> ${orderId}::uuid and o.status in ('pending', 'awaiting_payment')
                  limit 1) as "inFlight"
           from (select 1) as one
           left join ${orders} e on e.id = ${orderId}::uuid
           left join ${carts} c on c.id = ${cartId}::uuid`),
+      Preflight,
     );
-    return row!;
-  };
 
   /**
    * Cart checks that must hold before a workflow exists. The order this request's own key stands for is not "another
@@ -94,7 +97,7 @@ export function checkoutRoutes(deps: AppDeps) {
    */
   const validateCart = (found: Preflight, customerId: string): void => {
     if (!found.cartOwner || found.cartOwner !== customerId) throw notFound('Cart');
-    const problem = cartProblem(found.lines ?? []);
+    const { problem } = found;
     if (problem?.kind === 'empty')
       throw unprocessable('The cart is empty.', { type: 'https://orderly.dev/problems/empty-cart' });
     if (problem?.kind === 'unavailable') {

@@ -2,12 +2,12 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { eq } from 'drizzle-orm';
 import { customers } from '../../db/schema';
-import { NOTIFICATION_CHANNELS, type ChannelName } from '../../activities/notifications/channel';
+import { NOTIFICATION_CHANNELS, chosenChannels } from '../../contract';
 import type { AppDeps } from '../env';
 import { BEARER, createRouter } from '../openapi';
 import { problemResponses, unprocessable } from '../problem';
 import { requireUser } from '../auth';
-import { signedIn } from '../catalog/guards';
+import { signedIn } from '../guards';
 
 const PreferencesSchema = z
   .object({
@@ -65,9 +65,7 @@ export function customersRoutes(deps: AppDeps) {
   const read = async (id: string) => {
     const [row] = await deps.db.select().from(customers).where(eq(customers.id, id));
     return {
-      channels: (row?.notificationChannels ?? ['email']).filter((ch): ch is ChannelName =>
-        (NOTIFICATION_CHANNELS as readonly string[]).includes(ch),
-      ),
+      channels: chosenChannels(row?.notificationChannels),
       phone: row?.phone ?? null,
       pushToken: row?.pushToken ?? null,
     };

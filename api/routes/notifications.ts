@@ -3,13 +3,18 @@ import { createRoute, z } from '@hono/zod-openapi';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import { and, desc, eq, sql, type SQL } from 'drizzle-orm';
 import { notifications, NOTIFICATION_STATUSES } from '../../db/schema';
-import { NOTIFICATION_KINDS, notifyWorkflowId, type NotificationKind } from '../../workflows/types';
-import { NOTIFICATION_CHANNELS, type ChannelName } from '../../activities/notifications/channel';
-import type { ResendNotificationInput, resendNotification } from '../../workflows/notifications';
+import {
+  NOTIFICATION_CHANNELS,
+  NOTIFICATION_KINDS,
+  RESEND_WORKFLOW_TYPE,
+  resendWorkflowId,
+  type ResendNotificationInput,
+} from '../../contract';
+import type { resendNotification } from '../../workflows/notifications';
 import type { AppDeps } from '../env';
 import { BEARER, createRouter } from '../openapi';
 import { badRequest, conflict, notFound, problemResponses } from '../problem';
-import { adminOnly } from '../catalog/guards';
+import { adminOnly } from '../guards';
 
 const NotificationSchema = z
   .object({
@@ -84,8 +89,6 @@ type Row = typeof notifications.$inferSelect;
 const iso = (d: Date | null) => (d ? d.toISOString() : null);
 const toItem = (r: Row) => ({
   ...r,
-  kind: r.kind as NotificationKind,
-  channel: r.channel as ChannelName,
   createdAt: r.createdAt.toISOString(),
   updatedAt: r.updatedAt.toISOString(),
   sentAt: iso(r.sentAt),
@@ -103,17 +106,6 @@ function decodeCursor(raw: string): { at: string; id: string } {
     ]);
   const [at, id] = text.split('|') as [string, string];
   return { at, id };
-}
-
-/** Resends get their own workflow id per generation; channels other than email add their name. */
-export function resendWorkflowId(
-  orderId: string,
-  kind: NotificationKind,
-  generation: number,
-  channel: ChannelName,
-): string {
-  const base = notifyWorkflowId(orderId, kind, generation);
-  return channel === 'email' ? base : `${base}-${channel}`;
 }
 
 export function notificationsRoutes(deps: AppDeps) {
@@ -147,8 +139,7 @@ export function notificationsRoutes(deps: AppDeps) {
     const { id } = c.req.valid('param');
     const [row] = await deps.db.select().from(notifications).where(eq(notifications.id, id));
     if (!row) throw notFound(`Notification ${id}`);
-    const kind = row.kind as NotificationKind;
-    const channel = row.channel as ChannelName;
+    const { kind, channel } = row;
     const generation = row.generation + 1;
     const workflowId = resendWorkflowId(row.orderId, kind, generation, channel);
     const input: ResendNotificationInput = {
@@ -159,7 +150,7 @@ export function notificationsRoutes(deps: AppDeps) {
       requestedBy: c.var.user?.sub,
     };
     try {
-      await deps.temporal.workflow.start<typeof resendNotification>('resendNotification', {
+      await deps.temporal.workflow.start<typeof resendNotification>(RESEND_WORKFLOW_TYPE, {
         taskQueue: deps.config.temporal.taskQueue,
         workflowId,
         args: [input],

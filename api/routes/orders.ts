@@ -1,7 +1,7 @@
 /** Orders: read one (owner or admin), list (own; admin all), timeline, and cancel through the workflow's Update. */
 import { createRoute } from '@hono/zod-openapi';
 import { WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
-import { CANCEL_UPDATE, checkoutWorkflowId, type CancelRequest, type CheckoutStatus } from '../../workflows/types';
+import { CANCEL_UPDATE, checkoutWorkflowId, type CancelRequest, type CheckoutStatus } from '../../contract';
 import { requireUser } from '../auth';
 import type { AppDeps } from '../env';
 import { BEARER, createRouter } from '../openapi';

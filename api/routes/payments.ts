@@ -6,7 +6,7 @@ import { createRoute, z } from '@hono/zod-openapi';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { eq } from 'drizzle-orm';
 import { payments } from '../../db/schema';
-import { PAYMENT_CONFIRMED_SIGNAL, checkoutWorkflowId } from '../../workflows/types';
+import { PAYMENT_CONFIRMED_SIGNAL, checkoutWorkflowId } from '../../contract';
 import type { AppDeps } from '../env';
 import { createRouter, zodProblems } from '../openapi';
 import { badRequest, problemResponses, unauthorized } from '../problem';

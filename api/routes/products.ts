@@ -3,9 +3,10 @@ import { createRoute } from '@hono/zod-openapi';
 import type { AppDeps } from '../env';
 import { BEARER, createRouter } from '../openapi';
 import { notFound, problemResponses } from '../problem';
-import { adminOnly } from '../catalog/guards';
+import { adminOnly } from '../guards';
 import { createProductLister } from '../catalog/listing';
 import { createProductStore } from '../catalog/product-store';
+import { followCatalogChanges } from '../catalog/invalidation';
 import { toProductJson } from '../catalog/product-row';
 import {
   IdParamSchema,
@@ -110,6 +111,7 @@ const deleteRoute = createRoute({
 export function productsRoutes(deps: AppDeps) {
   const router = createRouter();
   const store = createProductStore(deps.db);
+  if (deps.listen) followCatalogChanges(deps.listen, store, deps.log);
   const list = createProductLister(deps.db);
 
   router.openapi(listRoute, async (c) => {

@@ -11,7 +11,6 @@ import { Connection } from '@temporalio/client';
 import { createDb } from '../../db/client';
 import { runMigrations } from '../../db/migrate';
 import { seedCatalog } from '../../db/seed';
-import { buildWorkflowBundle } from '../build-workflow-bundle';
 import { freePort, portInUse } from '../temporal-dev-server';
 import {
   deployPath,
@@ -23,7 +22,7 @@ import {
   temporalUiEnv,
 } from './config';
 import { Balancer } from './haproxy';
-import { orderlyCommand } from './orderly';
+import { orderlyCommand, prepareOrderly } from './orderly';
 import { databaseUrl, preparePostgres, type PostgresTarget } from './postgres';
 import { httpOk, ManagedProcess, waitFor } from './process';
 import { provisionTools, root, type Tools } from './tools';
@@ -98,6 +97,43 @@ export interface Cluster {
 
 export class ClusterStartError extends Error {}
 
+/** The environment variable that marks a cluster's processes with its data directory. */
+export const CLUSTER_MARK = 'ORDERLY_CLUSTER_DATA_DIR';
+
+/** Pids of live processes marked as belonging to the cluster in `dataDir` (Linux: read from /proc). */
+export function clusterProcesses(dataDir: string): number[] {
+  const mark = `\0${CLUSTER_MARK}=${dataDir}\0`;
+  const found: number[] = [];
+  let entries: string[];
+  try {
+    entries = fs.readdirSync('/proc');
+  } catch {
+    return found;
+  }
+  for (const entry of entries) {
+    if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
+    try {
+      if (`\0${fs.readFileSync(`/proc/${entry}/environ`, 'latin1')}\0`.includes(mark)) found.push(Number(entry));
+    } catch {
+      /* exited, or not ours to read */
+    }
+  }
+  return found;
+}
+
+/** SIGKILLs every process marked with `dataDir`; returns their pids. */
+export function reapLeftovers(dataDir: string): number[] {
+  const pids = clusterProcesses(dataDir);
+  for (const pid of pids) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      /* gone meanwhile */
+    }
+  }
+  return pids;
+}
+
 async function ensurePortsFree(ports: { port: number; variable: string; what: string }[]): Promise<void> {
   for (const { port, variable, what } of ports) {
     if (await portInUse(port)) {
@@ -161,6 +197,11 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
   const tools = options.tools ?? provisionTools(log);
   const logs = path.join(options.dataDir, 'logs');
   fs.mkdirSync(logs, { recursive: true });
+  // Every process started below carries this mark, so one left by a runner that was itself killed (SIGKILL: no
+  // chance to stop its children) is found and stopped by the next start with the same data directory.
+  const baseEnv: NodeJS.ProcessEnv = { ...process.env, [CLUSTER_MARK]: path.resolve(options.dataDir) };
+  const reaped = reapLeftovers(path.resolve(options.dataDir));
+  if (reaped.length) log(`stopped ${reaped.length} process(es) an earlier run left behind: ${reaped.join(', ')}`);
   const logFile = (name: string) => path.join(logs, `${name}.log`);
   const phase = async <T>(what: string, run: () => Promise<T>): Promise<T> => {
     if (options.signal?.aborted) throw new ClusterStartError('stopped during start-up');
@@ -190,7 +231,7 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
   await phase('Temporal schema created or upgraded (temporal-sql-tool)', () =>
     runScript(
       deployPath('temporalSchema'),
-      { ...process.env, ...temporalSchemaEnv(pg, tools.temporalSqlTool) },
+      { ...baseEnv, ...temporalSchemaEnv(pg, tools.temporalSqlTool) },
       logFile('temporal-schema'),
       300_000,
     ),
@@ -213,7 +254,7 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
       name: 'temporal',
       command: tools.temporalServer,
       args: ['start'],
-      env: { ...process.env, ...temporalServerEnv(pg, { frontend: options.temporalPort, internal }) },
+      env: { ...baseEnv, ...temporalServerEnv(pg, { frontend: options.temporalPort, internal }) },
       logFile: logFile('temporal'),
       stopTimeoutMs: 30_000,
       ready: (proc) =>
@@ -224,7 +265,7 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
     await phase(`namespace ${options.namespace} registered`, () =>
       runScript(
         deployPath('temporalNamespace'),
-        { ...process.env, ...temporalNamespaceEnv(temporalAddress, options.namespace, tools.temporalCli) },
+        { ...baseEnv, ...temporalNamespaceEnv(temporalAddress, options.namespace, tools.temporalCli) },
         logFile('temporal-namespace'),
         120_000,
       ),
@@ -236,7 +277,7 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
       command: tools.uiServer,
       // ui-server reads <config>/<env>.yaml: deploy/temporal-ui/docker.yaml, the file compose mounts.
       args: ['--root', '/', '--config', path.dirname(deployPath('temporalUi')), '--env', 'docker', 'start'],
-      env: { ...process.env, ...temporalUiEnv(temporalAddress, options.uiPort, options.namespace) },
+      env: { ...baseEnv, ...temporalUiEnv(temporalAddress, options.uiPort, options.namespace) },
       logFile: logFile('temporal-ui'),
       ready: (proc) =>
         waitFor('the Web UI answers', () => httpOk(`http://127.0.0.1:${options.uiPort}/api/v1/settings`), {
@@ -252,7 +293,7 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
       command: tools.mailpit,
       args: [],
       env: {
-        ...process.env,
+        ...baseEnv,
         ...mailpitEnv(options.mailpitPort, options.smtpPort, path.join(options.dataDir, 'mailpit.db')),
       },
       logFile: logFile('mailpit'),
@@ -271,11 +312,11 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
         await handle.close();
       }
     });
-    await phase('workflow bundle built', () => buildWorkflowBundle());
+    await phase('workflow bundle built', () => prepareOrderly());
 
     const apiUrl = `http://localhost:${options.port}`;
     const orderlyEnv: NodeJS.ProcessEnv = {
-      ...process.env,
+      ...baseEnv,
       NODE_ENV: 'production',
       LOG_LEVEL: process.env.LOG_LEVEL ?? 'info',
       HOST: '127.0.0.1',
@@ -338,6 +379,7 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
     const balancer = new Balancer({
       haproxy: tools.haproxy,
       port: options.port,
+      env: baseEnv,
       socket: path.join(options.dataDir, 'haproxy.sock'),
       logFile: logFile('haproxy'),
     });

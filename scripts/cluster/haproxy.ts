@@ -34,13 +34,15 @@ export interface ServerStat {
 export class Balancer {
   readonly proc: ManagedProcess;
 
-  constructor(readonly opts: { haproxy: string; port: number; socket: string; logFile: string }) {
+  constructor(
+    readonly opts: { haproxy: string; port: number; socket: string; logFile: string; env?: NodeJS.ProcessEnv },
+  ) {
     this.proc = new ManagedProcess({
       name: 'haproxy',
       command: opts.haproxy,
       // -db: stay in the foreground; -W: master-worker, so SIGUSR1 (soft stop) drains then exits.
       args: ['-W', '-db', '-f', deployPath('haproxy')],
-      env: { ...process.env, ...haproxyEnv(opts.port, opts.socket) },
+      env: { ...(opts.env ?? process.env), ...haproxyEnv(opts.port, opts.socket) },
       logFile: opts.logFile,
       ready: (proc) =>
         waitFor('haproxy runtime API answers', () => this.command('show info'), { timeoutMs: 15_000, proc }),

@@ -7,61 +7,54 @@ import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { z } from 'zod';
 import { mintToken } from '../../api/auth';
-import { onShutdownSignal } from '../../lib/entry';
+import { loadConfigOrExit, onShutdownSignal } from '../../lib/entry';
 import { DEMO_ADMIN_ID, DEMO_CUSTOMER_ID } from '../dev';
 import { ClusterStartError, startCluster, type Cluster, type ClusterOptions } from './cluster';
 import { ToolMissing } from './tools';
 
 const port = z.coerce.number().int().min(1).max(65535);
 const count = z.coerce.number().int().min(1).max(16);
-const optional = z.preprocess((v) => (v === '' ? undefined : v), z.string().optional());
 
-const envSchema = z.object({
-  PORT: port.default(3000),
-  TEMPORAL_PORT: port.default(7233),
-  TEMPORAL_UI_PORT: port.default(8233),
+/** Variables only the cluster reads; the rest are lib/config.ts's, parsed as for `make start`. */
+const clusterSchema = z.object({
   MAILPIT_PORT: port.default(8025),
   MAILPIT_SMTP_PORT: port.default(1025),
   API_REPLICAS: count.default(2),
   WORKER_REPLICAS: count.default(2),
-  DATABASE_URL: z.preprocess((v) => (v === '' ? undefined : v), z.url().optional()),
   /** Temporal's databases: this name and <name>_visibility, on the same PostgreSQL server as Orderly's. */
   TEMPORAL_DATABASE: z
     .string()
     .regex(/^[a-z_][a-z0-9_]*$/, 'expected a lowercase database name')
     .default('temporal'),
-  TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
-  TASK_QUEUE: z.string().min(1).default('checkout'),
-  DATA_DIR: z.string().min(1).default('.data'),
-  AUTH_JWT_SECRET: optional.pipe(z.string().min(32, 'must be at least 32 characters').optional()),
-  PAYMENT_WEBHOOK_SECRET: optional.pipe(z.string().min(16, 'must be at least 16 characters').optional()),
 });
 
 /** The cluster's options from the environment; exits naming every bad variable. */
 export function clusterOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): ClusterOptions {
-  const parsed = envSchema.safeParse(env);
+  const config = loadConfigOrExit('make cluster', env);
+  const parsed = clusterSchema.safeParse(env);
   if (!parsed.success) {
     console.error('make cluster: invalid configuration, not starting:');
     for (const i of parsed.error.issues) console.error(`  ${String(i.path[0])}: ${i.message}`);
     process.exit(1);
   }
-  const e = parsed.data;
+  const own = parsed.data;
   return {
-    port: e.PORT,
-    temporalPort: e.TEMPORAL_PORT,
-    uiPort: e.TEMPORAL_UI_PORT,
-    mailpitPort: e.MAILPIT_PORT,
-    smtpPort: e.MAILPIT_SMTP_PORT,
-    apiReplicas: e.API_REPLICAS,
-    workerReplicas: e.WORKER_REPLICAS,
-    databaseUrl: e.DATABASE_URL,
-    temporalDatabasePrefix: e.TEMPORAL_DATABASE,
-    namespace: e.TEMPORAL_NAMESPACE,
-    taskQueue: e.TASK_QUEUE,
-    dataDir: path.resolve(e.DATA_DIR, 'cluster'),
-    // Without secrets from the operator, fresh ones per run: the tokens printed below are signed with them.
-    jwtSecret: e.AUTH_JWT_SECRET ?? randomBytes(32).toString('hex'),
-    webhookSecret: e.PAYMENT_WEBHOOK_SECRET ?? randomBytes(16).toString('hex'),
+    port: config.port,
+    temporalPort: config.temporal.port,
+    uiPort: config.temporal.uiPort,
+    mailpitPort: own.MAILPIT_PORT,
+    smtpPort: own.MAILPIT_SMTP_PORT,
+    apiReplicas: own.API_REPLICAS,
+    workerReplicas: own.WORKER_REPLICAS,
+    databaseUrl: config.databaseUrl,
+    temporalDatabasePrefix: own.TEMPORAL_DATABASE,
+    namespace: config.temporal.namespace,
+    taskQueue: config.temporal.taskQueue,
+    dataDir: path.resolve(config.dataDir, 'cluster'),
+    // Without secrets from the operator, fresh ones per run (not make start's fixed development secret): the tokens
+    // printed below are signed with them.
+    jwtSecret: env.AUTH_JWT_SECRET ? config.auth.jwtSecret : randomBytes(32).toString('hex'),
+    webhookSecret: env.PAYMENT_WEBHOOK_SECRET ? config.payment.webhookSecret : randomBytes(16).toString('hex'),
   };
 }
 

@@ -1,5 +1,6 @@
-/** How the cluster runs Orderly's own processes: the one place that names the program an API or worker replica runs. */
+/** How the cluster runs Orderly's own processes: the one place that names what an API or worker replica runs. */
 import path from 'node:path';
+import { buildWorkflowBundle } from '../build-workflow-bundle';
 import { root } from './tools';
 
 export type OrderlyProgram = 'api' | 'worker';
@@ -11,4 +12,12 @@ export type OrderlyProgram = 'api' | 'worker';
 export function orderlyCommand(program: OrderlyProgram): { command: string; args: string[] } {
   const entry = program === 'api' ? 'api/main.ts' : 'workers/main.ts';
   return { command: process.execPath, args: ['--import', 'tsx', path.join(root, entry)] };
+}
+
+/**
+ * What must exist before the replicas start: today the prebuilt workflow bundle (dist/workflow-bundle.js), which
+ * every worker loads instead of bundling the sources itself. With the production build, its output.
+ */
+export async function prepareOrderly(): Promise<void> {
+  await buildWorkflowBundle();
 }

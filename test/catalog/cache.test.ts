@@ -14,7 +14,7 @@ test('evicts the least recently used entry past its bound', () => {
   expect(cache.size).toBe(2);
 });
 
-test('entries expire after the TTL, so other processes’ writes show within it', () => {
+test('entries expire after the TTL, the bound for a process that hears no notifications', () => {
   let now = 1_000;
   const cache = new ProductCache({ ttlMs: 5_000, now: () => now });
   cache.set('a', entry(1), cache.epoch);
@@ -32,4 +32,27 @@ test('a read that began before a write cannot store its stale value afterwards',
   expect(cache.get('a')).toBeUndefined();
   cache.set('a', entry(2), cache.epoch);
   expect(cache.get('a')?.etag).toBe('"x.2"');
+});
+
+test('invalidating one product does not stop a read of another from storing (checkouts invalidate all the time)', () => {
+  const cache = new ProductCache();
+  const epochAtRead = cache.epoch; // a read of b starts
+  cache.invalidate('a'); // a checkout changes a's stock meanwhile
+  cache.set('b', entry(1), epochAtRead);
+  expect(cache.get('b')).toBeDefined();
+});
+
+test('paused, nothing is stored; resumed, it starts empty and stores again', () => {
+  const cache = new ProductCache();
+  cache.set('a', entry(1), cache.epoch);
+  cache.pause();
+  expect(cache.get('a')).toBeUndefined();
+  cache.set('a', entry(2), cache.epoch);
+  expect(cache.get('a')).toBeUndefined();
+  const epochAtRead = cache.epoch; // a read that began while paused must not store after the resume either
+  cache.resume();
+  cache.set('a', entry(3), epochAtRead);
+  expect(cache.get('a')).toBeUndefined();
+  cache.set('a', entry(4), cache.epoch);
+  expect(cache.get('a')?.etag).toBe('"x.4"');
 });

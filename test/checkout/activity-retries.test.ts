@@ -5,7 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import { eq } from 'drizzle-orm';
 import { cartLines, carts, inventoryReservations, orderEvents, products, sandboxLedger } from '../../db/schema';
-import type { CheckoutInput } from '../../workflows/types';
+import type { CheckoutInput } from '../../contract';
 import { activitiesOnTestDb, checkoutInput } from './helpers';
 
 const suite = activitiesOnTestDb();

@@ -1,7 +1,7 @@
 /** What checkout does to the cart: bought units leave it on confirmation, a failure leaves it whole, one checkout at a time. */
 import { eq } from 'drizzle-orm';
 import { products } from '../../db/schema';
-import { PAYMENT_CONFIRMED_SIGNAL, checkoutWorkflowId } from '../../workflows/types';
+import { PAYMENT_CONFIRMED_SIGNAL, checkoutWorkflowId } from '../../contract';
 import type { Harness } from '../support/harness';
 import { checkoutBody, checkoutSuite, postCheckout, seedCart, seedProduct, shopper, waitForStatus } from './helpers';
 

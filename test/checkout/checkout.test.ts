@@ -1,7 +1,7 @@
 /** Checkout through HTTP on a real Temporal dev server and database: success, declines, out of stock, validation. */
 import { eq } from 'drizzle-orm';
 import { products } from '../../db/schema';
-import { checkoutWorkflowId } from '../../workflows/types';
+import { checkoutWorkflowId } from '../../contract';
 import type { Harness } from '../support/harness';
 import {
   checkoutBody,

@@ -2,7 +2,7 @@
 import { ApplicationFailure } from '@temporalio/common';
 import { eq } from 'drizzle-orm';
 import { products } from '../../db/schema';
-import { createPaymentActivities } from '../../activities/payment';
+import { createPaymentActivities } from '../../activities/payments/activities';
 import type { Harness } from '../support/harness';
 import {
   checkoutSuite,

@@ -5,7 +5,9 @@ import { signWebhook } from '../../api/orders/webhook-signature';
 import type { Harness } from '../support/harness';
 import {
   checkoutBody,
+  checkoutHandle,
   checkoutSuite,
+  orderRow,
   placeOrder,
   postCheckout,
   sandboxPaymentOf,
@@ -13,6 +15,8 @@ import {
   seedProduct,
   shopper,
   waitFor,
+  waitForHistoryEvent,
+  waitForRetryDue,
   waitForStatus,
   waitForWorkflowDone,
 } from './helpers';
@@ -78,8 +82,12 @@ test('a worker stopped during the 3-D Secure wait: the confirmation waits in his
       headers: { 'orderly-signature': signWebhook(h.config.payment.webhookSecret, raw) },
     });
     expect(hook.status).toBe(200);
-    await new Promise((r) => setTimeout(r, 500));
-    expect((await waitForStatus(h, orderId, ['awaiting_payment']))!.status).toBe('awaiting_payment');
+    // The confirmation is in the workflow's history, and with no worker nothing has acted on it.
+    await waitForHistoryEvent(checkoutHandle(h, orderId), 'the confirmation signal', (e) =>
+      Boolean(e.workflowExecutionSignaledEventAttributes),
+    );
+    expect(await orderRow(h, orderId)).toMatchObject({ status: 'awaiting_payment' });
+    expect(await sandboxPaymentOf(h, orderId)).toMatchObject({ status: 'requires_action', capturedCents: 0 });
   } finally {
     await h.restartWorker();
   }
@@ -98,7 +106,8 @@ test('a worker stopped between payment retries: the next worker carries on with 
     (p) => (p?.attempts ?? 0) >= 1,
   );
   await h.stopWorker();
-  await new Promise((r) => setTimeout(r, 1500));
+  // The retry comes due while no worker polls: it waits, scheduled, for the next worker.
+  await waitForRetryDue(checkoutHandle(h, orderId), 'authorizePayment');
   await h.restartWorker();
   await waitForStatus(h, orderId, ['confirmed']);
   await waitForWorkflowDone(h, orderId);

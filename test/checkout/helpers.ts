@@ -16,7 +16,7 @@ import {
   sandboxPayments,
 } from '../../db/schema';
 import { orderIdFor, requestHash } from '../../api/orders/ids';
-import { checkoutWorkflowId, type CheckoutInput } from '../../workflows/types';
+import { checkoutWorkflowId, type CheckoutInput } from '../../contract';
 import { createActivities } from '../../activities';
 import { loadConfig } from '../../lib/config';
 import { createLogger } from '../../lib/logger';
@@ -25,7 +25,7 @@ import { startHarness, type Harness, type HarnessOptions } from '../support/harn
 import { createTestDb, type TestDb } from '../support/db';
 import { waitFor } from '../support/wait';
 
-export { waitFor };
+export { waitFor, waitForHistoryEvent, waitForQuery, waitForRetryDue } from '../support/wait';
 
 export interface Shopper {
   id: string;
@@ -127,6 +127,11 @@ export async function placeOrder(
   const res = await postCheckout(h, who, checkoutBody(cartId, token));
   if (res.status !== 202) throw new Error(`checkout answered ${res.status}: ${JSON.stringify(res.body)}`);
   return res.body.orderId as string;
+}
+
+/** The handle of the order's checkout workflow. */
+export function checkoutHandle(h: Harness, orderId: string) {
+  return h.client.workflow.getHandle(checkoutWorkflowId(orderId));
 }
 
 export async function orderRow(h: Harness, orderId: string) {
@@ -241,7 +246,11 @@ export async function expectInvariants(h: Harness, book: StockBook) {
  */
 export async function maybeRecordHistory(h: Harness, orderId: string, name: string) {
   if (!process.env.RECORD_HISTORIES) return;
-  await h.client.workflow.getHandle(checkoutWorkflowId(orderId)).result();
+  // Waits for the history to close: a checkout that a Temporal cancellation ended rejects, and is recorded all the same.
+  await h.client.workflow
+    .getHandle(checkoutWorkflowId(orderId))
+    .result()
+    .catch(() => undefined);
   const cli = process.env.ORDERLY_TEMPORAL_CLI ?? resolveTemporalCli();
   const json = execFileSync(
     cli,

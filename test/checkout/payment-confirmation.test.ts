@@ -2,12 +2,7 @@
 import { eq } from 'drizzle-orm';
 import { products } from '../../db/schema';
 import { signWebhook } from '../../api/orders/webhook-signature';
-import {
-  CANCEL_SIGNAL,
-  PAYMENT_CONFIRMED_SIGNAL,
-  checkoutWorkflowId,
-  type CheckoutStatus,
-} from '../../workflows/types';
+import { CANCEL_SIGNAL, PAYMENT_CONFIRMED_SIGNAL, checkoutWorkflowId, type CheckoutStatus } from '../../contract';
 import type { Harness } from '../support/harness';
 import {
   checkoutSuite,
@@ -17,7 +12,7 @@ import {
   sandboxPaymentOf,
   seedProduct,
   shopper,
-  waitFor,
+  waitForQuery,
   waitForStatus,
   waitForWorkflowDone,
 } from './helpers';
@@ -45,9 +40,10 @@ function webhook(body: unknown, opts: { secret?: string; at?: number; signature?
 
 async function awaitingPayment(orderId: string) {
   await waitForStatus(h, orderId, ['awaiting_payment']);
-  return waitFor(
+  return waitForQuery<CheckoutStatus>(
+    handleOf(orderId),
+    'status',
     'step awaiting_payment',
-    () => handleOf(orderId).query<CheckoutStatus>('status'),
     (s) => s.step === 'awaiting_payment',
   );
 }

@@ -10,7 +10,7 @@ import type { temporal } from '@temporalio/proto';
 import { buildNextBundle } from '../../scripts/chaos/bundles';
 import { describeDeployment, setCurrentVersion } from '../../scripts/chaos/deployment';
 import { createWorker, versioningOptions } from '../../workers/worker';
-import { PAYMENT_CONFIRMED_SIGNAL, checkoutWorkflowId, type CheckoutResult } from '../../workflows/types';
+import { PAYMENT_CONFIRMED_SIGNAL, checkoutWorkflowId, type CheckoutResult } from '../../contract';
 import { startHarness, type Harness } from '../support/harness';
 import { placeOrder, seedProduct, shopper, waitForStatus, type StockBook } from './helpers';
 

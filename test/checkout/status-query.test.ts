@@ -1,5 +1,5 @@
 /** The `status` query as an operator sees it with `temporal workflow query --name status`. */
-import { STATUS_QUERY, checkoutWorkflowId, type CheckoutStatus } from '../../workflows/types';
+import { STATUS_QUERY, checkoutWorkflowId, type CheckoutStatus } from '../../contract';
 import type { Harness } from '../support/harness';
 import {
   checkoutBody,
@@ -8,7 +8,7 @@ import {
   seedCart,
   seedProduct,
   shopper,
-  waitFor,
+  waitForQuery,
   waitForStatus,
 } from './helpers';
 
@@ -36,13 +36,14 @@ test('the deadline is the payment deadline while waiting, then the end of the ca
 
   await h.client.workflow.getHandle(checkoutWorkflowId(orderId)).signal('paymentConfirmed', {});
   await waitForStatus(h, orderId, ['confirmed']);
-  const inWindow = await waitFor(
+  const inWindow = await waitForQuery<CheckoutStatus>(
+    h.client.workflow.getHandle(checkoutWorkflowId(orderId)),
+    STATUS_QUERY,
     'the cancellation window',
-    () => query(orderId),
     (s) => s.step === 'cancellation_window',
     5_000,
   );
-  expect(inWindow).toMatchObject({ status: 'confirmed', paymentState: 'captured', step: 'cancellation_window' });
+  expect(inWindow).toMatchObject({ status: 'confirmed', paymentState: 'captured', cancellable: true });
   expect(Math.abs(Date.parse(inWindow.deadline!) - (Date.now() + 3_600_000))).toBeLessThan(60_000);
 
   // End the workflow (refund) so nothing is left running on the shared server.

@@ -10,7 +10,7 @@ import {
   checkoutWorkflowId,
   notifyWorkflowId,
   type CheckoutInput,
-} from '../../workflows/types';
+} from '../../contract';
 import type { Harness } from '../support/harness';
 import { checkoutInput, checkoutSuite, events, placeOrder, seedCart, seedProduct, shopper } from './helpers';
 

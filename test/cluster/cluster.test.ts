@@ -6,6 +6,7 @@ import { execFileSync } from 'node:child_process';
 import { startCluster, type Cluster } from '../../scripts/cluster/cluster';
 import { dropDatabases } from '../../scripts/cluster/postgres';
 import { provisionTools, type Tools } from '../../scripts/cluster/tools';
+import { waitFor } from '../support/wait';
 import { cartWithOneItem, checkoutBody, customer, orderReaches, testClusterOptions } from './support';
 
 let cluster: Cluster;
@@ -24,7 +25,7 @@ afterAll(async () => {
 
 test('two API replicas are up behind HAProxy and two workers poll', async () => {
   const servers = await cluster.balancer.servers();
-  expect(servers.map((s) => [s.name, s.status])).toEqual([
+  expect(servers.map((s) => [s.name, s.status]).sort()).toEqual([
     ['api-1', 'UP'],
     ['api-2', 'UP'],
   ]);
@@ -56,6 +57,14 @@ test('temporal operator cluster describe shows PostgreSQL persistence and visibi
 test('with every worker gone, reads work and a checkout is accepted, then confirmed once a worker returns', async () => {
   await Promise.all(cluster.workers.map((w) => w.kill()));
   expect(cluster.workers.some((w) => w.running)).toBe(false);
+  // Wait until the replicas themselves say no worker polls (the server keeps a poller for about a minute), so a
+  // balancer that checked /ready would have taken them out by now.
+  await waitFor(
+    'every replica reports no polling worker',
+    () => Promise.all(cluster.apis.map((a) => fetch(`${a.url}/ready`).then((r) => r.status))),
+    (statuses) => statuses.every((s) => s === 503),
+    150_000,
+  );
 
   const c = await customer(cluster.urls.api, cluster.options.jwtSecret);
   // Both replicas stay in the balancer: its health check does not depend on workers.
@@ -66,11 +75,14 @@ test('with every worker gone, reads work and a checkout is accepted, then confir
   const pending = await c.call('GET', `/orders/${res.body.orderId}`);
   expect(pending.status).toBe(200);
   expect(pending.body.status).not.toBe('confirmed');
-  expect((await cluster.balancer.servers()).every((s) => s.status === 'UP')).toBe(true);
+  expect((await cluster.balancer.servers()).map((s) => [s.status, s.check])).toEqual([
+    ['UP', 'L7OK'],
+    ['UP', 'L7OK'],
+  ]);
 
   await cluster.workers[0]!.start();
   await orderReaches(c, res.body.orderId, 'confirmed');
-});
+}, 300_000);
 
 test('a drained API replica finishes, the other serves, and it comes back', async () => {
   const [first] = cluster.apis;

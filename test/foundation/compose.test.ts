@@ -1,14 +1,14 @@
 /**
- * docker-compose.yml and the Dockerfile stay in step with the code (Docker itself does not run here): the services
- * exist, our containers set only variables lib/config.ts knows and everything production requires, dependencies
- * name real services with a condition, and every command points at a real script or file. Compose is the same
+ * docker-compose.yml stays in step with the code (Docker itself does not run here): the services exist, our
+ * containers set only variables lib/config.ts knows and everything production requires, dependencies name real
+ * services with a condition, and every command runs an entry point of the production build. Compose is the same
  * topology as `make cluster`: the same versions, the same deploy/ files, the same variables for them.
  */
 import fs from 'node:fs';
-import { builtinModules } from 'node:module';
 import path from 'node:path';
 import { parse } from 'yaml';
 import { CONFIG_VARIABLES, loadConfig } from '../../lib/config';
+import { ENTRY_POINTS } from '../../scripts/build';
 import {
   DEPLOY_FILES,
   haproxyEnv,
@@ -40,8 +40,6 @@ const compose = parse(fs.readFileSync(path.join(root, 'docker-compose.yml'), 'ut
   volumes?: Record<string, unknown>;
 };
 const services = compose.services;
-const pkg = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8')) as { scripts: Record<string, string> };
-const dockerfile = fs.readFileSync(path.join(root, 'Dockerfile'), 'utf8');
 
 const OURS = ['migrate', 'api', 'worker'];
 
@@ -59,20 +57,9 @@ function interpolate(value: string): string {
     .replace(/\$\{(\w+):\?[^}]*\}/g, (_, name: string) => `${name.toLowerCase()}-supplied-by-the-operator-0123456789`);
 }
 
-/** The files and npm scripts a command runs: `npm run x` -> script x; `node ... file.ts` -> that file. */
-function expectRunnable(command: string[], where: string): void {
-  const npmRun = command.indexOf('run');
-  if (command[0] === 'npm' && npmRun > 0) {
-    expect({ where, script: command[npmRun + 1], exists: command[npmRun + 1]! in pkg.scripts }).toMatchObject({
-      exists: true,
-    });
-  }
-  for (const arg of command.filter((a) => /\.(ts|js)$/.test(a))) {
-    expect({ where, file: arg, exists: fs.existsSync(path.join(root, arg)) }).toMatchObject({ exists: true });
-  }
-  if (command[0] === 'node' && command.includes('--import')) {
-    expect(command[command.indexOf('--import') + 1]).toBe('tsx');
-  }
+/** A command of ours runs plain node on an entry point `make build` produces (the image has no tsx). */
+function expectEntryPoint(command: unknown, entry: string, where: string): void {
+  expect({ where, command }).toEqual({ where, command: ['node', `dist/${entry}`] });
 }
 
 test('the stack: PostgreSQL, Temporal with schema and namespace jobs and its UI, Mailpit, HAProxy, replicas', () => {
@@ -260,75 +247,9 @@ test('published ports: the balancer on 3000, Temporal 7233, its UI and the mail 
   expect(envOf(services.haproxy!).API_SERVICE).toBe('api:3000');
 });
 
-test('commands in compose and the Dockerfile point at scripts and files that exist', () => {
-  for (const name of OURS) {
-    const command = services[name]!.command;
-    expect(Array.isArray(command)).toBe(true);
-    expectRunnable(command as string[], `compose ${name}`);
-  }
-  expect(services.api!.command).toContain('api/main.ts');
-  expect(services.worker!.command).toContain('workers/main.ts');
-
-  const runs = [...dockerfile.matchAll(/^RUN (.+)$/gm)].map((m) => m[1]!);
-  expect(runs.join('\n')).toMatch(/npm ci/);
-  for (const run of runs) {
-    for (const [, script] of run.matchAll(/npm run ([\w:-]+)/g))
-      expect({ script, exists: script! in pkg.scripts }).toMatchObject({ exists: true });
-  }
-  expect(runs.join('\n')).toContain('npm run build:workflows');
-  const cmd = /^CMD (\[.+\])$/m.exec(dockerfile);
-  expect(cmd).not.toBeNull();
-  expectRunnable(JSON.parse(cmd![1]!) as string[], 'Dockerfile CMD');
-  expect(dockerfile).toMatch(/^FROM node:20/m);
-  expect(dockerfile).toMatch(/HOST=0\.0\.0\.0/);
-  // The files the image copies must not be excluded by .dockerignore.
-  const ignored = fs
-    .readFileSync(path.join(root, '.dockerignore'), 'utf8')
-    .split('\n')
-    .map((l) => l.trim());
-  for (const needed of [
-    'package.json',
-    'package-lock.json',
-    'api',
-    'workers',
-    'workflows',
-    'activities',
-    'db',
-    'lib',
-    'scripts',
-  ]) {
-    expect(ignored).not.toContain(needed);
-  }
-  expect(ignored).toEqual(expect.arrayContaining(['node_modules', '.data', '.tools']));
-});
-
-test('code the image runs imports only production dependencies (the image installs with --omit=dev)', () => {
-  const full = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8')) as {
-    dependencies: Record<string, string>;
-  };
-  const files: string[] = [];
-  const walk = (dir: string) => {
-    for (const entry of fs.readdirSync(path.join(root, dir), { withFileTypes: true })) {
-      const rel = path.join(dir, entry.name);
-      if (entry.isDirectory() && entry.name !== 'migrations') walk(rel);
-      else if (entry.isFile() && rel.endsWith('.ts')) files.push(rel);
-    }
-  };
-  for (const dir of ['api', 'workers', 'workflows', 'activities', 'db', 'lib']) walk(dir);
-  files.push('scripts/build-workflow-bundle.ts', 'scripts/temporal-cli.ts');
-  const missing: string[] = [];
-  for (const file of files) {
-    const source = fs.readFileSync(path.join(root, file), 'utf8');
-    const specifiers = [
-      ...[...source.matchAll(/^import\s+(?!type\s)[^;]*?from\s+'([^']+)'/gms)].map((m) => m[1]!),
-      ...[...source.matchAll(/import\(\s*'([^']+)'\s*\)/g)].map((m) => m[1]!),
-      ...[...source.matchAll(/require(?:\.resolve)?\(\s*'([^']+)'\s*\)/g)].map((m) => m[1]!),
-    ];
-    for (const spec of specifiers) {
-      if (spec.startsWith('.') || spec.startsWith('node:') || builtinModules.includes(spec)) continue;
-      const name = spec.startsWith('@') ? spec.split('/').slice(0, 2).join('/') : spec.split('/')[0]!;
-      if (!(name in full.dependencies)) missing.push(`${file}: ${spec}`);
-    }
-  }
-  expect(missing).toEqual([]);
+test('our services run the compiled entry points of the production build', () => {
+  expectEntryPoint(services.migrate!.command, ENTRY_POINTS.migrate, 'compose migrate');
+  expectEntryPoint(services.worker!.command, ENTRY_POINTS.worker, 'compose worker');
+  expectEntryPoint(services.api!.command, ENTRY_POINTS.api, 'compose api');
+  // The Dockerfile's own checks (stages, user, Node version, command) are in test/production/dockerfile.test.ts.
 });

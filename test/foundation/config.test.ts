@@ -98,6 +98,39 @@ describe('loadConfig', () => {
     expect(config.auth.jwtSecret).toBe('x'.repeat(40));
   });
 
+  test('worker tuning: slots and sticky cache size come from the environment, bad values are named', () => {
+    expect(
+      loadConfig({
+        WORKER_ACTIVITY_SLOTS: '20',
+        WORKER_WORKFLOW_TASK_SLOTS: '8',
+        WORKER_LOCAL_ACTIVITY_SLOTS: '5',
+        WORKER_STICKY_CACHE_SIZE: '0',
+      }).worker,
+    ).toEqual({
+      maxConcurrentActivityTaskExecutions: 20,
+      maxConcurrentWorkflowTaskExecutions: 8,
+      maxConcurrentLocalActivityExecutions: 5,
+      maxCachedWorkflows: 0,
+    });
+    expect(
+      problemsOf({
+        WORKER_ACTIVITY_SLOTS: '0',
+        WORKER_WORKFLOW_TASK_SLOTS: '1',
+        WORKER_LOCAL_ACTIVITY_SLOTS: 'many',
+        WORKER_STICKY_CACHE_SIZE: '-1',
+      }),
+    ).toEqual([
+      'WORKER_ACTIVITY_SLOTS',
+      'WORKER_LOCAL_ACTIVITY_SLOTS',
+      'WORKER_STICKY_CACHE_SIZE',
+      'WORKER_WORKFLOW_TASK_SLOTS',
+    ]);
+    // The SDK would only warn and lower the slots to the cache size.
+    expect(problemsOf({ WORKER_WORKFLOW_TASK_SLOTS: '50', WORKER_STICKY_CACHE_SIZE: '20' })).toEqual([
+      'WORKER_WORKFLOW_TASK_SLOTS',
+    ]);
+  });
+
   test('empty optional URLs count as unset', () => {
     expect(loadConfig({ DATABASE_URL: '', SMTP_URL: '', TEMPORAL_ADDRESS: '' })).toMatchObject({
       databaseUrl: undefined,
@@ -204,13 +237,11 @@ describe('a port that is already taken', () => {
   });
 });
 
-test('the README configuration table lists exactly the variables lib/config.ts reads', () => {
-  const readme = fs.readFileSync(path.join(root, 'README.md'), 'utf8');
-  const section = readme.slice(
-    readme.indexOf('<!-- foundation: start -->'),
-    readme.indexOf('<!-- foundation: end -->'),
-  );
-  const table = section.slice(section.indexOf('| Variable | Default | Meaning |'));
+test('the configuration table in docs/configuration.md lists exactly the variables lib/config.ts reads', () => {
+  const page = fs.readFileSync(path.join(root, 'docs', 'configuration.md'), 'utf8');
+  const start = page.indexOf('| Variable | Default | Meaning |');
+  expect(start).toBeGreaterThanOrEqual(0);
+  const table = page.slice(start, page.indexOf('\n\n', start));
   const listed = [...table.matchAll(/^\| `([A-Z_]+)` \|/gm)].map((m) => m[1]);
   expect([...listed].sort()).toEqual([...CONFIG_VARIABLES].sort());
 });

@@ -9,6 +9,7 @@ import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { Client, Connection } from '@temporalio/client';
 import { freePort, portInUse } from '../../scripts/temporal-dev-server';
+import { waitFor } from '../support/wait';
 
 jest.setTimeout(300_000);
 
@@ -33,19 +34,21 @@ function start(env: Record<string, string>): Started {
 }
 
 async function untilReady(url: string, started: Started, timeoutMs = 150_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (started.child.exitCode !== null)
-      throw new Error(`make start exited early (${started.child.exitCode}):\n${started.output()}`);
-    try {
-      const res = await fetch(`${url}/ready`);
-      if (res.status === 200) return;
-    } catch {
-      // not listening yet
-    }
-    await new Promise((r) => setTimeout(r, 500));
-  }
-  throw new Error(`not ready within ${timeoutMs} ms:\n${started.output()}`);
+  const answer = await waitFor(
+    `${url}/ready to answer 200`,
+    async () => {
+      if (started.child.exitCode !== null) return 'exited';
+      return fetch(`${url}/ready`).then(
+        (res) => res.status,
+        () => 'not listening',
+      );
+    },
+    (a) => a === 200 || a === 'exited',
+    timeoutMs,
+  ).catch((err: Error) => {
+    throw new Error(`${err.message}\n${started.output()}`);
+  });
+  if (answer === 'exited') throw new Error(`make start exited early (${started.child.exitCode}):\n${started.output()}`);
 }
 
 async function stop(started: Started): Promise<number | null> {

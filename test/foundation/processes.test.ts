@@ -6,7 +6,6 @@ import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { Client, Connection } from '@temporalio/client';
-import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { count } from 'drizzle-orm';
 import { verifyToken } from '../../api/auth';
 import { checkWorkerPolling } from '../../api/routes/health';
@@ -17,14 +16,12 @@ import { createLogger } from '../../lib/logger';
 import { tokenFromArgs } from '../../scripts/token';
 import { startWorker } from '../../workers/main';
 import { createTestDb, type TestDb } from '../support/db';
+import { installTestRuntime } from '../support/logs';
+import { waitForSuccess } from '../support/wait';
 
 jest.setTimeout(120_000);
 
-try {
-  Runtime.install({ logger: new DefaultLogger('ERROR') });
-} catch {
-  // installed already in this jest worker
-}
+installTestRuntime();
 
 const root = path.resolve(__dirname, '..', '..');
 const address = () => process.env.ORDERLY_TEST_TEMPORAL_ADDRESS!;
@@ -45,16 +42,11 @@ afterAll(async () => {
 /** Waits (bounded) until a worker polls the queue, as GET /ready's worker check sees it. */
 async function untilPolling(taskQueue: string, timeoutMs = 60_000): Promise<void> {
   const config = loadConfig({ TEMPORAL_ADDRESS: address(), TASK_QUEUE: taskQueue });
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      await checkWorkerPolling({ temporal: client, config, clock: () => new Date() });
-      return;
-    } catch (err) {
-      if (Date.now() > deadline) throw err;
-      await new Promise((r) => setTimeout(r, 500));
-    }
-  }
+  await waitForSuccess(
+    `a worker polling ${taskQueue}`,
+    () => checkWorkerPolling({ temporal: client, config, clock: () => new Date() }),
+    timeoutMs,
+  );
 }
 
 test('an in-process worker polls its task queue and stop() drains it and closes its connection', async () => {

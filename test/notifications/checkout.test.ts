@@ -1,7 +1,7 @@
 /** End to end over HTTP: POST /checkout, then the customer's email and the order timeline. */
 import type { Harness } from '../support/harness';
 import type { TestSmtp } from '../support/smtp';
-import { checkoutWorkflowId, type CheckoutStatus } from '../../workflows/types';
+import { checkoutWorkflowId, type CheckoutStatus } from '../../contract';
 import { placeOrder, seedProduct, shopper, waitFor, waitForStatus, type StockBook } from '../checkout/helpers';
 import { mailSuite, rowsFor } from './fixtures';
 

@@ -1,4 +1,4 @@
-import { createNotificationActivities } from '../../activities/notification';
+import { createNotificationActivities } from '../../activities/notifications/activities';
 import type { NotificationChannel } from '../../activities/notifications/channel';
 import type { Harness } from '../support/harness';
 import type { TestSmtp } from '../support/smtp';

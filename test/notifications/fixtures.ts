@@ -5,7 +5,7 @@ import type { Db } from '../../db/client';
 import { customers, notifications, orderEvents, orderLines, orders, products } from '../../db/schema';
 import { startHarness, type Harness, type HarnessOptions } from '../support/harness';
 import { startTestSmtp, type TestSmtp } from '../support/smtp';
-import type { NotificationKind } from '../../workflows/types';
+import type { NotificationKind } from '../../contract';
 import type { notifyOrder } from '../../workflows/notifications';
 
 export interface SeedOptions {

@@ -1,5 +1,5 @@
 import { renderNotification, formatMoney, TEMPLATES, type OrderView } from '../../activities/notifications/templates';
-import { NOTIFICATION_KINDS } from '../../workflows/types';
+import { NOTIFICATION_KINDS } from '../../contract';
 
 const order: OrderView = {
   id: '0f8e2a9c-1b2d-4c3e-8f70-123456789abc',

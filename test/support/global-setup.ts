@@ -18,6 +18,9 @@ export default async function globalSetup(): Promise<void> {
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'orderly-test-'));
   globalThis.__ORDERLY_TMP__ = tmp;
   process.env.ORDERLY_TEST_TMP = tmp;
+  // Each test file logs here (test/support/logs.ts); the folder is kept when a test fails.
+  process.env.ORDERLY_TEST_LOGS = path.join(tmp, 'logs');
+  fs.mkdirSync(process.env.ORDERLY_TEST_LOGS);
   process.env.ORDERLY_WORKFLOW_BUNDLE = await buildWorkflowBundle(path.join(tmp, 'workflow-bundle.js'));
 
   if (process.env.TEMPORAL_ADDRESS) {

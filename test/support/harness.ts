@@ -4,26 +4,15 @@
  */
 import { randomUUID } from 'node:crypto';
 import { Client, Connection } from '@temporalio/client';
-import { NativeConnection, Runtime, DefaultLogger, type Worker } from '@temporalio/worker';
+import { NativeConnection, type Worker } from '@temporalio/worker';
 import { createApp, type App } from '../../api/app';
 import { mintToken, type Role } from '../../api/auth';
 import type { ActivityDeps } from '../../activities';
 import { loadConfig, type Config } from '../../lib/config';
-import { createLogger } from '../../lib/logger';
 import { createWorker } from '../../workers/worker';
 import { createActivityDeps } from '../../workers/deps';
 import { createTestDb, type TestDb } from './db';
-
-let runtimeInstalled = false;
-function quietRuntime() {
-  if (runtimeInstalled) return;
-  runtimeInstalled = true;
-  try {
-    Runtime.install({ logger: new DefaultLogger('WARN') });
-  } catch {
-    // Already installed by another harness in this process.
-  }
-}
+import { installTestRuntime, testLogger } from './logs';
 
 export interface HarnessOptions {
   /** Extra environment for loadConfig (e.g. PAYMENT_CONFIRMATION_TIMEOUT). */
@@ -64,18 +53,18 @@ export interface Harness {
 }
 
 export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> {
-  quietRuntime();
+  installTestRuntime();
   const address = process.env.ORDERLY_TEST_TEMPORAL_ADDRESS;
   if (!address) throw new Error('ORDERLY_TEST_TEMPORAL_ADDRESS is not set: run through jest (global setup)');
   const taskQueue = `test-${randomUUID()}`;
   const config = loadConfig({
     NODE_ENV: 'test',
-    LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
+    LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'info',
     TASK_QUEUE: taskQueue,
     TEMPORAL_ADDRESS: address,
     ...opts.env,
   });
-  const log = createLogger(config.logLevel, 'test');
+  const log = testLogger(config.logLevel);
   const db = await createTestDb();
   const connection = await Connection.connect({ address });
   const client = new Client({ connection, namespace: config.temporal.namespace });
@@ -93,6 +82,7 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
       taskQueue,
       deps,
       workflowBundlePath: process.env.ORDERLY_WORKFLOW_BUNDLE,
+      tuning: config.worker,
       extra: opts.activities
         ? { activities: { ...(await import('../../activities')).createActivities(deps), ...opts.activities(deps) } }
         : { shutdownGraceTime: '2s' },

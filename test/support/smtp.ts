@@ -28,7 +28,6 @@ export interface TestSmtp {
   rejectCode?: number;
   stop(): Promise<void>;
   start(): Promise<void>;
-  waitForMessages(count: number, timeoutMs?: number): Promise<ReceivedMail[]>;
   /** Messages whose Message-ID contains `part` (e.g. an order id). */
   for(part: string): ReceivedMail[];
 }
@@ -110,15 +109,6 @@ export async function startTestSmtp(): Promise<TestSmtp> {
       const s = server;
       server = undefined;
       if (s) await new Promise<void>((resolve) => s.close(() => resolve()));
-    },
-    async waitForMessages(count, timeoutMs = 30_000) {
-      const deadline = Date.now() + timeoutMs;
-      while (messages.length < count) {
-        if (Date.now() > deadline)
-          throw new Error(`expected ${count} messages, got ${messages.length} within ${timeoutMs}ms`);
-        await new Promise((r) => setTimeout(r, 50));
-      }
-      return messages;
     },
     for(part) {
       return messages.filter((m) => m.messageId.includes(part));

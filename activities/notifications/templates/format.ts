@@ -69,32 +69,15 @@ export function linesText(order: OrderView): string {
 export function linesHtml(order: OrderView): SafeHtml {
   const cell = 'padding:6px 8px;border-bottom:1px solid #eee;';
   return html`<table role="presentation" style="border-collapse:collapse;width:100%;font-size:14px">
-    <thead>
-      <tr>
-        <th align="left" style="${cell}">Item</th>
-        <th align="right" style="${cell}">Qty</th>
-        <th align="right" style="${cell}">Price</th>
-        <th align="right" style="${cell}">Subtotal</th>
-      </tr>
-    </thead>
-    <tbody>
-      ${order.lines.map(
-        (l) =>
-          html`<tr>
-            <td style="${cell}">${l.name}<br /><span style="color:#888">${l.sku}</span></td>
-            <td align="right" style="${cell}">${l.quantity}</td>
-            <td align="right" style="${cell}">${formatMoney(l.unitPriceCents, order.currency)}</td>
-            <td align="right" style="${cell}">${formatMoney(l.lineTotalCents, order.currency)}</td>
-          </tr> `,
-      )}
-    </tbody>
-    <tfoot>
-      <tr>
-        <td colspan="3" align="right" style="padding:6px 8px"><strong>Total</strong></td>
-        <td align="right" style="padding:6px 8px"><strong>${formatMoney(order.totalCents, order.currency)}</strong></td>
-      </tr>
-    </tfoot>
-  </table>`;
+<thead><tr><th align="left" style="${cell}">Item</th><th align="right" style="${cell}">Qty</th><th align="right" style="${cell}">Price</th><th align="right" style="${cell}">Subtotal</th></tr></thead>
+<tbody>
+${order.lines.map(
+  (l) =>
+    html`<tr><td style="${cell}">${l.name}<br><span style="color:#888">${l.sku}</span></td><td align="right" style="${cell}">${l.quantity}</td><td align="right" style="${cell}">${formatMoney(l.unitPriceCents, order.currency)}</td><td align="right" style="${cell}">${formatMoney(l.lineTotalCents, order.currency)}</td></tr>
+`,
+)}</tbody>
+<tfoot><tr><td colspan="3" align="right" style="padding:6px 8px"><strong>Total</strong></td><td align="right" style="padding:6px 8px"><strong>${formatMoney(order.totalCents, order.currency)}</strong></td></tr></tfoot>
+</table>`;
 }
 
 export function addressText(order: OrderView): string {
@@ -106,28 +89,23 @@ export function addressText(order: OrderView): string {
 
 export function addressHtml(order: OrderView): SafeHtml {
   const parts = addressText(order).split('\n');
-  return html`<p style="margin:0">${parts.map((p, i) => (i === 0 ? html`${p}` : html`<br />${p}`))}</p>`;
+  return html`<p style="margin:0">${parts.map((p, i) => (i === 0 ? html`${p}` : html`<br>${p}`))}</p>`;
 }
 
 /** The HTML document every email shares; `title` and `body` come from the template. */
 export function layout(title: string, body: SafeHtml): string {
   return html`<!doctype html>
-    <html lang="en">
-      <head>
-        <meta charset="utf-8" />
-        <meta name="viewport" content="width=device-width" />
-        <title>${title}</title>
-      </head>
-      <body style="margin:0;padding:24px;background:#f6f6f6;font-family:Helvetica,Arial,sans-serif;color:#222">
-        <div style="max-width:600px;margin:0 auto;background:#fff;padding:24px;border-radius:6px">
-          <h1 style="font-size:20px;margin:0 0 16px">${title}</h1>
-          ${body}
-          <p style="color:#888;font-size:12px;margin-top:24px">
-            Orderly &middot; this is a transactional message about your order.
-          </p>
-        </div>
-      </body>
-    </html> `.value;
+<html lang="en">
+<head><meta charset="utf-8"><meta name="viewport" content="width=device-width"><title>${title}</title></head>
+<body style="margin:0;padding:24px;background:#f6f6f6;font-family:Helvetica,Arial,sans-serif;color:#222">
+<div style="max-width:600px;margin:0 auto;background:#fff;padding:24px;border-radius:6px">
+<h1 style="font-size:20px;margin:0 0 16px">${title}</h1>
+${body}
+<p style="color:#888;font-size:12px;margin-top:24px">Orderly &middot; this is a transactional message about your order.</p>
+</div>
+</body>
+</html>
+`.value;
 }
 
 /** What a notice about an order says beyond its common frame. */
@@ -158,7 +136,8 @@ export function orderNotice(ctx: TemplateContext, parts: NoticeParts): RenderedM
     '',
   ].join('\n');
   const body = html`<p>Hi ${greetingName(order)},</p>
-    ${parts.html} ${linesHtml(order)}
-    <p><a href="${url}">Order details</a></p>`;
+${parts.html}
+${linesHtml(order)}
+<p><a href="${url}">Order details</a></p>`;
   return { subject: parts.subject, text, html: layout(parts.subject, body), short: parts.short };
 }

@@ -1,5 +1,5 @@
 /** One template per notification kind; renderNotification picks it. */
-import type { NotificationKind } from '../../../workflows/types';
+import type { NotificationKind } from '../../../contract';
 import type { RenderedMessage, TemplateContext } from './format';
 import { orderConfirmed } from './order-confirmed';
 import { paymentFailed } from './payment-failed';

@@ -12,10 +12,7 @@ export function orderCancelled(ctx: TemplateContext): RenderedMessage {
     text: [
       `Order ${ref} (${total}) has been cancelled. Any payment hold has been released; if you were charged, the refund is on its way.`,
     ],
-    html: html`<p>
-      Order <strong>${ref}</strong> (${total}) has been cancelled. Any payment hold has been released; if you were
-      charged, the refund is on its way.
-    </p>`,
+    html: html`<p>Order <strong>${ref}</strong> (${total}) has been cancelled. Any payment hold has been released; if you were charged, the refund is on its way.</p>`,
     short: `Orderly: order ${ref} has been cancelled.`,
   });
 }

@@ -33,13 +33,10 @@ export function orderConfirmed(ctx: TemplateContext): RenderedMessage {
     '',
   ].join('\n');
   const body = html`<p>Hi ${greetingName(order)},</p>
-    <p>
-      Thank you for your order. We have received your payment of <strong>${total}</strong> and order
-      <strong>${ref}</strong> is confirmed.
-    </p>
-    ${linesHtml(order)}
-    <h2 style="font-size:16px;margin:16px 0 4px">Shipping to</h2>
-    ${addressHtml(order)}
-    <p><a href="${orderUrl(ctx)}">See your order</a></p>`;
+<p>Thank you for your order. We have received your payment of <strong>${total}</strong> and order <strong>${ref}</strong> is confirmed.</p>
+${linesHtml(order)}
+<h2 style="font-size:16px;margin:16px 0 4px">Shipping to</h2>
+${addressHtml(order)}
+<p><a href="${orderUrl(ctx)}">See your order</a></p>`;
   return { subject, text, html: layout(subject, body), short: `Orderly: order ${ref} is confirmed (${total}).` };
 }

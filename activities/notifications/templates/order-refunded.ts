@@ -12,10 +12,7 @@ export function orderRefunded(ctx: TemplateContext): RenderedMessage {
     text: [
       `We have refunded ${total} for order ${ref}. Depending on your bank it can take a few days to appear on your statement.`,
     ],
-    html: html`<p>
-      We have refunded <strong>${total}</strong> for order <strong>${ref}</strong>. Depending on your bank it can take a
-      few days to appear on your statement.
-    </p>`,
+    html: html`<p>We have refunded <strong>${total}</strong> for order <strong>${ref}</strong>. Depending on your bank it can take a few days to appear on your statement.</p>`,
     short: `Orderly: ${total} refunded for order ${ref}.`,
   });
 }

@@ -28,18 +28,9 @@ export function paymentActionRequired(ctx: TemplateContext): RenderedMessage {
     '',
   ].join('\n');
   const body = html`<p>Hi ${greetingName(order)},</p>
-    <p>Your bank asks you to confirm the payment of <strong>${total}</strong> for order <strong>${ref}</strong>.</p>
-    <p>
-      <a
-        href="${url}"
-        style="display:inline-block;padding:10px 16px;background:#222;color:#fff;text-decoration:none;border-radius:4px"
-        >Confirm payment</a
-      >
-    </p>
-    <p>
-      Or open ${url} and follow your bank's confirmation step. If you do not confirm in time, the order is cancelled and
-      nothing is charged.
-    </p>
-    ${linesHtml(order)}`;
+<p>Your bank asks you to confirm the payment of <strong>${total}</strong> for order <strong>${ref}</strong>.</p>
+<p><a href="${url}" style="display:inline-block;padding:10px 16px;background:#222;color:#fff;text-decoration:none;border-radius:4px">Confirm payment</a></p>
+<p>Or open ${url} and follow your bank's confirmation step. If you do not confirm in time, the order is cancelled and nothing is charged.</p>
+${linesHtml(order)}`;
   return { subject, text, html: layout(subject, body), short: `Orderly: confirm the payment for order ${ref}: ${url}` };
 }

@@ -28,13 +28,8 @@ export function paymentFailed(ctx: TemplateContext): RenderedMessage {
       `We could not take the payment of ${total} for order ${ref}: ${reason}.`,
       'You have not been charged and any hold on your card has been released. You can place the order again at any time.',
     ],
-    html: html`<p>
-        We could not take the payment of <strong>${total}</strong> for order <strong>${ref}</strong>: ${reason}.
-      </p>
-      <p>
-        You have not been charged and any hold on your card has been released. You can place the order again at any
-        time.
-      </p>`,
+    html: html`<p>We could not take the payment of <strong>${total}</strong> for order <strong>${ref}</strong>: ${reason}.</p>
+<p>You have not been charged and any hold on your card has been released. You can place the order again at any time.</p>`,
     short: `Orderly: payment for order ${ref} failed; you were not charged.`,
   });
 }

@@ -4,16 +4,18 @@
  */
 import { Context, log } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
-import type { ActivityDeps } from './deps';
-import type { NotificationKind, NotifyOrderInput } from '../workflows/types';
+import type { ActivityDeps } from '../deps';
 import {
-  notificationMessageId,
-  PermanentSendError,
+  CHANNEL_NOT_CONFIGURED,
+  NOTIFICATION_REJECTED,
+  ORDER_NOT_FOUND,
+  RECIPIENT_MISSING,
   type ChannelName,
-  type NotificationChannel,
-  type OutgoingMessage,
-} from './notifications/channel';
-import { renderNotification } from './notifications/templates';
+  type NotifyOrderInput,
+  type ResendNotificationInput,
+} from '../../contract';
+import { notificationMessageId, PermanentSendError, type NotificationChannel, type OutgoingMessage } from './channel';
+import { renderNotification } from './templates';
 import {
   beginResend,
   claimWithOrder,
@@ -25,7 +27,7 @@ import {
   type ClaimDecision,
   type NotificationKey,
   type OrderNotice,
-} from './notifications/store';
+} from './store';
 
 export interface ChannelNotificationInput extends NotifyOrderInput {
   /** Which channel this call delivers on; email when absent. */
@@ -39,14 +41,6 @@ export interface SendOutcome {
 
 export interface NotificationFailureInput extends ChannelNotificationInput {
   error: string;
-}
-
-export interface ResendInput {
-  orderId: string;
-  kind: NotificationKind;
-  channel: ChannelName;
-  generation: number;
-  requestedBy?: string;
 }
 
 function keyOf(input: ChannelNotificationInput): NotificationKey {
@@ -81,7 +75,7 @@ export function createNotificationActivities(deps: ActivityDeps) {
     /** Decides which channels to use for this order (customer preferences); records the ones that cannot be used. */
     async planOrderNotification(input: NotifyOrderInput): Promise<ChannelName[]> {
       const order = await loadOrder(deps.db, input.orderId);
-      if (!order) throw ApplicationFailure.nonRetryable(`order ${input.orderId} does not exist`, 'OrderNotFound');
+      if (!order) throw ApplicationFailure.nonRetryable(`order ${input.orderId} does not exist`, ORDER_NOT_FOUND);
       const { prefs } = order;
       const usable: ChannelName[] = [];
       for (const channel of prefs.channels.length ? prefs.channels : (['email'] as ChannelName[])) {
@@ -101,16 +95,16 @@ export function createNotificationActivities(deps: ActivityDeps) {
       const key = keyOf(input);
       const channel: NotificationChannel | undefined = deps.channels[key.channel];
       if (!channel)
-        throw ApplicationFailure.nonRetryable(`the ${key.channel} channel is not configured`, 'ChannelNotConfigured');
+        throw ApplicationFailure.nonRetryable(`the ${key.channel} channel is not configured`, CHANNEL_NOT_CONFIGURED);
       const messageId = notificationMessageId(key.orderId, key.kind, key.generation, key.channel);
       // The order and the claim on its tracking row come back from one statement (one round trip).
       const claim = await claimWithOrder(deps.db, key, messageId, now());
       if (claim.decision === 'no_order')
-        throw ApplicationFailure.nonRetryable(`order ${key.orderId} does not exist`, 'OrderNotFound');
+        throw ApplicationFailure.nonRetryable(`order ${key.orderId} does not exist`, ORDER_NOT_FOUND);
       if (claim.decision === 'no_recipient')
         throw ApplicationFailure.nonRetryable(
           `no ${key.channel} recipient for order ${key.orderId}`,
-          'RecipientMissing',
+          RECIPIENT_MISSING,
         );
       if (claim.decision !== 'send') {
         log.info('notification not sent again', { ...key, decision: claim.decision });
@@ -128,7 +122,7 @@ export function createNotificationActivities(deps: ActivityDeps) {
       } catch (err) {
         const text = err instanceof Error ? err.message : String(err);
         await recordAttemptError(deps.db, row, text, now());
-        if (err instanceof PermanentSendError) throw ApplicationFailure.nonRetryable(text, 'NotificationRejected');
+        if (err instanceof PermanentSendError) throw ApplicationFailure.nonRetryable(text, NOTIFICATION_REJECTED);
         throw err;
       }
       await markSent(deps.db, key, row, providerMessageId, now());
@@ -142,7 +136,7 @@ export function createNotificationActivities(deps: ActivityDeps) {
     },
 
     /** First step of an admin resend: new generation on the row and `notification.resent` in the timeline. */
-    async beginNotificationResend(input: ResendInput): Promise<void> {
+    async beginNotificationResend(input: ResendNotificationInput): Promise<void> {
       await beginResend(deps.db, keyOf(input), input.requestedBy, now());
     },
   };

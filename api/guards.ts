@@ -1,7 +1,7 @@
 /** Route middleware that authorizes before the body is validated, so a refusal never depends on the body. */
 import type { MiddlewareHandler } from 'hono';
-import type { AppEnv } from '../env';
-import { requireAdmin, requireUser } from '../auth';
+import type { AppEnv } from './env';
+import { requireAdmin, requireUser } from './auth';
 
 export const adminOnly: MiddlewareHandler<AppEnv> = async (c, next) => {
   requireAdmin(c);

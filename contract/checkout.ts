@@ -1,9 +1,9 @@
-/** Names and shapes shared by workflows, activities, workers and the API. No runtime imports: safe in the sandbox. */
+/** The checkout workflow's names, ids, input and answers: what the API, the worker and the workflow agree on. */
+import type { OrderStatus, PaymentState } from './orders';
 
 export const DEFAULT_TASK_QUEUE = 'checkout';
 
 export const CHECKOUT_WORKFLOW_TYPE = 'checkout';
-export const NOTIFY_WORKFLOW_TYPE = 'notifyOrder';
 
 /** Signal names (the CLI uses these strings: `temporal workflow signal --name paymentConfirmed`). */
 export const PAYMENT_CONFIRMED_SIGNAL = 'paymentConfirmed';
@@ -13,36 +13,18 @@ export const CANCEL_UPDATE = 'cancelOrder';
 /** Query name: `temporal workflow query --name status`. */
 export const STATUS_QUERY = 'status';
 
-export const ORDER_STATUS = ['pending', 'awaiting_payment', 'confirmed', 'failed', 'cancelled'] as const;
-export type OrderStatus = (typeof ORDER_STATUS)[number];
-
-export const PAYMENT_STATE = ['authorized', 'requires_action', 'captured', 'voided', 'refunded', 'failed'] as const;
-export type PaymentState = (typeof PAYMENT_STATE)[number];
-
-export const NOTIFICATION_KINDS = [
-  'order_confirmed',
-  'payment_failed',
-  'order_cancelled',
-  'order_refunded',
-  'payment_action_required',
-] as const;
-export type NotificationKind = (typeof NOTIFICATION_KINDS)[number];
-
-/** Input of the notifyOrder workflow and of the sendOrderNotification activity. */
-export interface NotifyOrderInput {
-  orderId: string;
-  kind: NotificationKind;
-  /** 0 for the first send; an admin resend bumps it, giving a new Message-ID. */
-  generation?: number;
-}
-
+/** The checkout workflow of an order; also stored on the order row (orders.workflow_id). */
 export function checkoutWorkflowId(orderId: string): string {
   return `order-${orderId}`;
 }
 
-export function notifyWorkflowId(orderId: string, kind: NotificationKind, generation = 0): string {
-  return generation === 0 ? `notify-${orderId}-${kind}` : `notify-${orderId}-${kind}-r${generation}`;
-}
+/** Application failure types the checkout raises and handles. */
+export const OUT_OF_STOCK = 'OutOfStock';
+export const PAYMENT_DECLINED = 'PaymentDeclined';
+export const INVALID_CART = 'InvalidCart';
+/** Raised by payment activities when the order or its authorization is not there (not worth a retry). */
+export const ORDER_MISSING = 'OrderMissing';
+export const PAYMENT_MISSING = 'PaymentMissing';
 
 /** What POST /checkout accepts (validated by the API; the workflow trusts it). */
 export interface ShippingAddress {
@@ -133,18 +115,4 @@ export interface CheckoutResult {
 export interface CheckoutMemo {
   requestHash: string;
   customerId: string;
-}
-
-/** Application failure types the checkout raises and handles. */
-export const OUT_OF_STOCK = 'OutOfStock';
-export const PAYMENT_DECLINED = 'PaymentDeclined';
-export const INVALID_CART = 'InvalidCart';
-
-const DURATION_UNITS: Record<string, number> = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 };
-
-/** '15m' -> 900000. The config accepts exactly these forms (lib/config.ts). */
-export function durationMs(value: string): number {
-  const match = /^(\d+)(ms|s|m|h|d)$/.exec(value);
-  if (!match) throw new Error(`not a duration: ${value}`);
-  return Number(match[1]) * DURATION_UNITS[match[2]!]!;
 }

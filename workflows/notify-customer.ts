@@ -6,12 +6,18 @@
  */
 import { ActivityFailure, ApplicationFailure, proxyActivities, type ActivityOptions } from '@temporalio/workflow';
 import type { createActivities } from '../activities';
-import type { ChannelName } from '../activities/notifications/channel';
-import type { NotifyOrderInput } from './types';
+import {
+  CHANNEL_NOT_CONFIGURED,
+  NOTIFICATION_REJECTED,
+  ORDER_NOT_FOUND,
+  RECIPIENT_MISSING,
+  type ChannelName,
+  type NotifyOrderInput,
+} from '../contract';
 
 type Activities = ReturnType<typeof createActivities>;
 
-const NON_RETRYABLE = ['NotificationRejected', 'RecipientMissing', 'OrderNotFound', 'ChannelNotConfigured'];
+const NON_RETRYABLE = [NOTIFICATION_REJECTED, RECIPIENT_MISSING, ORDER_NOT_FOUND, CHANNEL_NOT_CONFIGURED];
 
 /** Email: an SMTP outage of about 8.5 minutes is ridden out (1s, 2s, 4s ... 256s between 10 attempts), then failed. */
 export const EMAIL_RETRY: ActivityOptions = {
@@ -43,7 +49,7 @@ export const BOOKKEEPING_RETRY: ActivityOptions = {
     backoffCoefficient: 2,
     maximumInterval: '30s',
     maximumAttempts: 30,
-    nonRetryableErrorTypes: ['OrderNotFound'],
+    nonRetryableErrorTypes: [ORDER_NOT_FOUND],
   },
 };
 
@@ -82,7 +88,7 @@ export async function notifyCustomer(input: NotifyOrderInput): Promise<DeliveryR
   try {
     channels = await books.planOrderNotification(input);
   } catch (err) {
-    if (err instanceof ActivityFailure && err.cause instanceof ApplicationFailure && err.cause.type === 'OrderNotFound')
+    if (err instanceof ActivityFailure && err.cause instanceof ApplicationFailure && err.cause.type === ORDER_NOT_FOUND)
       return {};
     throw err;
   }

@@ -1,106 +1,19 @@
 /** Order activities: snapshot the cart into an order, confirm it, close it; each writes its event in the same transaction. */
 import { ApplicationFailure } from '@temporalio/common';
-import { and, eq, inArray, is, sql, SQL } from 'drizzle-orm';
-import { rowsOf, type Db } from '../db/client';
-import { cartLines, carts, inventoryReservations, orderEvents, orderLines, orders, products } from '../db/schema';
-import { INVALID_CART, type CheckoutInput } from '../workflows/types';
-import type { ActivityDeps } from './deps';
-
-/** A transaction handle (drizzle passes the same query API inside db.transaction). */
-export type Tx = Parameters<Parameters<Db['transaction']>[0]>[0];
-
-/**
- * Appends one timeline event. The dedupe key `${orderId}:${type}[:extra]` makes a retried activity write it once.
- */
-export async function recordEvent(
-  tx: Db | Tx,
-  orderId: string,
-  type: string,
-  data: Record<string, unknown> = {},
-  extra?: string,
-) {
-  await tx
-    .insert(orderEvents)
-    .values({ orderId, type, data, dedupeKey: extra ? `${orderId}:${type}:${extra}` : `${orderId}:${type}` })
-    .onConflictDoNothing();
-}
-
-/**
- * recordEvent as a CTE of a larger statement, so the event commits with the change it describes (one statement is
- * one transaction). `data` is an object, or a jsonb expression over the statement's other CTEs. With `onlyIf`, it is
- * written only when that CTE returned a row (the change happened).
- */
-export function eventCte(
-  name: string,
-  orderId: string,
-  type: string,
-  data: Record<string, unknown> | SQL,
-  opts: { extra?: string; onlyIf?: string } = {},
-) {
-  const dedupeKey = opts.extra ? `${orderId}:${type}:${opts.extra}` : `${orderId}:${type}`;
-  const when = opts.onlyIf ? sql`where exists (select 1 from ${sql.identifier(opts.onlyIf)})` : sql``;
-  const json = is(data, SQL) ? data : sql`${JSON.stringify(data)}::jsonb`;
-  return sql`${sql.identifier(name)} as (
-    insert into ${orderEvents} (order_id, type, data, dedupe_key)
-    select ${orderId}::uuid, ${type}::text, ${json}, ${dedupeKey}::text ${when}
-    on conflict do nothing)`;
-}
-
-/** A cart line with what ordering needs of its product, as `cartLinesJson` returns it. */
-export interface CartLine {
-  productId: string;
-  sku: string;
-  name: string;
-  priceCents: number;
-  currency: string;
-  /** Active and not archived. */
-  sold: boolean;
-  quantity: number;
-}
-
-/**
- * The lines of the cart whose id is the SQL expression `cartId`, with what ordering needs of their products, as rows
- * (product_id, sku, name, price_cents, currency, sold, quantity). What counts as sold is decided here alone.
- */
-const cartLineRows = (cartId: SQL) => sql`
-  select p.id as product_id, p.sku, p.name, p.price_cents, p.currency, p.active and p.archived_at is null as sold, cl.quantity
-    from ${cartLines} cl join ${products} p on p.id = cl.product_id
-   where cl.cart_id = ${cartId}`;
-
-/** Rows shaped as cartLineRows() gives them (a CTE's name, or a parenthesized query) as CartLine json, in product order; null when none. */
-const cartLinesJsonOf = (rows: SQL) => sql`(
-  select json_agg(json_build_object('productId', x.product_id, 'sku', x.sku, 'name', x.name, 'priceCents', x.price_cents, 'currency', x.currency,
-                                    'sold', x.sold, 'quantity', x.quantity) order by x.product_id)
-    from ${rows} x)`;
-
-/** The lines of the cart whose id is the SQL expression `cartId`, with their products: a json array in product order, null when none. */
-export const cartLinesJson = (cartId: SQL) => cartLinesJsonOf(sql`(${cartLineRows(cartId)})`);
-
-export type CartProblem = { kind: 'empty' } | { kind: 'unavailable'; skus: string[] } | { kind: 'mixed_currencies' };
-
-/** What keeps a cart's lines from becoming an order: checked by POST /checkout before the workflow, and by createOrder in it. */
-export function cartProblem(lines: CartLine[]): CartProblem | undefined {
-  if (lines.length === 0) return { kind: 'empty' };
-  const unavailable = lines.filter((l) => !l.sold).map((l) => l.sku);
-  if (unavailable.length) return { kind: 'unavailable', skus: unavailable };
-  if (new Set(lines.map((l) => l.currency)).size > 1) return { kind: 'mixed_currencies' };
-  return undefined;
-}
+import { and, eq, inArray, sql } from 'drizzle-orm';
+import { z } from 'zod';
+import { checkoutWorkflowId, INVALID_CART, type CheckoutInput } from '../../contract';
+import { cartLineRows, cartProblemOf, CartProblemSchema } from '../../db/cart-lines';
+import { eventCte, recordEvent } from '../../db/events';
+import { parseOneRow } from '../../db/rows';
+import { cartLines, carts, inventoryReservations, orderLines, orders } from '../../db/schema';
+import type { ActivityDeps } from '../deps';
 
 /** An order's summary (total, currency, line count) as one json object; null when the order does not exist. */
 const orderSummaryJson = (orderId: string) => sql`(
   select json_build_object('totalCents', o.total_cents, 'currency', o.currency,
                            'lineCount', (select count(*) from ${orderLines} ol where ol.order_id = o.id))
     from ${orders} o where o.id = ${orderId}::uuid)`;
-
-/** What createOrder's statement answers: a previous run's order, the order it created, or why it created none. */
-interface CreateOrderRow {
-  existing: Omit<OrderSummary, 'orderId'> | null;
-  created: Omit<OrderSummary, 'orderId'> | null;
-  cartOwner: string | null;
-  /** Only when no order was created: the cart's lines, for the failure to name what is wrong. */
-  lines: CartLine[] | null;
-}
 
 export interface OrderSummary {
   orderId: string;
@@ -109,15 +22,27 @@ export interface OrderSummary {
   lineCount: number;
 }
 
+const SummaryJson = z.object({ totalCents: z.number(), currency: z.string(), lineCount: z.number() }).nullable();
+
+/** What createOrder's statement answers: a previous run's order, the order it created, or why it created none. */
+const CreateOrderRow = z.object({
+  existing: SummaryJson,
+  created: SummaryJson,
+  cartOwner: z.string().nullable(),
+  /** Only when no order was created: what the cart rule finds wrong with the cart, if anything. */
+  problem: CartProblemSchema,
+});
+
 export function createOrderActivities(deps: ActivityDeps) {
   const { db } = deps;
 
   /** The order as already created (a retried createOrder), with its line count, in one query. */
   const summary = async (orderId: string): Promise<OrderSummary | undefined> => {
-    const [row] = rowsOf<Pick<CreateOrderRow, 'existing'>>(
+    const row = parseOneRow(
       await db.execute(sql`select ${orderSummaryJson(orderId)} as existing`),
+      z.object({ existing: SummaryJson }),
     );
-    return row?.existing ? { orderId, ...row.existing } : undefined;
+    return row.existing ? { orderId, ...row.existing } : undefined;
   };
 
   return {
@@ -129,22 +54,23 @@ export function createOrderActivities(deps: ActivityDeps) {
       const { orderId, customerId, request } = input;
       const cartId = sql`${request.cartId}::uuid`;
       // One statement, one round trip: a previous run's order is the answer; otherwise the order, its lines and
-      // `order.created` are written only when the cart passes the checks cartProblem() makes (ours, not empty, every
-      // product still sold, one currency). `ok` is one row when it does and none when it does not (HAVING with no
-      // GROUP BY), and the inserts read from it.
-      const [row] = rowsOf<CreateOrderRow>(
+      // `order.created` are written only when the cart is ours and passes the cart rule (cartProblemOf: not empty,
+      // every product still sold, one currency). `ok` is one row when it does and none when it does not (HAVING with
+      // no GROUP BY), and the inserts read from it.
+      const found = parseOneRow(
         await db.execute(sql`
           with existing as (select ${orderSummaryJson(orderId)} as summary),
           cart as (select customer_id::text as owner from ${carts} where id = ${cartId}),
           lines as (${cartLineRows(cartId)}),
+          verdict as (select ${cartProblemOf(sql`lines`)} as problem),
           ok as (
             select count(*)::int as n, min(currency) as currency, sum(price_cents * quantity)::int as total from lines
             having (select summary from existing) is null and (select owner from cart) = ${customerId}::text
-               and count(*) > 0 and bool_and(sold) and count(distinct currency) = 1),
+               and (select problem from verdict) is null),
           o as (
             insert into ${orders} (id, customer_id, cart_id, email, status, currency, total_cents, shipping_address, idempotency_key, request_hash, workflow_id)
             select ${orderId}, ${customerId}, ${cartId}, ${request.email}, 'pending', ok.currency, ok.total,
-                   ${JSON.stringify({ ...request.shippingAddress })}::jsonb, ${input.idempotencyKey}, ${input.requestHash}, ${`order-${orderId}`}
+                   ${JSON.stringify({ ...request.shippingAddress })}::jsonb, ${input.idempotencyKey}, ${input.requestHash}, ${checkoutWorkflowId(orderId)}
               from ok
             on conflict do nothing
             returning id, currency, total_cents),
@@ -152,13 +78,13 @@ export function createOrderActivities(deps: ActivityDeps) {
             insert into ${orderLines} (order_id, product_id, sku, name, unit_price_cents, quantity, line_total_cents)
             select o.id, x.product_id, x.sku, x.name, x.price_cents, x.quantity, x.price_cents * x.quantity
               from o, lines x order by x.product_id),
-          ${eventCte('e', orderId, 'order.created', sql`(select jsonb_build_object('totalCents', o.total_cents, 'currency', o.currency, 'lines', ok.n) from o, ok)`, { onlyIf: 'o' })}
+          ${eventCte('e', { orderId, type: 'order.created', data: sql`(select jsonb_build_object('totalCents', o.total_cents, 'currency', o.currency, 'lines', ok.n) from o, ok)` }, { onlyIf: 'o' })}
           select (select summary from existing) as existing,
                  (select json_build_object('totalCents', o.total_cents, 'currency', o.currency, 'lineCount', ok.n) from o, ok) as created,
                  (select owner from cart) as "cartOwner",
-                 case when exists (select 1 from o) then null else ${cartLinesJsonOf(sql`lines`)} end as lines`),
+                 case when exists (select 1 from o) then null else (select problem from verdict) end as problem`),
+        CreateOrderRow,
       );
-      const found = row!; // one row, always
       if (found.existing) return { orderId, ...found.existing };
       if (found.created) return { orderId, ...found.created };
       // Nothing written: the cart failed a check (named below, as POST /checkout names it), or a concurrent run of
@@ -166,7 +92,7 @@ export function createOrderActivities(deps: ActivityDeps) {
       if (!found.cartOwner || found.cartOwner !== customerId) {
         throw ApplicationFailure.nonRetryable('the cart does not exist or belongs to someone else', INVALID_CART);
       }
-      const problem = cartProblem(found.lines ?? []);
+      const { problem } = found;
       if (problem?.kind === 'empty') throw ApplicationFailure.nonRetryable('the cart is empty', INVALID_CART);
       if (problem?.kind === 'unavailable') {
         throw ApplicationFailure.nonRetryable(`products no longer sold: ${problem.skus.join(', ')}`, INVALID_CART, {
@@ -195,7 +121,7 @@ export function createOrderActivities(deps: ActivityDeps) {
           update ${orders} set status = 'confirmed', confirmed_at = ${now}::timestamptz, updated_at = ${now}::timestamptz
            where id = ${input.orderId} and status in ('pending', 'awaiting_payment')
           returning id, cart_id),
-        ${eventCte('e', input.orderId, 'order.confirmed', {}, { onlyIf: 'o' })},
+        ${eventCte('e', { orderId: input.orderId, type: 'order.confirmed' }, { onlyIf: 'o' })},
         d as (
           delete from ${cartLines} cl using ${orderLines} ol, o
            where ol.order_id = o.id and cl.cart_id = o.cart_id and cl.product_id = ol.product_id and cl.quantity <= ol.quantity),
@@ -222,10 +148,13 @@ export function createOrderActivities(deps: ActivityDeps) {
           )
           .returning({ id: orders.id });
         if (!updated.length) return;
-        await recordEvent(tx, input.orderId, input.status === 'failed' ? 'order.failed' : 'order.cancelled', {
-          reason: input.reason,
+        await recordEvent(tx, {
+          orderId: input.orderId,
+          type: input.status === 'failed' ? 'order.failed' : 'order.cancelled',
+          data: { reason: input.reason },
         });
-        if (input.refunded) await recordEvent(tx, input.orderId, 'order.refunded', { reason: input.reason });
+        if (input.refunded)
+          await recordEvent(tx, { orderId: input.orderId, type: 'order.refunded', data: { reason: input.reason } });
       });
     },
   };

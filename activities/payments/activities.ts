@@ -2,11 +2,12 @@
  * outcome lands in `payments` with its timeline event in one transaction. */
 import { ApplicationFailure } from '@temporalio/common';
 import { eq, sql } from 'drizzle-orm';
-import { orders, payments } from '../db/schema';
-import { PAYMENT_DECLINED, type OrderStatus, type PaymentState } from '../workflows/types';
-import type { ActivityDeps } from './deps';
-import { eventCte, type OrderSummary } from './orders';
-import { PaymentDeclinedError, type ProviderPayment } from './payments/provider';
+import { orders, payments } from '../../db/schema';
+import { ORDER_MISSING, PAYMENT_DECLINED, PAYMENT_MISSING, type OrderStatus, type PaymentState } from '../../contract';
+import { eventCte } from '../../db/events';
+import type { ActivityDeps } from '../deps';
+import type { OrderSummary } from '../orders/activities';
+import { PaymentDeclinedError, type ProviderPayment } from './provider';
 
 export interface PaymentRef {
   orderId: string;
@@ -51,7 +52,7 @@ export function createPaymentActivities(deps: ActivityDeps) {
       o as (
         update ${orders} set payment_status = ${p.status}, updated_at = ${now}::timestamptz${orderStatus ? sql`, status = ${orderStatus}` : sql``}
          where id = ${ref.orderId}),
-      ${eventCte('e', ref.orderId, event.type, event.data)}
+      ${eventCte('e', { orderId: ref.orderId, ...event })}
       select 1`);
   };
 
@@ -60,13 +61,13 @@ export function createPaymentActivities(deps: ActivityDeps) {
       .select({ totalCents: orders.totalCents, currency: orders.currency })
       .from(orders)
       .where(eq(orders.id, orderId));
-    if (!order) throw ApplicationFailure.nonRetryable(`order ${orderId} does not exist`, 'OrderMissing');
+    if (!order) throw ApplicationFailure.nonRetryable(`order ${orderId} does not exist`, ORDER_MISSING);
     return order;
   };
 
   const providerPayment = async (ref: PaymentRef): Promise<ProviderPayment> => {
     const found = await provider.retrieve(paymentKey(ref.workflowId, 'authorize'));
-    if (!found) throw ApplicationFailure.nonRetryable(`no payment was authorized for ${ref.orderId}`, 'PaymentMissing');
+    if (!found) throw ApplicationFailure.nonRetryable(`no payment was authorized for ${ref.orderId}`, PAYMENT_MISSING);
     return found;
   };
 

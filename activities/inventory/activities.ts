@@ -1,18 +1,18 @@
 /** Inventory activities: hold, and give back, stock for an order atomically, in a fixed product order (no deadlocks). */
 import { ApplicationFailure } from '@temporalio/common';
 import { and, asc, eq, inArray, sql } from 'drizzle-orm';
-import { rowsOf } from '../db/client';
-import { inventoryReservations, orderLines, products } from '../db/schema';
-import { OUT_OF_STOCK } from '../workflows/types';
-import type { ActivityDeps } from './deps';
-import { eventCte, recordEvent } from './orders';
+import { z } from 'zod';
+import { OUT_OF_STOCK } from '../../contract';
+import { eventCte, recordEvent } from '../../db/events';
+import { parseOneRow } from '../../db/rows';
+import { inventoryReservations, orderLines, products } from '../../db/schema';
+import type { ActivityDeps } from '../deps';
 
-export interface ShortLine {
-  productId: string;
-  sku: string;
-  requested: number;
-  available: number;
-}
+const ShortLine = z.object({ productId: z.string(), sku: z.string(), requested: z.number(), available: z.number() });
+export type ShortLine = z.infer<typeof ShortLine>;
+
+/** What reserveInventory's statement answers: the order's line count and the lines stock cannot cover (null: none). */
+const ReserveRow = z.object({ lines: z.number(), short: z.array(ShortLine).nullable() });
 
 export function createInventoryActivities(deps: ActivityDeps) {
   const { db } = deps;
@@ -31,7 +31,7 @@ export function createInventoryActivities(deps: ActivityDeps) {
      */
     async reserveInventory(input: { orderId: string }): Promise<{ lines: number }> {
       const now = deps.clock().toISOString();
-      const [result] = rowsOf<{ lines: number; short: ShortLine[] | null }>(
+      const { lines, short } = parseOneRow(
         await db.execute(sql`
           with lines as (
             select product_id, sku, quantity from ${orderLines} where order_id = ${input.orderId}::uuid),
@@ -57,17 +57,19 @@ export function createInventoryActivities(deps: ActivityDeps) {
               from lines l where exists (select 1 from taken)),
           ${eventCte(
             'e',
-            input.orderId,
-            'inventory.reserved',
-            sql`jsonb_build_object('lines', (select jsonb_agg(jsonb_build_object('productId', product_id, 'sku', sku, 'quantity', quantity)
-                                                              order by product_id) from lines))`,
+            {
+              orderId: input.orderId,
+              type: 'inventory.reserved',
+              data: sql`jsonb_build_object('lines', (select jsonb_agg(jsonb_build_object('productId', product_id, 'sku', sku, 'quantity', quantity)
+                                                                      order by product_id) from lines))`,
+            },
             { onlyIf: 'taken' },
           )}
           select (select count(*) from lines)::int as lines,
                  (select json_agg(json_build_object('productId', product_id, 'sku', sku, 'requested', quantity, 'available', available)
                                   order by product_id) from short) as short`),
+        ReserveRow,
       );
-      const { lines, short } = result!; // one row, always
       if (short?.length) {
         throw ApplicationFailure.nonRetryable(`out of stock: ${short.map((l) => l.sku).join(', ')}`, OUT_OF_STOCK, {
           lines: short,
@@ -107,9 +109,13 @@ export function createInventoryActivities(deps: ActivityDeps) {
               inArray(inventoryReservations.status, ['held', 'committed']),
             ),
           );
-        await recordEvent(tx, input.orderId, 'inventory.released', {
-          reason: input.reason,
-          lines: rows.map((r) => ({ productId: r.productId, quantity: r.quantity, was: r.status })),
+        await recordEvent(tx, {
+          orderId: input.orderId,
+          type: 'inventory.released',
+          data: {
+            reason: input.reason,
+            lines: rows.map((r) => ({ productId: r.productId, quantity: r.quantity, was: r.status })),
+          },
         });
         return { released: rows.length };
       });

@@ -1,0 +1,28 @@
+/** The embedded database (PGlite) behind createDb() when no DATABASE_URL is given: development and tests only. */
+import fs from 'node:fs';
+// Static imports here, and createDb() loads this whole file lazily: a dynamic import() of drizzle-orm/pglite itself
+// would load drizzle's ESM build beside the CommonJS one the schema and the queries use, and drizzle then falls back
+// from instanceof to walking prototype chains on every query chunk. This file is CommonJS, so its imports are too.
+import { drizzle } from 'drizzle-orm/pglite';
+import { PGlite } from '@electric-sql/pglite';
+import * as schema from './schema';
+import type { Db, DbHandle } from './client';
+import { listenPglite, subscriptions } from './listen';
+
+export async function createPgliteDb(dataDir: string): Promise<DbHandle> {
+  if (!dataDir.startsWith('memory://')) fs.mkdirSync(dataDir, { recursive: true });
+  const client = new PGlite(dataDir);
+  await client.waitReady;
+  const db = drizzle(client, { schema }) as unknown as Db;
+  const subs = subscriptions((channel, handlers) => listenPglite(client, channel, handlers));
+  return {
+    db,
+    kind: 'pglite',
+    location: dataDir,
+    listen: subs.listen,
+    close: async () => {
+      await subs.closeAll();
+      await client.close();
+    },
+  };
+}

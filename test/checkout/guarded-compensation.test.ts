@@ -1,0 +1,307 @@
+/**
+ * The one compensation path: only activity failures, the workflow's own aborts and cancellations compensate (a bug
+ * fails the workflow task instead); a compensation that runs out of retries is reported as it happened and does not
+ * stop the others or fail the workflow; and the customer is told what matches the cause.
+ */
+import { ApplicationFailure } from '@temporalio/common';
+import { WorkflowFailedError } from '@temporalio/client';
+import { and, eq } from 'drizzle-orm';
+import { notifications, orderEvents, products } from '../../db/schema';
+import { createInventoryActivities } from '../../activities/inventory/activities';
+import { createOrderActivities } from '../../activities/orders/activities';
+import { createPaymentActivities } from '../../activities/payments/activities';
+import { checkoutWorkflowId, type CheckoutResult, type CheckoutStatus } from '../../contract';
+import type { Harness } from '../support/harness';
+import {
+  checkoutSuite,
+  events,
+  maybeRecordHistory,
+  orderRow,
+  placeOrder,
+  sandboxPaymentOf,
+  seedProduct,
+  shopper,
+  waitFor,
+  waitForStatus,
+} from './helpers';
+
+let h: Harness;
+
+/** How the replaced activities misbehave for the next order; every test starts from `real` everywhere. */
+const modes = {
+  /** `bug`: the authorization happens, but the workflow gets an answer it cannot read (its code throws a TypeError). */
+  authorize: 'real' as 'real' | 'bug',
+  reserve: 'real' as 'real' | 'down',
+  capture: 'real' as 'real' | 'refused',
+  confirm: 'real' as 'real' | 'down',
+  /** `down`: the void or refund never reaches the provider, past every retry. */
+  reverse: 'real' as 'real' | 'down',
+};
+beforeEach(() =>
+  Object.assign(modes, { authorize: 'real', reserve: 'real', capture: 'real', confirm: 'real', reverse: 'real' }),
+);
+
+/** Retries are spent at once (non-retryable), as they would be after the policy's last attempt. */
+const outOfRetries = (what: string) =>
+  ApplicationFailure.nonRetryable(`${what}: still down after every retry`, 'Unavailable');
+
+const book = checkoutSuite(
+  {
+    env: { CANCELLATION_WINDOW: '1h' },
+    activities: (deps) => {
+      const payment = createPaymentActivities(deps);
+      const stock = createInventoryActivities(deps);
+      const order = createOrderActivities(deps);
+      return {
+        async authorizePayment(input: Parameters<typeof payment.authorizePayment>[0]) {
+          const auth = await payment.authorizePayment(input);
+          return modes.authorize === 'bug' ? undefined : auth;
+        },
+        async reserveInventory(input: { orderId: string }) {
+          if (modes.reserve === 'down') throw outOfRetries('inventory');
+          return stock.reserveInventory(input);
+        },
+        async capturePayment(input: Parameters<typeof payment.capturePayment>[0]) {
+          if (modes.capture === 'refused') throw outOfRetries('capture');
+          return payment.capturePayment(input);
+        },
+        async confirmOrder(input: { orderId: string }) {
+          if (modes.confirm === 'down') throw outOfRetries('confirm');
+          return order.confirmOrder(input);
+        },
+        async reversePayment(input: Parameters<typeof payment.reversePayment>[0]) {
+          if (modes.reverse === 'down') throw outOfRetries('payment provider');
+          return payment.reversePayment(input);
+        },
+      };
+    },
+  },
+  (started) => (h = started),
+);
+
+const handleOf = (orderId: string) => h.client.workflow.getHandle(checkoutWorkflowId(orderId));
+const stockOf = async (id: string) => (await h.db.db.select().from(products).where(eq(products.id, id)))[0]!.stock;
+
+async function historyOf(orderId: string) {
+  return (await handleOf(orderId).fetchHistory()).events ?? [];
+}
+
+/** The kinds of notification the order's customer was sent (or was attempted), in order. */
+async function notified(orderId: string): Promise<string[]> {
+  const rows = await h.db.db
+    .select({ kind: notifications.kind })
+    .from(notifications)
+    .where(eq(notifications.orderId, orderId))
+    .orderBy(notifications.createdAt);
+  return rows.map((r) => r.kind);
+}
+
+/** What an operator does once the provider is back: the same reversal, by hand, with the same idempotency keys. */
+async function operatorSettles(orderId: string) {
+  return createPaymentActivities(h.deps).reversePayment({
+    orderId,
+    workflowId: checkoutWorkflowId(orderId),
+    reason: 'settled_by_operator',
+  });
+}
+
+async function inWindow(orderId: string) {
+  return waitFor(
+    `order ${orderId} in its cancellation window`,
+    () => handleOf(orderId).query<CheckoutStatus>('status'),
+    (s) => s.step === 'cancellation_window',
+  );
+}
+
+async function awaitingPayment(orderId: string) {
+  return waitFor(
+    `order ${orderId} awaiting payment`,
+    () => handleOf(orderId).query<CheckoutStatus>('status'),
+    (s) => s.step === 'awaiting_payment',
+  );
+}
+
+test('a bug in workflow code (a TypeError) fails the workflow task and compensates nothing: the workflow stays running', async () => {
+  modes.authorize = 'bug';
+  const who = await shopper(h);
+  const p = await seedProduct(h, book, { stock: 3 });
+  const orderId = await placeOrder(h, who, p);
+  const history = await waitFor(
+    `a failed workflow task for ${orderId}`,
+    () => historyOf(orderId),
+    (evs) => evs.some((e) => e.workflowTaskFailedEventAttributes),
+  );
+  const failure = history.find((e) => e.workflowTaskFailedEventAttributes)!.workflowTaskFailedEventAttributes!.failure!;
+  expect(failure.message).toMatch(/Cannot read properties of undefined/);
+  const scheduled = history.flatMap((e) => e.activityTaskScheduledEventAttributes?.activityType?.name ?? []);
+  expect(scheduled).toEqual(['createOrder', 'reserveInventory', 'authorizePayment']);
+  expect(history.some((e) => e.workflowExecutionFailedEventAttributes)).toBe(false);
+  expect((await handleOf(orderId).describe()).status.name).toBe('RUNNING');
+  // Nothing was undone: the order waits, its stock held and its card authorized, for fixed code to replay it.
+  expect(await orderRow(h, orderId)).toMatchObject({ status: 'pending', paymentStatus: 'authorized' });
+  expect(await stockOf(p)).toBe(2);
+  expect(await sandboxPaymentOf(h, orderId)).toMatchObject({ status: 'authorized' });
+  expect(await notified(orderId)).toEqual([]);
+  await handleOf(orderId).terminate('test over: the bug is not fixed in this bundle');
+});
+
+test('a void that runs out of retries is reported reversal_failed; the stock and the order are still undone', async () => {
+  modes.capture = 'refused';
+  modes.reverse = 'down';
+  const who = await shopper(h);
+  const p = await seedProduct(h, book, { stock: 3 });
+  const orderId = await placeOrder(h, who, p);
+  const result = await handleOf(orderId).result();
+  expect(result).toEqual<CheckoutResult>({
+    orderId,
+    status: 'failed',
+    paymentState: 'reversal_failed',
+    failureReason: 'checkout_error',
+  });
+  expect(await handleOf(orderId).query<CheckoutStatus>('status')).toMatchObject({ paymentState: 'reversal_failed' });
+  expect(await orderRow(h, orderId)).toMatchObject({ status: 'failed', paymentStatus: 'reversal_failed' });
+  expect(await sandboxPaymentOf(h, orderId)).toMatchObject({ status: 'authorized' });
+  expect(await stockOf(p)).toBe(3);
+  const types = await events(h, orderId);
+  expect(types).not.toContain('payment.voided');
+  expect(types.indexOf('compensation.failed')).toBeLessThan(types.indexOf('inventory.released'));
+  expect(types.indexOf('inventory.released')).toBeLessThan(types.indexOf('order.failed'));
+  const recorded = await h.db.db
+    .select({ data: orderEvents.data })
+    .from(orderEvents)
+    .where(and(eq(orderEvents.orderId, orderId), eq(orderEvents.type, 'compensation.failed')));
+  expect(recorded).toEqual([
+    { data: { compensation: 'reversePayment', reason: 'checkout_error', error: expect.stringMatching(/still down/) } },
+  ]);
+  // The customer is not told "any hold has been released" while it is not.
+  expect(await notified(orderId)).toEqual([]);
+
+  await maybeRecordHistory(h, orderId, 'void-failed');
+  expect(await operatorSettles(orderId)).toBe('voided');
+  expect(await orderRow(h, orderId)).toMatchObject({ paymentStatus: 'voided' });
+});
+
+test('a refund that fails during a cancel in the window does not fail the workflow; the other compensations run', async () => {
+  const who = await shopper(h);
+  const p = await seedProduct(h, book, { stock: 5, priceCents: 700 });
+  const orderId = await placeOrder(h, who, p, 'tok_visa', 2);
+  await inWindow(orderId);
+  modes.reverse = 'down';
+  const res = await h.call('POST', `/orders/${orderId}/cancel`, { token: who.token });
+  expect(res).toMatchObject({ status: 200, body: { status: 'cancelled', paymentState: 'reversal_failed' } });
+  expect(await handleOf(orderId).result()).toMatchObject({
+    status: 'cancelled',
+    paymentState: 'reversal_failed',
+    failureReason: 'cancelled_by_customer',
+  });
+  expect(await stockOf(p)).toBe(5);
+  expect(await orderRow(h, orderId)).toMatchObject({ status: 'cancelled', paymentStatus: 'reversal_failed' });
+  expect(await sandboxPaymentOf(h, orderId)).toMatchObject({ status: 'captured', refundedCents: 0 });
+  const types = await events(h, orderId);
+  expect(types).toEqual(expect.arrayContaining(['compensation.failed', 'inventory.released', 'order.cancelled']));
+  expect(types).not.toContain('payment.refunded');
+  expect(types).not.toContain('order.refunded');
+  expect(await notified(orderId)).toEqual(['order_confirmed']);
+
+  await maybeRecordHistory(h, orderId, 'refund-failed-in-window');
+  expect(await operatorSettles(orderId)).toBe('refunded');
+  expect(await sandboxPaymentOf(h, orderId)).toMatchObject({ status: 'refunded', refundedCents: 1400 });
+});
+
+describe('the customer is told what matches the cause', () => {
+  test('a declined card: payment_failed', async () => {
+    const who = await shopper(h);
+    const orderId = await placeOrder(h, who, await seedProduct(h, book), 'tok_chargeDeclined');
+    expect(await handleOf(orderId).result()).toMatchObject({ status: 'failed', paymentState: 'failed' });
+    expect(await notified(orderId)).toEqual(['payment_failed']);
+  });
+
+  test('out of stock: order_cancelled, nothing charged', async () => {
+    const who = await shopper(h);
+    const orderId = await placeOrder(h, who, await seedProduct(h, book, { stock: 1 }), 'tok_visa', 2);
+    expect(await handleOf(orderId).result()).toMatchObject({ status: 'failed', failureReason: 'out_of_stock' });
+    expect(await notified(orderId)).toEqual(['order_cancelled']);
+  });
+
+  test('stock that cannot be reserved past every retry: order_cancelled (not a payment failure)', async () => {
+    modes.reserve = 'down';
+    const who = await shopper(h);
+    const orderId = await placeOrder(h, who, await seedProduct(h, book));
+    expect(await handleOf(orderId).result()).toMatchObject({ status: 'failed', failureReason: 'checkout_error' });
+    expect(await notified(orderId)).toEqual(['order_cancelled']);
+  });
+
+  test('a capture that fails past every retry: payment_failed, authorization voided', async () => {
+    modes.capture = 'refused';
+    const who = await shopper(h);
+    const orderId = await placeOrder(h, who, await seedProduct(h, book));
+    expect(await handleOf(orderId).result()).toMatchObject({ status: 'failed', paymentState: 'voided' });
+    expect(await notified(orderId)).toEqual(['payment_failed']);
+  });
+
+  test('an order that cannot be confirmed after the capture: refunded, order_cancelled', async () => {
+    modes.confirm = 'down';
+    const who = await shopper(h);
+    const orderId = await placeOrder(h, who, await seedProduct(h, book));
+    expect(await handleOf(orderId).result()).toMatchObject({ status: 'failed', paymentState: 'refunded' });
+    expect(await notified(orderId)).toEqual(['order_cancelled']);
+  });
+
+  test('a cancel while the payment waits for 3-D Secure: voided, order_cancelled', async () => {
+    const who = await shopper(h);
+    const orderId = await placeOrder(h, who, await seedProduct(h, book), 'tok_threeDSecureRequired');
+    await awaitingPayment(orderId);
+    const res = await h.call('POST', `/orders/${orderId}/cancel`, { token: who.token });
+    expect(res).toMatchObject({ status: 200, body: { status: 'cancelled', paymentState: 'voided' } });
+    await handleOf(orderId).result();
+    expect(await notified(orderId)).toEqual(['payment_action_required', 'order_cancelled']);
+  });
+
+  test('a cancel in the window: refunded, order_refunded', async () => {
+    const who = await shopper(h);
+    const orderId = await placeOrder(h, who, await seedProduct(h, book));
+    await inWindow(orderId);
+    const res = await h.call('POST', `/orders/${orderId}/cancel`, { token: who.token });
+    expect(res).toMatchObject({ status: 200, body: { status: 'cancelled', paymentState: 'refunded' } });
+    await handleOf(orderId).result();
+    expect(await notified(orderId)).toEqual(['order_confirmed', 'order_refunded']);
+  });
+});
+
+describe('a Temporal cancellation is an order cancel with the same compensations', () => {
+  test('before capture: voided, stock back, order_cancelled; the execution ends cancelled', async () => {
+    const who = await shopper(h);
+    const p = await seedProduct(h, book, { stock: 2 });
+    const orderId = await placeOrder(h, who, p, 'tok_threeDSecureRequired');
+    await awaitingPayment(orderId);
+    await handleOf(orderId).cancel();
+    await expect(handleOf(orderId).result()).rejects.toBeInstanceOf(WorkflowFailedError);
+    expect((await handleOf(orderId).describe()).status.name).toBe('CANCELLED');
+    expect(await waitForStatus(h, orderId, ['cancelled'])).toMatchObject({
+      failureReason: 'cancelled_by_operator',
+      paymentStatus: 'voided',
+    });
+    expect(await stockOf(p)).toBe(2);
+    expect(await notified(orderId)).toEqual(['payment_action_required', 'order_cancelled']);
+    await maybeRecordHistory(h, orderId, 'temporal-cancel');
+  });
+
+  test('in the window: refunded, stock back, order_refunded', async () => {
+    const who = await shopper(h);
+    const p = await seedProduct(h, book, { stock: 2 });
+    const orderId = await placeOrder(h, who, p);
+    await inWindow(orderId);
+    await handleOf(orderId).cancel();
+    await expect(handleOf(orderId).result()).rejects.toBeInstanceOf(WorkflowFailedError);
+    expect(await orderRow(h, orderId)).toMatchObject({
+      status: 'cancelled',
+      failureReason: 'cancelled_by_operator',
+      paymentStatus: 'refunded',
+    });
+    expect(await sandboxPaymentOf(h, orderId)).toMatchObject({ status: 'refunded', refundedCents: 1999 });
+    expect(await stockOf(p)).toBe(2);
+    expect(await events(h, orderId)).toEqual(expect.arrayContaining(['payment.refunded', 'order.refunded']));
+    expect(await notified(orderId)).toEqual(['order_confirmed', 'order_refunded']);
+    await maybeRecordHistory(h, orderId, 'temporal-cancel-in-window');
+  });
+});
