@@ -312,7 +312,7 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
         await handle.close();
       }
     });
-    await phase('workflow bundle built', () => prepareOrderly());
+    await phase('production build (dist/) on the Node LTS', () => prepareOrderly());
 
     const apiUrl = `http://localhost:${options.port}`;
     const orderlyEnv: NodeJS.ProcessEnv = {
