@@ -7,18 +7,26 @@ import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import { dropDatabases, preparePostgres } from '../../scripts/cluster/postgres';
 import { provisionTools } from '../../scripts/cluster/tools';
+import { waitFor } from '../support/wait';
 import { processesWithMarker, testClusterOptions } from './support';
 
 const root = path.resolve(__dirname, '..', '..');
 
 let child: ChildProcess | undefined;
-afterAll(() => {
+let dropAfter: (() => Promise<void>) | undefined;
+afterAll(async () => {
   if (child && child.exitCode === null) child.kill('SIGKILL');
+  await dropAfter?.();
 });
 
 test('make cluster prints URLs and tokens, and Ctrl-C leaves no process behind', async () => {
   provisionTools();
   const o = await testClusterOptions();
+  // The run's databases go whether the test passes or not.
+  dropAfter = async () => {
+    const pg = await preparePostgres({ url: `postgres://orderly:orderly@127.0.0.1:5432/${o.database}` });
+    await dropDatabases(pg, [o.database!, o.temporalDatabasePrefix!, `${o.temporalDatabasePrefix}_visibility`]);
+  };
   const marker = `ORDERLY_CLUSTER_TEST_MARK=${randomUUID()}`;
   const [markName, markValue] = marker.split('=') as [string, string];
   child = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'scripts/cluster/main.ts')], {
@@ -46,12 +54,13 @@ test('make cluster prints URLs and tokens, and Ctrl-C leaves no process behind',
   child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
   const exited = new Promise<number | null>((resolve) => child!.once('exit', (code) => resolve(code)));
 
-  const until = Date.now() + 300_000;
-  while (!/Customer token\s+\S+/.test(stdout)) {
-    if (child.exitCode !== null || Date.now() > until)
-      throw new Error(`make cluster did not come up:\n${stdout}\n${stderr}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
+  const banner = await waitFor(
+    'make cluster to print its banner, or to exit',
+    async () => ({ up: /Customer token\s+\S+/.test(stdout), exited: child!.exitCode !== null }),
+    (s) => s.up || s.exited,
+    300_000,
+  );
+  if (!banner.up) throw new Error(`make cluster exited before it came up:\n${stdout}\n${stderr}`);
   for (const label of ['API', 'API docs', 'Ready', 'Temporal Web UI', 'Temporal', 'Mail inbox', 'Admin token'])
     expect(stdout).toMatch(new RegExp(`^  ${label}\\s+\\S`, 'm'));
   const token = /Customer token\s+(\S+)/.exec(stdout)![1]!;
@@ -67,7 +76,4 @@ test('make cluster prints URLs and tokens, and Ctrl-C leaves no process behind',
   expect(await exited).toBe(0);
   expect(processesWithMarker(marker)).toEqual([]);
   expect(stderr).toMatch(/stopped/);
-
-  const pg = await preparePostgres({ url: `postgres://orderly:orderly@127.0.0.1:5432/${o.database}` });
-  await dropDatabases(pg, [o.database!, o.temporalDatabasePrefix!, `${o.temporalDatabasePrefix}_visibility`]);
 }, 400_000);

@@ -6,6 +6,7 @@ import path from 'node:path';
 import { mintToken } from '../../api/auth';
 import type { ClusterOptions } from '../../scripts/cluster/cluster';
 import { freePort } from '../../scripts/temporal-dev-server';
+import { waitFor } from '../support/wait';
 
 /** Options for a cluster of its own: free ports, fresh databases on the machine's PostgreSQL, a temp data dir. */
 export async function testClusterOptions(overrides: Partial<ClusterOptions> = {}): Promise<ClusterOptions> {
@@ -84,17 +85,17 @@ export function checkoutBody(cartId: string) {
   };
 }
 
-/** Polls the order until it reaches `status` (bounded). */
+/** Polls the order until it reaches `status` (bounded); the wait fails with the last status seen. */
 export async function orderReaches(c: Client, orderId: string, status: string, timeoutMs = 90_000): Promise<void> {
-  const until = Date.now() + timeoutMs;
-  let last: unknown;
-  while (Date.now() < until) {
-    const res = await c.call('GET', `/orders/${orderId}`);
-    last = res.body?.status ?? res.status;
-    if (last === status) return;
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  throw new Error(`order ${orderId} did not reach ${status} within ${timeoutMs} ms (last: ${String(last)})`);
+  await waitFor(
+    `order ${orderId} to reach ${status}`,
+    async () => {
+      const res = await c.call('GET', `/orders/${orderId}`);
+      return (res.body?.status as string | undefined) ?? res.status;
+    },
+    (last) => last === status,
+    timeoutMs,
+  );
 }
 
 /** Pids of every live process whose environment carries `marker` (children inherit it from the runner). */
