@@ -5,12 +5,12 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { Connection } from '@temporalio/client';
 import { createLogger } from '../../lib/logger';
 import { startSmtpSink, type SmtpSink } from '../../lib/smtp-sink';
 import { resolveTemporalCli } from '../temporal-cli';
 import { freePort } from '../temporal-dev-server';
 import { sinkMailSource } from './mail';
+import { temporalAnswers } from '../cluster/cluster';
 import { ManagedProcess, httpOk, waitFor } from '../cluster/process';
 import { startPrivatePostgres } from './postgres';
 import { asProc, type Proc, type Topology, type TopologyOptions, type WorkerBuild } from './topology';
@@ -54,15 +54,6 @@ function haproxyConfig(port: number, apiPorts: number[]): string {
     ...apiPorts.map((p, i) => `  server api-${i + 1} 127.0.0.1:${p} check`),
     '',
   ].join('\n');
-}
-
-async function temporalAnswers(address: string): Promise<void> {
-  const conn = await Connection.connect({ address, connectTimeout: 1_000, interceptors: [] });
-  try {
-    await conn.workflowService.getSystemInfo({});
-  } finally {
-    await conn.close();
-  }
 }
 
 /** A worker is ready once its latest run has logged that it polls (the log file keeps every run, each after a marker). */

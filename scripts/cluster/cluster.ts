@@ -182,7 +182,8 @@ function portBindable(port: number): Promise<boolean> {
   });
 }
 
-async function temporalAnswers(address: string): Promise<void> {
+/** Resolves once the Temporal frontend at `address` answers; throws while it does not. */
+export async function temporalAnswers(address: string): Promise<void> {
   const conn = await Connection.connect({ address, connectTimeout: 1_000, interceptors: [] });
   try {
     await conn.workflowService.getSystemInfo({});
