@@ -11,6 +11,7 @@ import { resolveTemporalCli } from '../temporal-cli';
 import { freePort } from '../temporal-dev-server';
 import { sinkMailSource } from './mail';
 import { temporalAnswers } from '../cluster/cluster';
+import { haproxy } from '../cluster/tools';
 import { ManagedProcess, httpOk, waitFor } from '../cluster/process';
 import { startPrivatePostgres } from './postgres';
 import { asProc, type Proc, type Topology, type TopologyOptions, type WorkerBuild } from './topology';
@@ -22,11 +23,9 @@ const CANCELLATION_WINDOW = '15s';
 const TASK_QUEUE = 'checkout';
 const DEPLOYMENT = 'orderly';
 
+/** `HAPROXY` when set, else the one `make cluster` finds (PATH, /usr/sbin) or installs from Debian's packages. */
 function haproxyBin(): string {
-  for (const candidate of [process.env.HAPROXY, '/usr/sbin/haproxy', '/usr/local/sbin/haproxy']) {
-    if (candidate && fs.existsSync(candidate)) return candidate;
-  }
-  throw new Error('HAProxy was not found: apt-get install haproxy (Debian), or set HAPROXY=/path/to/haproxy');
+  return process.env.HAPROXY || haproxy((m) => console.error(`[chaos] ${m}`));
 }
 
 /** HAProxy in front of the API replicas: health-checked on /health, a refused connection is tried on another. */

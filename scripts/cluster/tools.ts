@@ -120,7 +120,7 @@ function goTool(tool: GoTool, log: Log): string[] {
 }
 
 /** HAProxy from PATH (or /usr/sbin), else from Debian's packages when this process may install them. */
-function haproxy(log: Log): string {
+export function haproxy(log: Log): string {
   const find = () =>
     [...(process.env.PATH ?? '').split(path.delimiter), '/usr/sbin']
       .map((d) => path.join(d, 'haproxy'))
