@@ -8,6 +8,15 @@ export const DEFAULT_PAYMENT_CONFIRMATION_TIMEOUT = '15m';
 /** How long a confirmed order can still be cancelled with a refund (CANCELLATION_WINDOW). */
 export const DEFAULT_CANCELLATION_WINDOW = '24h';
 
+/** How long a cart may sit untouched before housekeeping expires it (CART_IDLE_EXPIRY). */
+export const DEFAULT_CART_IDLE_EXPIRY = '7d';
+/** How long a cart sits untouched before its one reminder email; off when not shorter than the expiry. */
+export const DEFAULT_CART_REMINDER_AFTER = '3d';
+/** How long an open order must sit unchanged before housekeeping asks whether its workflow still runs. */
+export const DEFAULT_STUCK_ORDER_AFTER = '1h';
+/** How often the housekeeping schedule runs (HOUSEKEEPING_INTERVAL). */
+export const DEFAULT_HOUSEKEEPING_INTERVAL = '15m';
+
 const DURATION_UNITS: Record<string, number> = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 };
 
 /** '15m' -> 900000. */

@@ -79,7 +79,7 @@ export const carts = pgTable(
     createdAt: ts('created_at').notNull().defaultNow(),
     updatedAt: ts('updated_at').notNull().defaultNow(),
   },
-  (t) => [index('carts_customer_idx').on(t.customerId)],
+  (t) => [index('carts_customer_idx').on(t.customerId), index('carts_updated_idx').on(t.updatedAt, t.id)],
 );
 
 export const cartLines = pgTable(
@@ -119,12 +119,17 @@ export const orders = pgTable(
     createdAt: ts('created_at').notNull().defaultNow(),
     updatedAt: ts('updated_at').notNull().defaultNow(),
     confirmedAt: ts('confirmed_at'),
+    /** Set when an operator must look at the order (housekeeping found its workflow closed before a terminal state). */
+    needsAttention: boolean('needs_attention').notNull().default(false),
   },
   (t) => [
     uniqueIndex('orders_customer_idempotency_key').on(t.customerId, t.idempotencyKey),
     index('orders_customer_created_idx').on(t.customerId, t.createdAt, t.id),
     index('orders_status_created_idx').on(t.status, t.createdAt, t.id),
     index('orders_cart_status_idx').on(t.cartId, t.status),
+    index('orders_needs_attention_idx')
+      .on(t.updatedAt, t.id)
+      .where(sql`${t.needsAttention}`),
     check('orders_total_nonnegative', sql`${t.totalCents} >= 0`),
   ],
 );
@@ -271,4 +276,27 @@ export const notifications = pgTable(
     uniqueIndex('notifications_order_kind_channel').on(t.orderId, t.kind, t.channel),
     index('notifications_status_idx').on(t.status, t.createdAt),
   ],
+);
+
+/**
+ * Abandoned carts that housekeeping expired (the cart row is deleted; this keeps what it held) and the one reminder
+ * it may send before that. Keyed by the cart id with no foreign key, so the record outlives the cart.
+ */
+export const cartHousekeeping = pgTable(
+  'cart_housekeeping',
+  {
+    cartId: uuid('cart_id').primaryKey(),
+    customerId: uuid('customer_id').notNull(),
+    /** The reminder's tracking: claimed (pending) before the send, sent after it; null until one is due. */
+    reminderStatus: text('reminder_status', { enum: NOTIFICATION_STATUSES }),
+    reminderMessageId: text('reminder_message_id'),
+    reminderRecipient: text('reminder_recipient'),
+    remindedAt: ts('reminded_at'),
+    /** The lines the cart held when it expired: [{ productId, quantity }]. */
+    lines: jsonb('lines').$type<{ productId: string; quantity: number }[]>(),
+    idleSince: ts('idle_since'),
+    expiredAt: ts('expired_at'),
+    createdAt: ts('created_at').notNull().defaultNow(),
+  },
+  (t) => [index('cart_housekeeping_expired_idx').on(t.expiredAt)],
 );

@@ -2,7 +2,11 @@
 import { z } from 'zod';
 import {
   DEFAULT_CANCELLATION_WINDOW,
+  DEFAULT_CART_IDLE_EXPIRY,
+  DEFAULT_CART_REMINDER_AFTER,
+  DEFAULT_HOUSEKEEPING_INTERVAL,
   DEFAULT_PAYMENT_CONFIRMATION_TIMEOUT,
+  DEFAULT_STUCK_ORDER_AFTER,
   DEFAULT_TASK_QUEUE,
   DURATION_PATTERN,
 } from '../contract';
@@ -54,6 +58,10 @@ const schema = z
     WORKER_WORKFLOW_TASK_SLOTS: count(2, 40),
     WORKER_LOCAL_ACTIVITY_SLOTS: count(1, 100),
     WORKER_STICKY_CACHE_SIZE: count(0, 1000),
+    HOUSEKEEPING_INTERVAL: duration.default(DEFAULT_HOUSEKEEPING_INTERVAL),
+    CART_IDLE_EXPIRY: duration.default(DEFAULT_CART_IDLE_EXPIRY),
+    CART_REMINDER_AFTER: duration.default(DEFAULT_CART_REMINDER_AFTER),
+    STUCK_ORDER_AFTER: duration.default(DEFAULT_STUCK_ORDER_AFTER),
   })
   .superRefine((env, ctx) => {
     if (env.NODE_ENV === 'production') {
@@ -96,6 +104,15 @@ export interface Config {
   cancellationWindow: string;
   notify: { smsWebhookUrl: string | undefined; pushWebhookUrl: string | undefined };
   worker: WorkerTuning;
+  /** The housekeeping schedule (workflows/housekeeping.ts): how often it runs and what it expires or settles. */
+  housekeeping: HousekeepingConfig;
+}
+
+export interface HousekeepingConfig {
+  interval: string;
+  cartIdleExpiry: string;
+  cartReminderAfter: string;
+  stuckOrderAfter: string;
 }
 
 /** Task slots and sticky cache of a worker, as the SDK's WorkerOptions name them. */
@@ -154,6 +171,12 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       maxConcurrentWorkflowTaskExecutions: e.WORKER_WORKFLOW_TASK_SLOTS,
       maxConcurrentLocalActivityExecutions: e.WORKER_LOCAL_ACTIVITY_SLOTS,
       maxCachedWorkflows: e.WORKER_STICKY_CACHE_SIZE,
+    },
+    housekeeping: {
+      interval: e.HOUSEKEEPING_INTERVAL,
+      cartIdleExpiry: e.CART_IDLE_EXPIRY,
+      cartReminderAfter: e.CART_REMINDER_AFTER,
+      stuckOrderAfter: e.STUCK_ORDER_AFTER,
     },
   };
 }

@@ -29,6 +29,7 @@ const EXPECTED_TABLES = [
   'payments',
   'order_events',
   'notifications',
+  'cart_housekeeping',
 ];
 
 async function rows<T>(handle: DbHandle, query: ReturnType<typeof sql>): Promise<T[]> {
