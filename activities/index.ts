@@ -5,6 +5,8 @@ import { createInventoryActivities } from './inventory/activities';
 import { createNotificationActivities } from './notifications/activities';
 import { createOrderActivities } from './orders/activities';
 import { createPaymentActivities } from './payments/activities';
+import { createCartHousekeepingActivities } from './housekeeping/carts';
+import { createStuckOrderActivities } from './housekeeping/stuck-orders';
 
 export type { ActivityDeps };
 
@@ -15,6 +17,8 @@ export function createActivities(deps: ActivityDeps) {
     ...createInventoryActivities(deps),
     ...createPaymentActivities(deps),
     ...createCompensationActivities(deps),
+    ...createCartHousekeepingActivities(deps),
+    ...createStuckOrderActivities(deps),
   };
 }
 

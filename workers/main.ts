@@ -16,6 +16,7 @@ import {
 } from '../lib/entry';
 import { createLogger, type Logger } from '../lib/logger';
 import { createActivityDeps } from './deps';
+import { ensureHousekeepingScheduleOn } from './schedule';
 import { createWorker, defaultWorkflowBundle, versioningOptions } from './worker';
 
 /** Routes the Temporal SDK's own log lines (worker state, workflow and activity `log`) into pino. */
@@ -96,6 +97,7 @@ export async function startWorker(opts: {
       },
       'worker polling',
     );
+    await ensureHousekeepingScheduleOn(connection, config, log);
   } catch (err) {
     await built.close();
     await connection.close();

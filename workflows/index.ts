@@ -1,3 +1,4 @@
 /** Every workflow the worker hosts. */
 export * from './notifications';
 export * from './checkout';
+export * from './housekeeping';

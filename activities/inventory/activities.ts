@@ -6,6 +6,7 @@ import { OUT_OF_STOCK } from '../../contract';
 import { eventCte, recordEvent } from '../../db/events';
 import { parseOneRow } from '../../db/rows';
 import { inventoryReservations, orderLines, products } from '../../db/schema';
+import type { Tx } from '../../db/client';
 import type { ActivityDeps } from '../deps';
 
 const ShortLine = z.object({ productId: z.string(), sku: z.string(), requested: z.number(), available: z.number() });
@@ -80,45 +81,45 @@ export function createInventoryActivities(deps: ActivityDeps) {
 
     /** Puts held or sold units back on the shelf (compensation and refund); running it again changes nothing. */
     async releaseInventory(input: { orderId: string; reason: string }): Promise<{ released: number }> {
-      return db.transaction(async (tx) => {
-        const rows = await tx
-          .select()
-          .from(inventoryReservations)
-          .where(
-            and(
-              eq(inventoryReservations.orderId, input.orderId),
-              inArray(inventoryReservations.status, ['held', 'committed']),
-            ),
-          )
-          .orderBy(asc(inventoryReservations.productId))
-          .for('update');
-        if (!rows.length) return { released: 0 };
-        const now = deps.clock();
-        for (const r of rows) {
-          await tx
-            .update(products)
-            .set({ stock: sql`${products.stock} + ${r.quantity}`, version: sql`${products.version} + 1` })
-            .where(eq(products.id, r.productId));
-        }
-        await tx
-          .update(inventoryReservations)
-          .set({ status: 'released', updatedAt: now })
-          .where(
-            and(
-              eq(inventoryReservations.orderId, input.orderId),
-              inArray(inventoryReservations.status, ['held', 'committed']),
-            ),
-          );
-        await recordEvent(tx, {
-          orderId: input.orderId,
-          type: 'inventory.released',
-          data: {
-            reason: input.reason,
-            lines: rows.map((r) => ({ productId: r.productId, quantity: r.quantity, was: r.status })),
-          },
-        });
-        return { released: rows.length };
-      });
+      return db.transaction((tx) => releaseStock(tx, deps.clock(), { ...input, statuses: ['held', 'committed'] }));
     },
   };
+}
+
+/**
+ * Puts an order's reservations in `statuses` back on the shelf and records `inventory.released`, in the caller's
+ * transaction (rows locked in product order); an order with none changes nothing.
+ */
+export async function releaseStock(
+  tx: Tx,
+  now: Date,
+  input: { orderId: string; reason: string; statuses: ('held' | 'committed')[] },
+): Promise<{ released: number }> {
+  const which = and(
+    eq(inventoryReservations.orderId, input.orderId),
+    inArray(inventoryReservations.status, input.statuses),
+  );
+  const rows = await tx
+    .select()
+    .from(inventoryReservations)
+    .where(which)
+    .orderBy(asc(inventoryReservations.productId))
+    .for('update');
+  if (!rows.length) return { released: 0 };
+  for (const r of rows) {
+    await tx
+      .update(products)
+      .set({ stock: sql`${products.stock} + ${r.quantity}`, version: sql`${products.version} + 1` })
+      .where(eq(products.id, r.productId));
+  }
+  await tx.update(inventoryReservations).set({ status: 'released', updatedAt: now }).where(which);
+  await recordEvent(tx, {
+    orderId: input.orderId,
+    type: 'inventory.released',
+    data: {
+      reason: input.reason,
+      lines: rows.map((r) => ({ productId: r.productId, quantity: r.quantity, was: r.status })),
+    },
+  });
+  return { released: rows.length };
 }

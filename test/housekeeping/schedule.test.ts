@@ -1,0 +1,141 @@
+/**
+ * The housekeeping Schedule against the real dev server: it exists as configured, and a triggered run expires an idle
+ * cart (a fresh one stays), and flags and releases an order whose workflow was terminated (a running one stays).
+ */
+import { eq, sql } from 'drizzle-orm';
+import type { ScheduleHandle } from '@temporalio/client';
+import {
+  CANCEL_SIGNAL,
+  HOUSEKEEPING_SCHEDULE_ID,
+  HOUSEKEEPING_WORKFLOW_TYPE,
+  NEEDS_ATTENTION_EVENT,
+  type HousekeepingResult,
+} from '../../contract';
+import { cartHousekeeping, carts, inventoryReservations, orderEvents, orders, products } from '../../db/schema';
+import { ensureHousekeepingSchedule } from '../../workers/schedule';
+import type { Harness } from '../support/harness';
+import {
+  checkoutHandle,
+  checkoutSuite,
+  events,
+  orderRow,
+  placeOrder,
+  seedCart,
+  seedProduct,
+  shopper,
+  waitFor,
+  waitForStatus,
+} from '../checkout/helpers';
+
+let h: Harness;
+let schedule: ScheduleHandle;
+// Before checkoutSuite, so it runs while the harness's client is still open (jest runs afterAll hooks in order).
+afterAll(async () => {
+  await schedule?.delete();
+});
+const book = checkoutSuite(
+  { env: { CART_IDLE_EXPIRY: '1h', STUCK_ORDER_AFTER: '1h', HOUSEKEEPING_INTERVAL: '1h' } },
+  (started) => (h = started),
+);
+
+beforeAll(async () => {
+  expect(await ensureHousekeepingSchedule(h.client, h.config)).toBe('created');
+  // Idempotent: a second worker starting finds it and leaves one schedule.
+  expect(await ensureHousekeepingSchedule(h.client, h.config)).toBe('updated');
+  schedule = h.client.schedule.getHandle(HOUSEKEEPING_SCHEDULE_ID);
+});
+
+/** Backdates a row's last change, as if it had sat untouched for `hours`. */
+const age = (table: typeof carts | typeof orders, id: string, hours: number) =>
+  h.db.db
+    .update(table)
+    .set({ updatedAt: sql`now() - make_interval(hours => ${hours})` })
+    .where(eq(table.id, id));
+
+/** Triggers the schedule and waits for that run's result. */
+async function runHousekeeping(): Promise<HousekeepingResult> {
+  const before = (await schedule.describe()).info.recentActions.length;
+  await schedule.trigger();
+  const described = await waitFor(
+    'the triggered housekeeping run to start',
+    () => schedule.describe(),
+    (d) => d.info.recentActions.length > before,
+  );
+  const started = described.info.recentActions.at(-1)!.action.workflow;
+  return h.client.workflow.getHandle(started.workflowId, started.firstExecutionRunId).result();
+}
+
+test('the schedule runs the housekeeping workflow on the task queue every HOUSEKEEPING_INTERVAL, overlap SKIP', async () => {
+  const d = await schedule.describe();
+  expect(d.action).toMatchObject({
+    type: 'startWorkflow',
+    workflowType: HOUSEKEEPING_WORKFLOW_TYPE,
+    taskQueue: h.taskQueue,
+  });
+  expect(d.spec.intervals).toEqual([expect.objectContaining({ every: 3_600_000 })]);
+  expect(d.policies.overlap).toBe('SKIP');
+  expect(d.state.paused).toBe(false);
+});
+
+test('a triggered run expires a cart idle past CART_IDLE_EXPIRY and keeps what it held; a fresh cart stays', async () => {
+  const who = await shopper(h);
+  const p = await seedProduct(h, book);
+  const idle = await seedCart(h, who.id, [{ productId: p, quantity: 2 }]);
+  const fresh = await seedCart(h, who.id, [{ productId: p, quantity: 1 }]);
+  await age(carts, idle, 3);
+
+  const result = await runHousekeeping();
+  expect(result.cartsExpired).toBeGreaterThanOrEqual(1);
+
+  expect(await h.db.db.select({ id: carts.id }).from(carts).where(eq(carts.id, idle))).toEqual([]);
+  expect(await h.db.db.select({ id: carts.id }).from(carts).where(eq(carts.id, fresh))).toEqual([{ id: fresh }]);
+  const [kept] = await h.db.db.select().from(cartHousekeeping).where(eq(cartHousekeeping.cartId, idle));
+  expect(kept).toMatchObject({ customerId: who.id, lines: [{ productId: p, quantity: 2 }] });
+  expect(kept!.expiredAt).toBeInstanceOf(Date);
+  // The customer's cart is gone for them too.
+  expect((await h.call('GET', `/carts/${idle}`, { token: who.token })).status).toBe(404);
+  expect((await h.call('GET', `/carts/${fresh}`, { token: who.token })).status).toBe(200);
+});
+
+test('an order whose workflow was terminated is flagged, then its stock hold released; a running one is left', async () => {
+  const who = await shopper(h);
+  const p = await seedProduct(h, book, { stock: 5 });
+  const stuck = await placeOrder(h, who, p, 'tok_threeDSecureRequired', 2);
+  const waiting = await placeOrder(h, who, p, 'tok_threeDSecureRequired', 1);
+  await waitForStatus(h, stuck, ['awaiting_payment']);
+  await waitForStatus(h, waiting, ['awaiting_payment']);
+  await checkoutHandle(h, stuck).terminate('operator emergency brake (test)');
+  await age(orders, stuck, 2);
+  await age(orders, waiting, 2);
+  const stockOf = async () => (await h.db.db.select().from(products).where(eq(products.id, p)))[0]!.stock;
+  expect(await stockOf()).toBe(2);
+
+  const result = await runHousekeeping();
+  expect(result).toMatchObject({ ordersFlagged: 1, ordersReleased: 1 });
+  expect(result.ordersChecked).toBeGreaterThanOrEqual(2);
+
+  expect(await orderRow(h, stuck)).toMatchObject({ status: 'awaiting_payment', needsAttention: true });
+  const timeline = await events(h, stuck);
+  expect(timeline.indexOf(NEEDS_ATTENTION_EVENT)).toBeGreaterThan(-1);
+  expect(timeline.indexOf('inventory.released')).toBeGreaterThan(timeline.indexOf(NEEDS_ATTENTION_EVENT));
+  const [flag] = await h.db.db
+    .select()
+    .from(orderEvents)
+    .where(sql`${orderEvents.orderId} = ${stuck} and ${orderEvents.type} = ${NEEDS_ATTENTION_EVENT}`);
+  expect(flag!.data).toMatchObject({ reason: 'workflow_closed', workflowStatus: 'TERMINATED' });
+  const holds = await h.db.db.select().from(inventoryReservations).where(eq(inventoryReservations.orderId, stuck));
+  expect(holds.map((r) => r.status)).toEqual(['released']);
+  expect(await stockOf()).toBe(4);
+
+  // The running checkout keeps its hold and its flag stays down.
+  expect(await orderRow(h, waiting)).toMatchObject({ status: 'awaiting_payment', needsAttention: false });
+  expect((await checkoutHandle(h, waiting).describe()).status.name).toBe('RUNNING');
+
+  // A second run finds nothing more to do for the stuck order.
+  const again = await runHousekeeping();
+  expect(again.ordersFlagged).toBe(0);
+  expect((await events(h, stuck)).filter((t) => t === NEEDS_ATTENTION_EVENT)).toHaveLength(1);
+
+  await checkoutHandle(h, waiting).signal(CANCEL_SIGNAL, {});
+  await waitForStatus(h, waiting, ['cancelled', 'failed']);
+});
