@@ -5,6 +5,7 @@ import { createInventoryActivities } from './inventory/activities';
 import { createNotificationActivities } from './notifications/activities';
 import { createOrderActivities } from './orders/activities';
 import { createPaymentActivities } from './payments/activities';
+import { createCartReminderActivities } from './housekeeping/cart-reminders';
 import { createCartHousekeepingActivities } from './housekeeping/carts';
 import { createStuckOrderActivities } from './housekeeping/stuck-orders';
 
@@ -18,6 +19,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createPaymentActivities(deps),
     ...createCompensationActivities(deps),
     ...createCartHousekeepingActivities(deps),
+    ...createCartReminderActivities(deps),
     ...createStuckOrderActivities(deps),
   };
 }

@@ -4,8 +4,9 @@
  * idempotent activity over a bounded batch; Temporal's retry policy rides out a database or server outage, and a run
  * that still fails leaves the rest for the next one (the schedule skips a run while one is going).
  */
-import { proxyActivities, type ActivityOptions } from '@temporalio/workflow';
+import { ActivityFailure, proxyActivities, type ActivityOptions } from '@temporalio/workflow';
 import type { createActivities } from '../activities';
+import { EMAIL_RETRY } from './notify-customer';
 import { HOUSEKEEPING_BATCH_SIZE, HOUSEKEEPING_MAX_BATCHES, type HousekeepingResult } from '../contract';
 
 type Activities = ReturnType<typeof createActivities>;
@@ -23,6 +24,18 @@ const STUCK_ORDER_RETRY: ActivityOptions = {
 
 const books = proxyActivities<Activities>(HOUSEKEEPING_DB_RETRY);
 const orders = proxyActivities<Activities>(STUCK_ORDER_RETRY);
+const email = proxyActivities<Activities>(EMAIL_RETRY);
+
+/** One cart's reminder; a send that runs out of retries is recorded as given up, and the run goes on. */
+async function remind(cartId: string): Promise<boolean> {
+  try {
+    return (await email.sendCartReminder({ cartId })) === 'sent';
+  } catch (err) {
+    if (!(err instanceof ActivityFailure)) throw err;
+    await books.recordCartReminderFailure({ cartId, error: err.cause?.message ?? err.message });
+    return false;
+  }
+}
 
 export async function housekeeping(): Promise<HousekeepingResult> {
   const result: HousekeepingResult = {
@@ -37,6 +50,13 @@ export async function housekeeping(): Promise<HousekeepingResult> {
     const { expired } = await books.expireIdleCarts({ limit: HOUSEKEEPING_BATCH_SIZE });
     result.cartsExpired += expired;
     if (expired < HOUSEKEEPING_BATCH_SIZE) break;
+  }
+
+  for (let i = 0; i < HOUSEKEEPING_MAX_BATCHES; i++) {
+    const due = await books.listCartsToRemind({ limit: HOUSEKEEPING_BATCH_SIZE });
+    const sent = await Promise.all(due.map(remind));
+    result.remindersSent += sent.filter(Boolean).length;
+    if (due.length < HOUSEKEEPING_BATCH_SIZE) break;
   }
 
   let after: string | undefined;

@@ -11,6 +11,7 @@ export interface OutgoingMessage {
   html: string;
   /** One-line body for SMS and push. */
   short: string;
+  /** The order it is about; '' for a message about a cart (housekeeping's reminder). */
   orderId: string;
   kind: string;
 }

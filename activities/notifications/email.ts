@@ -14,7 +14,10 @@ export function emailChannel(transport: Transporter, from: string): Notification
           text: message.text,
           html: message.html,
           messageId: message.messageId,
-          headers: { 'X-Orderly-Order': message.orderId, 'X-Orderly-Kind': message.kind },
+          headers: {
+            ...(message.orderId ? { 'X-Orderly-Order': message.orderId } : {}),
+            'X-Orderly-Kind': message.kind,
+          },
         });
         const response = typeof info.response === 'string' ? info.response : info.messageId;
         return { providerMessageId: String(response ?? message.messageId).slice(0, 500) };

@@ -4,6 +4,7 @@
  */
 import { eq, sql } from 'drizzle-orm';
 import type { ScheduleHandle } from '@temporalio/client';
+import { createActivities } from '../../activities';
 import {
   CANCEL_SIGNAL,
   HOUSEKEEPING_SCHEDULE_ID,
@@ -11,9 +12,18 @@ import {
   NEEDS_ATTENTION_EVENT,
   type HousekeepingResult,
 } from '../../contract';
-import { cartHousekeeping, carts, inventoryReservations, orderEvents, orders, products } from '../../db/schema';
+import {
+  cartHousekeeping,
+  carts,
+  customers,
+  inventoryReservations,
+  orderEvents,
+  orders,
+  products,
+} from '../../db/schema';
 import { ensureHousekeepingSchedule } from '../../workers/schedule';
 import type { Harness } from '../support/harness';
+import { startTestSmtp, type TestSmtp } from '../support/smtp';
 import {
   checkoutHandle,
   checkoutSuite,
@@ -28,15 +38,25 @@ import {
 } from '../checkout/helpers';
 
 let h: Harness;
+let smtp: TestSmtp;
 let schedule: ScheduleHandle;
-// Before checkoutSuite, so it runs while the harness's client is still open (jest runs afterAll hooks in order).
+const env: Record<string, string> = {
+  CART_IDLE_EXPIRY: '1h',
+  CART_REMINDER_AFTER: '30m',
+  STUCK_ORDER_AFTER: '1h',
+  HOUSEKEEPING_INTERVAL: '1h',
+};
+// Registered before checkoutSuite's hooks: the harness starts with SMTP_URL set, and the schedule is deleted while
+// the harness's client is still open (jest runs beforeAll and afterAll hooks in the order they were declared).
+beforeAll(async () => {
+  smtp = await startTestSmtp();
+  env.SMTP_URL = smtp.url;
+});
 afterAll(async () => {
   await schedule?.delete();
+  await smtp?.stop();
 });
-const book = checkoutSuite(
-  { env: { CART_IDLE_EXPIRY: '1h', STUCK_ORDER_AFTER: '1h', HOUSEKEEPING_INTERVAL: '1h' } },
-  (started) => (h = started),
-);
+const book = checkoutSuite({ env }, (started) => (h = started));
 
 beforeAll(async () => {
   expect(await ensureHousekeepingSchedule(h.client, h.config)).toBe('created');
@@ -45,11 +65,11 @@ beforeAll(async () => {
   schedule = h.client.schedule.getHandle(HOUSEKEEPING_SCHEDULE_ID);
 });
 
-/** Backdates a row's last change, as if it had sat untouched for `hours`. */
-const age = (table: typeof carts | typeof orders, id: string, hours: number) =>
+/** Backdates a row's last change, as if it had sat untouched for `minutes`. */
+const age = (table: typeof carts | typeof orders, id: string, minutes: number) =>
   h.db.db
     .update(table)
-    .set({ updatedAt: sql`now() - make_interval(hours => ${hours})` })
+    .set({ updatedAt: sql`now() - make_interval(mins => ${minutes})` })
     .where(eq(table.id, id));
 
 /** Triggers the schedule and waits for that run's result. */
@@ -82,7 +102,7 @@ test('a triggered run expires a cart idle past CART_IDLE_EXPIRY and keeps what i
   const p = await seedProduct(h, book);
   const idle = await seedCart(h, who.id, [{ productId: p, quantity: 2 }]);
   const fresh = await seedCart(h, who.id, [{ productId: p, quantity: 1 }]);
-  await age(carts, idle, 3);
+  await age(carts, idle, 180);
 
   const result = await runHousekeeping();
   expect(result.cartsExpired).toBeGreaterThanOrEqual(1);
@@ -105,8 +125,8 @@ test('an order whose workflow was terminated is flagged, then its stock hold rel
   await waitForStatus(h, stuck, ['awaiting_payment']);
   await waitForStatus(h, waiting, ['awaiting_payment']);
   await checkoutHandle(h, stuck).terminate('operator emergency brake (test)');
-  await age(orders, stuck, 2);
-  await age(orders, waiting, 2);
+  await age(orders, stuck, 120);
+  await age(orders, waiting, 120);
   const stockOf = async () => (await h.db.db.select().from(products).where(eq(products.id, p)))[0]!.stock;
   expect(await stockOf()).toBe(2);
 
@@ -138,4 +158,45 @@ test('an order whose workflow was terminated is flagged, then its stock hold rel
 
   await checkoutHandle(h, waiting).signal(CANCEL_SIGNAL, {});
   await waitForStatus(h, waiting, ['cancelled', 'failed']);
+});
+
+test('a cart idle past CART_REMINDER_AFTER gets one reminder email, never a second, then expires with its record', async () => {
+  const who = await shopper(h);
+  await h.db.db.insert(customers).values({ id: who.id, email: `idle-${who.id.slice(0, 8)}@example.com` });
+  const p = await seedProduct(h, book);
+  const cartId = await seedCart(h, who.id, [{ productId: p, quantity: 3 }]);
+  const nobody = await seedCart(h, (await shopper(h)).id, [{ productId: p, quantity: 1 }]);
+  await age(carts, cartId, 45);
+  await age(carts, nobody, 45);
+  const mine = () => smtp.for(`cart-${cartId}`);
+
+  const first = await runHousekeeping();
+  expect(first.remindersSent).toBeGreaterThanOrEqual(1);
+  expect(mine()).toHaveLength(1);
+  expect(mine()[0]).toMatchObject({ to: [`idle-${who.id.slice(0, 8)}@example.com`] });
+  expect(mine()[0]!.parsed.text).toContain('3 x Product');
+  // No address on file and no order to take one from: no reminder.
+  expect(smtp.for(`cart-${nobody}`)).toHaveLength(0);
+  const [row] = await h.db.db.select().from(cartHousekeeping).where(eq(cartHousekeeping.cartId, cartId));
+  expect(row).toMatchObject({ reminderStatus: 'sent', expiredAt: null });
+
+  // The next run, another workflow, and a retried send all find it sent.
+  await runHousekeeping();
+  const again = await h.client.workflow.execute('housekeeping', {
+    taskQueue: h.taskQueue,
+    workflowId: `housekeeping-again-${cartId}`,
+  });
+  expect(again).toMatchObject({ remindersSent: 0 });
+  // A retry of the send is the same call again (outside a worker here: it answers before it would send).
+  const retried = await createActivities(h.deps).sendCartReminder({ cartId });
+  expect(retried).toBe('already_sent');
+  expect(mine()).toHaveLength(1);
+
+  // Past the expiry it goes, and its record keeps both the reminder and the lines.
+  await age(carts, cartId, 120);
+  await runHousekeeping();
+  const [kept] = await h.db.db.select().from(cartHousekeeping).where(eq(cartHousekeeping.cartId, cartId));
+  expect(kept).toMatchObject({ reminderStatus: 'sent', lines: [{ productId: p, quantity: 3 }] });
+  expect(kept!.expiredAt).toBeInstanceOf(Date);
+  expect(mine()).toHaveLength(1);
 });
