@@ -20,6 +20,8 @@ export function housekeepingSchedule(config: Config): ScheduleOptions {
       workflowId: HOUSEKEEPING_WORKFLOW_ID,
       taskQueue: config.temporal.taskQueue,
       args: [],
+      // What the Web UI's Schedules page and workflow list show for each run.
+      staticSummary: `Housekeeping: expire carts idle ${config.housekeeping.cartIdleExpiry}, settle orders whose workflow closed`,
       // A run that cannot finish in an hour is failed, so SKIP does not hold the schedule back forever.
       workflowExecutionTimeout: '1h',
     },
@@ -30,9 +32,7 @@ export function housekeepingSchedule(config: Config): ScheduleOptions {
       catchupWindow: '1m',
       pauseOnFailure: false,
     },
-    state: {
-      note: `Expires carts idle for ${config.housekeeping.cartIdleExpiry}; settles open orders whose workflow closed`,
-    },
+    state: { note: 'Created by the Orderly worker at start (workers/schedule.ts)' },
   };
 }
 
@@ -50,6 +50,7 @@ export async function ensureHousekeepingSchedule(client: Client, config: Config)
     spec: wanted.spec,
     action: wanted.action,
     policies: { ...current.policies, ...wanted.policies },
+    state: { ...current.state, note: wanted.state?.note },
   }));
   return 'updated';
 }
