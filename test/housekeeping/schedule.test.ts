@@ -74,15 +74,20 @@ const age = (table: typeof carts | typeof orders, id: string, minutes: number) =
 
 /** Triggers the schedule and waits for that run's result. */
 async function runHousekeeping(): Promise<HousekeepingResult> {
-  const before = (await schedule.describe()).info.recentActions.length;
+  // recentActions keeps the last few runs only, and two runs in one second share a workflow id: runs tell apart.
+  const runIds = (d: Awaited<ReturnType<ScheduleHandle['describe']>>) =>
+    d.info.recentActions.map((a) => a.action.workflow.firstExecutionRunId);
+  const before = new Set(runIds(await schedule.describe()));
   await schedule.trigger();
   const described = await waitFor(
     'the triggered housekeeping run to start',
     () => schedule.describe(),
-    (d) => d.info.recentActions.length > before,
+    (d) => runIds(d).some((id) => !before.has(id)),
   );
-  const started = described.info.recentActions.at(-1)!.action.workflow;
-  return h.client.workflow.getHandle(started.workflowId, started.firstExecutionRunId).result();
+  const started = described.info.recentActions.find((a) => !before.has(a.action.workflow.firstExecutionRunId))!;
+  return h.client.workflow
+    .getHandle(started.action.workflow.workflowId, started.action.workflow.firstExecutionRunId)
+    .result();
 }
 
 test('the schedule runs the housekeeping workflow on the task queue every HOUSEKEEPING_INTERVAL, overlap SKIP', async () => {
