@@ -1,7 +1,17 @@
 /** The housekeeping schedule and workflow: names, ids, batch bounds and what a run answers. */
 
-/** The Temporal Schedule's id (`temporal schedule describe --schedule-id orderly-housekeeping`). */
+import { DEFAULT_TASK_QUEUE } from './checkout';
+
+/** The Temporal Schedule's id on the default task queue (`temporal schedule describe --schedule-id orderly-housekeeping`). */
 export const HOUSEKEEPING_SCHEDULE_ID = 'orderly-housekeeping';
+
+/**
+ * One schedule per task queue: Orderly deployments that share a namespace on different task queues (and test runs on
+ * one dev server) each keep their own.
+ */
+export function housekeepingScheduleId(taskQueue: string): string {
+  return taskQueue === DEFAULT_TASK_QUEUE ? HOUSEKEEPING_SCHEDULE_ID : `${HOUSEKEEPING_SCHEDULE_ID}-${taskQueue}`;
+}
 export const HOUSEKEEPING_WORKFLOW_TYPE = 'housekeeping';
 /** Each run's workflow id is this plus the scheduled time, which the schedule appends. */
 export const HOUSEKEEPING_WORKFLOW_ID = 'housekeeping';

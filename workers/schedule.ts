@@ -5,14 +5,14 @@
  */
 import { Client, ScheduleAlreadyRunning, ScheduleOverlapPolicy, type ScheduleOptions } from '@temporalio/client';
 import type { ConnectionLike } from '@temporalio/client';
-import { HOUSEKEEPING_SCHEDULE_ID, HOUSEKEEPING_WORKFLOW_ID, HOUSEKEEPING_WORKFLOW_TYPE } from '../contract';
+import { housekeepingScheduleId, HOUSEKEEPING_WORKFLOW_ID, HOUSEKEEPING_WORKFLOW_TYPE } from '../contract';
 import type { Config } from '../lib/config';
 import type { Logger } from '../lib/logger';
 
 /** What the schedule should be under this configuration. */
 export function housekeepingSchedule(config: Config): ScheduleOptions {
   return {
-    scheduleId: HOUSEKEEPING_SCHEDULE_ID,
+    scheduleId: housekeepingScheduleId(config.temporal.taskQueue),
     spec: { intervals: [{ every: config.housekeeping.interval }] },
     action: {
       type: 'startWorkflow',
@@ -45,7 +45,7 @@ export async function ensureHousekeepingSchedule(client: Client, config: Config)
   } catch (err) {
     if (!(err instanceof ScheduleAlreadyRunning)) throw err;
   }
-  await client.schedule.getHandle(HOUSEKEEPING_SCHEDULE_ID).update((current) => ({
+  await client.schedule.getHandle(wanted.scheduleId).update((current) => ({
     ...current,
     spec: wanted.spec,
     action: wanted.action,
@@ -64,8 +64,14 @@ export async function ensureHousekeepingScheduleOn(
   try {
     const client = new Client({ connection, namespace: config.temporal.namespace });
     const done = await ensureHousekeepingSchedule(client, config);
-    log.info({ scheduleId: HOUSEKEEPING_SCHEDULE_ID, interval: config.housekeeping.interval }, `schedule ${done}`);
+    log.info(
+      { scheduleId: housekeepingScheduleId(config.temporal.taskQueue), interval: config.housekeeping.interval },
+      `schedule ${done}`,
+    );
   } catch (err) {
-    log.error({ err, scheduleId: HOUSEKEEPING_SCHEDULE_ID }, 'could not create the housekeeping schedule');
+    log.error(
+      { err, scheduleId: housekeepingScheduleId(config.temporal.taskQueue) },
+      'could not create the housekeeping schedule',
+    );
   }
 }

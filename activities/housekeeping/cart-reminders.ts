@@ -42,7 +42,7 @@ export function createCartReminderActivities(deps: ActivityDeps) {
   return {
     /**
      * Up to `limit` carts due a reminder: untouched for CART_REMINDER_AFTER (but not yet expired), with lines and an
-     * address, never reminded, and not being checked out. None when the reminder would not come before the expiry.
+     * address, not reminded (a claim left pending by a failed run is taken again), and not being checked out. None when the reminder would not come before the expiry.
      */
     async listCartsToRemind(input: { limit: number }): Promise<string[]> {
       if (durationMs(cartReminderAfter) >= durationMs(cartIdleExpiry)) return [];
@@ -53,7 +53,7 @@ export function createCartReminderActivities(deps: ActivityDeps) {
           select c.id from ${carts} c
            where c.updated_at < ${remindBefore}::timestamptz
              and exists (select 1 from ${cartLines} cl where cl.cart_id = c.id)
-             and not exists (select 1 from ${cartHousekeeping} k where k.cart_id = c.id and k.reminder_status is not null)
+             and not exists (select 1 from ${cartHousekeeping} k where k.cart_id = c.id and k.reminder_status in ('sent', 'failed'))
              and not exists (select 1 from ${orders} o where o.cart_id = c.id and o.status in ('pending', 'awaiting_payment'))
              and ${recipientOf(sql`c.customer_id`)} is not null
            order by c.updated_at, c.id

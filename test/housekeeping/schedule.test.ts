@@ -7,7 +7,7 @@ import type { ScheduleHandle } from '@temporalio/client';
 import { createActivities } from '../../activities';
 import {
   CANCEL_SIGNAL,
-  HOUSEKEEPING_SCHEDULE_ID,
+  housekeepingScheduleId,
   HOUSEKEEPING_WORKFLOW_TYPE,
   NEEDS_ATTENTION_EVENT,
   type HousekeepingResult,
@@ -62,7 +62,7 @@ beforeAll(async () => {
   expect(await ensureHousekeepingSchedule(h.client, h.config)).toBe('created');
   // Idempotent: a second worker starting finds it and leaves one schedule.
   expect(await ensureHousekeepingSchedule(h.client, h.config)).toBe('updated');
-  schedule = h.client.schedule.getHandle(HOUSEKEEPING_SCHEDULE_ID);
+  schedule = h.client.schedule.getHandle(housekeepingScheduleId(h.taskQueue));
 });
 
 /** Backdates a row's last change, as if it had sat untouched for `minutes`. */
@@ -91,6 +91,9 @@ async function runHousekeeping(): Promise<HousekeepingResult> {
 }
 
 test('the schedule runs the housekeeping workflow on the task queue every HOUSEKEEPING_INTERVAL, overlap SKIP', async () => {
+  // One schedule per task queue; the default queue's is the one the docs name.
+  expect(housekeepingScheduleId('checkout')).toBe('orderly-housekeeping');
+  expect(schedule.scheduleId).toBe(`orderly-housekeeping-${h.taskQueue}`);
   const d = await schedule.describe();
   expect(d.action).toMatchObject({
     type: 'startWorkflow',
