@@ -29,6 +29,7 @@ const EXPECTED_TABLES = [
   'payments',
   'order_events',
   'notifications',
+  'rate_limits',
 ];
 
 async function rows<T>(handle: DbHandle, query: ReturnType<typeof sql>): Promise<T[]> {
