@@ -16,6 +16,7 @@ import { notificationsRoutes } from './routes/notifications';
 import { customersRoutes } from './routes/customers';
 import { docsRoutes } from './routes/docs';
 import { rateLimit } from './ratelimit/middleware';
+import { documentRateLimits } from './ratelimit/openapi';
 
 export const MAX_BODY_BYTES = 1024 * 1024;
 
@@ -69,6 +70,7 @@ export function createApp(deps: AppDeps) {
   app.route('/', customersRoutes(deps));
   app.route('/', docsRoutes());
 
+  documentRateLimits(app.openAPIRegistry);
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearerAuth', {
     type: 'http',
     scheme: 'bearer',

@@ -147,3 +147,24 @@ test('health checks, the API documents and the signed payment webhook are not li
     expect(res.headers.get('ratelimit')).toBeNull();
   }
 });
+
+test('the OpenAPI document gives every limited route its 429 with Retry-After and the RateLimit fields', async () => {
+  const app = appWith({});
+  const doc = (await (await call(app, 'GET', '/openapi.json')).json()) as {
+    paths: Record<string, Record<string, { responses: Record<string, { headers?: Record<string, unknown> }> }>>;
+  };
+  const operations = Object.entries(doc.paths).flatMap(([path, ops]) =>
+    Object.entries(ops).map(([method, op]) => ({ route: `${method.toUpperCase()} ${path}`, op })),
+  );
+  const documented = (route: string) => {
+    const tooMany = operations.find((o) => o.route === route)?.op.responses['429'];
+    return tooMany ? Object.keys(tooMany.headers ?? {}).sort() : undefined;
+  };
+  const headers = ['RateLimit', 'RateLimit-Policy', 'Retry-After'];
+  for (const route of ['POST /checkout', 'GET /products', 'GET /products/{id}', 'POST /carts', 'GET /orders/{id}'])
+    expect({ route, headers: documented(route) }).toEqual({ route, headers });
+  for (const route of ['GET /health', 'GET /ready', 'POST /payments/webhook'])
+    expect({ route, headers: documented(route) }).toEqual({ route, headers: undefined });
+  const limited = operations.filter((o) => o.op.responses['429']).length;
+  expect(limited).toBe(operations.length - 3);
+});
