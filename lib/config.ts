@@ -20,7 +20,9 @@ const optionalUrl = z.preprocess((v) => (v === '' ? undefined : v), z.url().opti
 const rate = z
   .string()
   .regex(/^[1-9]\d{0,6}\/\d+(ms|s|m|h|d)$/, 'expected requests/window such as 10/1m or 600/30s')
-  .refine((v) => durationMs(v.split('/')[1]!) >= 1000, 'the window must be at least 1s');
+  .refine((v) => !DURATION_PATTERN.test(v.split('/')[1] ?? '') || durationMs(v.split('/')[1]!) >= 1000, {
+    message: 'the window must be at least 1s',
+  });
 
 /** The list of RATE_LIMIT_TRUSTED_PROXIES, or undefined when an entry is not an address or CIDR range. */
 export function trustedProxies(value: string): { address: string; prefix?: number }[] | undefined {

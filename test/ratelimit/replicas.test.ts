@@ -114,3 +114,39 @@ test('with the shared counters unreachable each replica limits on its own, and s
   expect(await checkout(a, other)).toBe(400);
   expect(await checkout(b, other)).toBe(429);
 });
+
+test('a store slower than RATE_LIMIT_STORE_TIMEOUT is not waited for: the per-process limit answers', async () => {
+  const app = replica(dbB);
+  const bearer = await token();
+  let release!: () => void;
+  const held = new Promise<void>((resolve) => (release = resolve));
+  let locked!: () => void;
+  const isLocked = new Promise<void>((resolve) => (locked = resolve));
+  // Every count waits on this lock until the test lets go of it.
+  const holder = dbA.db.transaction(async (tx) => {
+    await tx.execute(sql`lock table rate_limits in access exclusive mode`);
+    locked();
+    await held;
+  });
+  await isLocked;
+  try {
+    const bounded = async <T>(p: Promise<T>) => {
+      let timer: NodeJS.Timeout | undefined;
+      const stuck = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error('waited for the locked store')), 10_000);
+      });
+      try {
+        return await Promise.race([p, stuck]);
+      } finally {
+        clearTimeout(timer);
+      }
+    };
+    // Answered while the counters are still locked: validation (400), then the in-process limit (429).
+    expect(await bounded(checkout(app, bearer))).toBe(400);
+    expect(await bounded(checkout(app, bearer))).toBe(400);
+    expect(await bounded(checkout(app, bearer))).toBe(429);
+  } finally {
+    release();
+    await holder;
+  }
+});
