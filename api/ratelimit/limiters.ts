@@ -66,6 +66,8 @@ export function storeLimiterOf(opts: StoreLimiterOptions): RLWrapperTimeouts {
     storeClient: opts.db,
     schema: rateLimits,
     clearExpiredByTimeout: opts.sweep,
+    // A caller who has used its window is refused from memory until the window ends: no more round trips for it.
+    inMemoryBlockOnConsumed: opts.rule.points,
   });
   return new RLWrapperTimeouts({
     limiter: store,
