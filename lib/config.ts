@@ -88,7 +88,7 @@ const schema = z
     RATE_LIMIT_WRITE: rate.default('120/1m'),
     RATE_LIMIT_READ: rate.default('1200/1m'),
     RATE_LIMIT_READ_SYNC: duration.default('250ms'),
-    RATE_LIMIT_STORE_TIMEOUT: duration.default('250ms'),
+    RATE_LIMIT_STORE_TIMEOUT: duration.default('1s'),
     RATE_LIMIT_TRUSTED_PROXIES: z
       .string()
       .default('127.0.0.1,::1')

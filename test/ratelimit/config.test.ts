@@ -25,7 +25,7 @@ test('the defaults: checkout strictest, then writes, then reads; loopback is the
     write: { points: 120, windowMs: 60_000 },
     read: { points: 1200, windowMs: 60_000 },
     readSyncMs: 250,
-    storeTimeoutMs: 250,
+    storeTimeoutMs: 1000,
     trustedProxies: [{ address: '127.0.0.1' }, { address: '::1' }],
   });
 });

@@ -28,7 +28,14 @@ afterAll(async () => {
 });
 
 function appWith(env: Record<string, string>, onRateLimited?: (p: RateLimitPolicy) => void): App {
-  const config = loadConfig({ NODE_ENV: 'test', LOG_LEVEL: 'silent', RATE_LIMIT_ENABLED: 'true', ...env });
+  const config = loadConfig({
+    NODE_ENV: 'test',
+    LOG_LEVEL: 'silent',
+    RATE_LIMIT_ENABLED: 'true',
+    // A loaded machine must not make the store look down (replicas.test.ts covers a slow store).
+    RATE_LIMIT_STORE_TIMEOUT: '10s',
+    ...env,
+  });
   const temporal = new Client({ connection });
   return createApp({ db: db.db, temporal, config, log, clock: () => new Date(), onRateLimited });
 }
