@@ -15,6 +15,8 @@ import { paymentsRoutes } from './routes/payments';
 import { notificationsRoutes } from './routes/notifications';
 import { customersRoutes } from './routes/customers';
 import { docsRoutes } from './routes/docs';
+import { rateLimit } from './ratelimit/middleware';
+import { documentRateLimits } from './ratelimit/openapi';
 
 export const MAX_BODY_BYTES = 1024 * 1024;
 
@@ -55,6 +57,8 @@ export function createApp(deps: AppDeps) {
     await next();
   });
   app.use('*', authenticate);
+  // After authenticate: a signed-in caller is limited by its token's subject, an anonymous one by its IP.
+  app.use('*', rateLimit({ db: deps.db, config: deps.config.rateLimit, log: deps.log, onLimited: deps.onRateLimited }));
 
   app.route('/', healthRoutes(deps));
   app.route('/', productsRoutes(deps));
@@ -66,6 +70,7 @@ export function createApp(deps: AppDeps) {
   app.route('/', customersRoutes(deps));
   app.route('/', docsRoutes());
 
+  documentRateLimits(app.openAPIRegistry);
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearerAuth', {
     type: 'http',
     scheme: 'bearer',

@@ -5,6 +5,7 @@ import type { Listen } from '../db/listen';
 import type { Config } from '../lib/config';
 import type { Logger } from '../lib/logger';
 import type { AuthUser } from './auth';
+import type { RateLimitPolicy } from './ratelimit/middleware';
 
 export interface ReadyCheck {
   name: string;
@@ -24,6 +25,8 @@ export interface AppDeps {
   listen?: Listen;
   /** Checks behind GET /ready beyond the database and Temporal (e.g. the in-process worker). */
   extraReadyChecks?: ReadyCheck[];
+  /** Called for each request the rate limit refuses (the hook for the orderly_http_rate_limited_total counter). */
+  onRateLimited?: (policy: RateLimitPolicy) => void;
 }
 
 export interface AppEnv {

@@ -300,3 +300,18 @@ export const cartHousekeeping = pgTable(
   },
   (t) => [index('cart_housekeeping_expired_idx').on(t.expiredAt)],
 );
+
+/**
+ * Rate-limit counters shared by every API replica (api/ratelimit/): one row per limited key and window, written by
+ * rate-limiter-flexible's RateLimiterDrizzle. UNLOGGED in the migration: counters skip the WAL, and a crash that empties
+ * the table only forgives the current windows.
+ */
+export const rateLimits = pgTable(
+  'rate_limits',
+  {
+    key: text('key').primaryKey(),
+    points: integer('points').notNull(),
+    expire: ts('expire'),
+  },
+  (t) => [index('rate_limits_expire_idx').on(t.expire)],
+);

@@ -1,4 +1,5 @@
 /** The one place environment variables are read: parsed with zod, failing fast with the name of every bad variable. */
+import { isIP } from 'node:net';
 import { z } from 'zod';
 import {
   DEFAULT_CANCELLATION_WINDOW,
@@ -9,6 +10,7 @@ import {
   DEFAULT_STUCK_ORDER_AFTER,
   DEFAULT_TASK_QUEUE,
   DURATION_PATTERN,
+  durationMs,
 } from '../contract';
 
 const duration = z.string().regex(DURATION_PATTERN, 'expected a duration such as 500ms, 30s, 15m, 24h or 7d');
@@ -17,6 +19,32 @@ const port = z.coerce.number().int().min(0).max(65535);
 /** A worker slot count or cache size; 0 is only meaningful where the SDK gives it a meaning (no sticky cache). */
 const count = (min: number, dflt: number) => z.coerce.number().int().min(min).max(100_000).default(dflt);
 const optionalUrl = z.preprocess((v) => (v === '' ? undefined : v), z.url().optional());
+
+/** `points/window`, e.g. `10/1m`: at most 10 requests in each 1-minute window. */
+const rate = z
+  .string()
+  .regex(/^[1-9]\d{0,6}\/\d+(ms|s|m|h|d)$/, 'expected requests/window such as 10/1m or 600/30s')
+  .refine((v) => !DURATION_PATTERN.test(v.split('/')[1] ?? '') || durationMs(v.split('/')[1]!) >= 1000, {
+    message: 'the window must be at least 1s',
+  });
+
+/** The list of RATE_LIMIT_TRUSTED_PROXIES, or undefined when an entry is not an address or CIDR range. */
+export function trustedProxies(value: string): { address: string; prefix?: number }[] | undefined {
+  const out: { address: string; prefix?: number }[] = [];
+  for (const item of value
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)) {
+    const [address = '', prefix, extra] = item.split('/');
+    const family = isIP(address);
+    const bits = prefix === undefined ? undefined : Number(prefix);
+    if (!family || extra !== undefined) return undefined;
+    if (bits !== undefined && !(Number.isInteger(bits) && bits >= 0 && bits <= (family === 4 ? 32 : 128)))
+      return undefined;
+    out.push({ address, prefix: bits });
+  }
+  return out;
+}
 
 const DEV_SECRET = 'orderly-dev-secret-do-not-use-in-production-0000';
 
@@ -62,6 +90,17 @@ const schema = z
     CART_IDLE_EXPIRY: duration.default(DEFAULT_CART_IDLE_EXPIRY),
     CART_REMINDER_AFTER: duration.default(DEFAULT_CART_REMINDER_AFTER),
     STUCK_ORDER_AFTER: duration.default(DEFAULT_STUCK_ORDER_AFTER),
+    // Rate limits (docs/api.md "Rate limits"): requests per window, per bearer token's subject or per client IP.
+    RATE_LIMIT_ENABLED: z.enum(['true', 'false']).optional(),
+    RATE_LIMIT_CHECKOUT: rate.default('10/1m'),
+    RATE_LIMIT_WRITE: rate.default('120/1m'),
+    RATE_LIMIT_READ: rate.default('1200/1m'),
+    RATE_LIMIT_READ_SYNC: duration.default('250ms'),
+    RATE_LIMIT_STORE_TIMEOUT: duration.default('1s'),
+    RATE_LIMIT_TRUSTED_PROXIES: z
+      .string()
+      .default('127.0.0.1,::1')
+      .refine((v) => trustedProxies(v) !== undefined, 'expected a comma-separated list of IP addresses or CIDR ranges'),
   })
   .superRefine((env, ctx) => {
     if (env.NODE_ENV === 'production') {
@@ -113,6 +152,27 @@ export interface HousekeepingConfig {
   cartIdleExpiry: string;
   cartReminderAfter: string;
   stuckOrderAfter: string;
+  rateLimit: RateLimitConfig;
+}
+
+/** A limit: at most `points` requests in each `windowMs`. */
+export interface RateLimitRule {
+  points: number;
+  windowMs: number;
+}
+
+/** Rate limiting of the API (api/ratelimit/): off by default under NODE_ENV=test, on otherwise. */
+export interface RateLimitConfig {
+  enabled: boolean;
+  checkout: RateLimitRule;
+  write: RateLimitRule;
+  read: RateLimitRule;
+  /** How often a replica adds the reads it counted to the shared counters. */
+  readSyncMs: number;
+  /** A shared-store call slower than this counts as a store failure (the per-process limit answers). */
+  storeTimeoutMs: number;
+  /** Peers whose X-Forwarded-For is believed: the load balancer. */
+  trustedProxies: { address: string; prefix?: number }[];
 }
 
 /** Task slots and sticky cache of a worker, as the SDK's WorkerOptions name them. */
@@ -177,6 +237,19 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       cartIdleExpiry: e.CART_IDLE_EXPIRY,
       cartReminderAfter: e.CART_REMINDER_AFTER,
       stuckOrderAfter: e.STUCK_ORDER_AFTER,
+    rateLimit: {
+      enabled: e.RATE_LIMIT_ENABLED ? e.RATE_LIMIT_ENABLED === 'true' : e.NODE_ENV !== 'test',
+      checkout: rateRule(e.RATE_LIMIT_CHECKOUT),
+      write: rateRule(e.RATE_LIMIT_WRITE),
+      read: rateRule(e.RATE_LIMIT_READ),
+      readSyncMs: durationMs(e.RATE_LIMIT_READ_SYNC),
+      storeTimeoutMs: durationMs(e.RATE_LIMIT_STORE_TIMEOUT),
+      trustedProxies: trustedProxies(e.RATE_LIMIT_TRUSTED_PROXIES) ?? [],
     },
   };
+}
+
+function rateRule(value: string): RateLimitRule {
+  const [points, window] = value.split('/');
+  return { points: Number(points), windowMs: durationMs(window!) };
 }

@@ -3,6 +3,8 @@
  * its state and visibility in PostgreSQL, and losing every worker costs no reads and no accepted checkout.
  */
 import { execFileSync } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { mintToken } from '../../api/auth';
 import { startCluster, type Cluster } from '../../scripts/cluster/cluster';
 import { dropDatabases } from '../../scripts/cluster/postgres';
 import { provisionTools, type Tools } from '../../scripts/cluster/tools';
@@ -40,6 +42,34 @@ test('a checkout through the load balancer is confirmed', async () => {
   const res = await c.call('POST', '/checkout', checkoutBody(cartId), { 'Idempotency-Key': 'cluster-1' });
   expect(res.status).toBe(202);
   await orderReaches(c, res.body.orderId, 'confirmed');
+});
+
+test('the checkout rate limit is one across API replicas: used up on both, refused through HAProxy', async () => {
+  const token = await mintToken(cluster.options.jwtSecret, { sub: randomUUID(), role: 'customer' });
+  // Without an Idempotency-Key a checkout is a 400 that starts nothing, but the limit counts it first.
+  const attempt = (base: string) =>
+    fetch(`${base}/checkout`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: '{}',
+      signal: AbortSignal.timeout(15_000),
+    });
+  const limit = 10; // RATE_LIMIT_CHECKOUT's default, 10/1m
+  const seen: [number, string | null][] = [];
+  for (let i = 0; i < limit; i += 1) {
+    const res = await attempt(cluster.apis[i % 2]!.url);
+    seen.push([res.status, res.headers.get('ratelimit')]);
+  }
+  expect(seen.map(([status]) => status)).toEqual(Array(limit).fill(400));
+  // Each replica reports what is left of the one shared count.
+  expect(seen.map(([, field]) => /;r=(\d+);/.exec(field ?? '')?.[1])).toEqual(
+    Array.from({ length: limit }, (_, i) => String(limit - 1 - i)),
+  );
+  const refused = await attempt(cluster.urls.api);
+  expect(refused.status).toBe(429);
+  expect(refused.headers.get('content-type')).toBe('application/problem+json');
+  expect(Number(refused.headers.get('retry-after'))).toBeGreaterThan(0);
+  expect(refused.headers.get('ratelimit-policy')).toBe('"checkout";q=10;w=60');
 });
 
 test('temporal operator cluster describe shows PostgreSQL persistence and visibility', () => {

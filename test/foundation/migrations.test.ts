@@ -30,6 +30,7 @@ const EXPECTED_TABLES = [
   'order_events',
   'notifications',
   'cart_housekeeping',
+  'rate_limits',
 ];
 
 async function rows<T>(handle: DbHandle, query: ReturnType<typeof sql>): Promise<T[]> {
