@@ -145,6 +145,7 @@ export interface Config {
   worker: WorkerTuning;
   /** The housekeeping schedule (workflows/housekeeping.ts): how often it runs and what it expires or settles. */
   housekeeping: HousekeepingConfig;
+  rateLimit: RateLimitConfig;
 }
 
 export interface HousekeepingConfig {
@@ -152,7 +153,6 @@ export interface HousekeepingConfig {
   cartIdleExpiry: string;
   cartReminderAfter: string;
   stuckOrderAfter: string;
-  rateLimit: RateLimitConfig;
 }
 
 /** A limit: at most `points` requests in each `windowMs`. */
@@ -237,6 +237,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       cartIdleExpiry: e.CART_IDLE_EXPIRY,
       cartReminderAfter: e.CART_REMINDER_AFTER,
       stuckOrderAfter: e.STUCK_ORDER_AFTER,
+    },
     rateLimit: {
       enabled: e.RATE_LIMIT_ENABLED ? e.RATE_LIMIT_ENABLED === 'true' : e.NODE_ENV !== 'test',
       checkout: rateRule(e.RATE_LIMIT_CHECKOUT),
