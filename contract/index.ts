@@ -7,3 +7,5 @@ export * from './checkout';
 export * from './durations';
 export * from './notifications';
 export * from './orders';
+export * from './search-attributes';
+export * from './money';
