@@ -10,6 +10,11 @@ export const PAYMENT_CONFIRMED_SIGNAL = 'paymentConfirmed';
 export const CANCEL_SIGNAL = 'cancel';
 /** Update name for the API's cancel (validated, answers with the resulting status). */
 export const CANCEL_UPDATE = 'cancelOrder';
+/**
+ * Update name for an operator's retry of the compensations that ran out of retries (the checkout waits for it, with
+ * NeedsAttention set): `temporal workflow update execute --name retryCompensations`.
+ */
+export const RETRY_COMPENSATIONS_UPDATE = 'retryCompensations';
 /** Query name: `temporal workflow query --name status`. */
 export const STATUS_QUERY = 'status';
 
@@ -67,6 +72,11 @@ export interface CheckoutInput {
   paymentConfirmationTimeout: string;
   cancellationWindow: string;
   /**
+   * How long after it starts the checkout may take to reach its cancellation window or an end before it raises
+   * NeedsAttention ('1h', ORDER_STUCK_AFTER); absent on checkouts started before it existed (DEFAULT_ORDER_STUCK_AFTER).
+   */
+  stuckAfter?: string;
+  /**
    * CHECKOUT_VERSION of the API that started it; absent on checkouts started before versioned inputs. Nothing branches
    * on it since the unversioned path was retired (2026-11-30); kept for the next incompatible change.
    */
@@ -96,6 +106,10 @@ export interface CheckoutStatus {
   deadline: string | null;
   failureReason: string | null;
   cancellable: boolean;
+  /** NeedsAttention, as published; absent from checkouts started before search attributes. */
+  needsAttention?: boolean;
+  /** Compensations that ran out of retries and wait for an operator's retryCompensations. */
+  failedCompensations?: string[];
 }
 
 /** Argument of the cancel Update and the cancel signal. */

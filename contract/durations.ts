@@ -7,6 +7,8 @@ export const DURATION_PATTERN = /^(\d+)(ms|s|m|h|d)$/;
 export const DEFAULT_PAYMENT_CONFIRMATION_TIMEOUT = '15m';
 /** How long a confirmed order can still be cancelled with a refund (CANCELLATION_WINDOW). */
 export const DEFAULT_CANCELLATION_WINDOW = '24h';
+/** How long a checkout may take to reach its cancellation window or an end before NeedsAttention (ORDER_STUCK_AFTER). */
+export const DEFAULT_ORDER_STUCK_AFTER = '1h';
 
 const DURATION_UNITS: Record<string, number> = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 };
 

@@ -2,6 +2,7 @@
 import { z } from 'zod';
 import {
   DEFAULT_CANCELLATION_WINDOW,
+  DEFAULT_ORDER_STUCK_AFTER,
   DEFAULT_PAYMENT_CONFIRMATION_TIMEOUT,
   DEFAULT_TASK_QUEUE,
   DURATION_PATTERN,
@@ -54,6 +55,7 @@ const schema = z
     WORKER_WORKFLOW_TASK_SLOTS: count(2, 40),
     WORKER_LOCAL_ACTIVITY_SLOTS: count(1, 100),
     WORKER_STICKY_CACHE_SIZE: count(0, 1000),
+    ORDER_STUCK_AFTER: duration.default(DEFAULT_ORDER_STUCK_AFTER),
   })
   .superRefine((env, ctx) => {
     if (env.NODE_ENV === 'production') {
@@ -96,6 +98,8 @@ export interface Config {
   cancellationWindow: string;
   notify: { smsWebhookUrl: string | undefined; pushWebhookUrl: string | undefined };
   worker: WorkerTuning;
+  /** A checkout not in its cancellation window or ended this long after it started raises NeedsAttention. */
+  orderStuckAfter: string;
 }
 
 /** Task slots and sticky cache of a worker, as the SDK's WorkerOptions name them. */
@@ -155,5 +159,6 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       maxConcurrentLocalActivityExecutions: e.WORKER_LOCAL_ACTIVITY_SLOTS,
       maxCachedWorkflows: e.WORKER_STICKY_CACHE_SIZE,
     },
+    orderStuckAfter: e.ORDER_STUCK_AFTER,
   };
 }
