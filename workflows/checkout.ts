@@ -7,6 +7,7 @@
  * activity failures and the workflow's own aborts compensate: any other error is a bug and fails the workflow task.
  */
 import {
+  ActivityCancellationType,
   ActivityFailure,
   ApplicationFailure,
   CancellationScope,
@@ -91,10 +92,24 @@ export const COMPENSATION: ActivityOptions = {
 };
 
 type Acts = ReturnType<typeof createActivities>;
-const orderActs = proxyActivities<Acts>(ORDER_WRITE);
-const stockActs = proxyActivities<Acts>(STOCK);
-const paymentActs = proxyActivities<Acts>(PAYMENT);
 const undo = proxyActivities<Acts>(COMPENSATION);
+
+/**
+ * The forward steps' activities. With `waitOnCancel`, a Temporal cancellation that arrives while a step runs waits for
+ * that step to end before the compensations start, so that they undo what it did (a hold or an authorization made
+ * after the release or the void had run would be left behind). Checkouts recorded before that (TRY_CANCEL) replay
+ * as they ran.
+ */
+function stepActivities(waitOnCancel: boolean) {
+  const cancellation: ActivityOptions = waitOnCancel
+    ? { cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED }
+    : {};
+  return {
+    orderActs: proxyActivities<Acts>({ ...ORDER_WRITE, ...cancellation }),
+    stockActs: proxyActivities<Acts>({ ...STOCK, ...cancellation }),
+    paymentActs: proxyActivities<Acts>({ ...PAYMENT, ...cancellation }),
+  };
+}
 
 export const statusQuery = defineQuery<CheckoutStatus>(STATUS_QUERY);
 export const paymentConfirmedSignal = defineSignal<[{ paymentId?: string }?]>(PAYMENT_CONFIRMED_SIGNAL);
@@ -111,8 +126,9 @@ export const retryCompensationsUpdate = defineUpdate<CheckoutStatus, []>(RETRY_C
 export const GUARDED_COMPENSATION_PATCH = 'guarded-compensation';
 
 /**
- * Patch id of the order's search attributes (workflows/order-index.ts), the NeedsAttention deadline timer and the wait
- * for an operator's retry of a compensation that ran out of retries. Checked once, as the checkout starts: checkouts
+ * Patch id of the order's search attributes (workflows/order-index.ts), the NeedsAttention deadline timer, the wait
+ * for an operator's retry of a compensation that ran out of retries, and a Temporal cancellation that waits for the
+ * step in flight (stepActivities). Checked once, as the checkout starts: checkouts
  * recorded before it replay without those commands, and run (as they did) to the end after a failed compensation.
  */
 export const ORDER_SEARCH_ATTRIBUTES_PATCH = 'order-search-attributes';
@@ -175,6 +191,7 @@ export async function checkout(input: CheckoutInput): Promise<CheckoutResult> {
   const ref = { orderId, workflowId };
   const indexed = patched(ORDER_SEARCH_ATTRIBUTES_PATCH);
   const index = new OrderIndex(indexed, input.customerId);
+  const { orderActs, stockActs, paymentActs } = stepActivities(indexed);
 
   let status: OrderStatus = 'pending';
   let step: CheckoutStep = 'creating_order';
