@@ -55,11 +55,16 @@ export interface CheckoutRequest {
  * this costs no extra event and no visibility write per checkout. Starting at 2:
  * - absent: started before versioned inputs. Their patch path (notify-in-checkout) was retired on 2026-11-30, when
  *   none could still be running; the workflow now runs them exactly as 2.
- * - 2: notifications in-line, no patch marker. Today the workflow has no branch on the version.
- * It is kept for the next incompatible change: bump it and branch on `input.version`. Workers must be deployed before
- * (or with) the API that starts a new version: a worker a version behind runs the new input down the old path.
+ * - 2: notifications in-line, no patch marker.
+ * - 3 (SEARCH_ATTRIBUTES_VERSION): the order's search attributes, the NeedsAttention timer, the wait for an operator's
+ *   retry of a compensation out of retries, and forward steps that a Temporal cancel waits for. Below 3 the workflow
+ *   runs as version 2 did, so the histories recorded before replay.
+ * For the next incompatible change: bump it and branch on `input.version`. Workers must be deployed before (or with)
+ * the API that starts a new version: a worker a version behind runs the new input down the old path.
  */
-export const CHECKOUT_VERSION = 2;
+export const CHECKOUT_VERSION = 3;
+/** The first CHECKOUT_VERSION whose checkouts publish search attributes (see CHECKOUT_VERSION). */
+export const SEARCH_ATTRIBUTES_VERSION = 3;
 
 /** Input of the checkout workflow: the request plus who asked and the timeouts in force when it was accepted. */
 export interface CheckoutInput {
@@ -77,8 +82,8 @@ export interface CheckoutInput {
    */
   stuckAfter?: string;
   /**
-   * CHECKOUT_VERSION of the API that started it; absent on checkouts started before versioned inputs. Nothing branches
-   * on it since the unversioned path was retired (2026-11-30); kept for the next incompatible change.
+   * CHECKOUT_VERSION of the API that started it; absent on checkouts started before versioned inputs (run as 2). The
+   * workflow branches on it at SEARCH_ATTRIBUTES_VERSION.
    */
   version?: number;
 }

@@ -38,6 +38,7 @@ import {
   PAYMENT_CONFIRMED_SIGNAL,
   PAYMENT_DECLINED,
   RETRY_COMPENSATIONS_UPDATE,
+  SEARCH_ATTRIBUTES_VERSION,
   STATUS_QUERY,
   durationMs,
   type CancelRequest,
@@ -97,8 +98,8 @@ const undo = proxyActivities<Acts>(COMPENSATION);
 /**
  * The forward steps' activities. With `waitOnCancel`, a Temporal cancellation that arrives while a step runs waits for
  * that step to end before the compensations start, so that they undo what it did (a hold or an authorization made
- * after the release or the void had run would be left behind). Checkouts recorded before that (TRY_CANCEL) replay
- * as they ran.
+ * after the release or the void had run would be left behind). Checkouts before SEARCH_ATTRIBUTES_VERSION (TRY_CANCEL)
+ * replay as they ran.
  */
 function stepActivities(waitOnCancel: boolean) {
   const cancellation: ActivityOptions = waitOnCancel
@@ -124,14 +125,6 @@ export const retryCompensationsUpdate = defineUpdate<CheckoutStatus, []>(RETRY_C
  * common paths record no marker.
  */
 export const GUARDED_COMPENSATION_PATCH = 'guarded-compensation';
-
-/**
- * Patch id of the order's search attributes (workflows/order-index.ts), the NeedsAttention deadline timer, the wait
- * for an operator's retry of a compensation that ran out of retries, and a Temporal cancellation that waits for the
- * step in flight (stepActivities). Checked once, as the checkout starts: checkouts
- * recorded before it replay without those commands, and run (as they did) to the end after a failed compensation.
- */
-export const ORDER_SEARCH_ATTRIBUTES_PATCH = 'order-search-attributes';
 
 /** failureReason of an order whose checkout was cancelled through Temporal (`temporal workflow cancel`). */
 export const CANCELLED_BY_OPERATOR = 'cancelled_by_operator';
@@ -189,7 +182,10 @@ export async function checkout(input: CheckoutInput): Promise<CheckoutResult> {
   const { orderId } = input;
   const workflowId = workflowInfo().workflowId;
   const ref = { orderId, workflowId };
-  const indexed = patched(ORDER_SEARCH_ATTRIBUTES_PATCH);
+  // Version 3 on: search attributes, the NeedsAttention timer, the wait for an operator's retry and forward steps that
+  // a Temporal cancel waits for. Older inputs run (and replay) as they did: a version, unlike a patch marker, costs no
+  // event and no visibility write.
+  const indexed = (input.version ?? 0) >= SEARCH_ATTRIBUTES_VERSION;
   const index = new OrderIndex(indexed, input.customerId);
   const { orderActs, stockActs, paymentActs } = stepActivities(indexed);
 
@@ -306,7 +302,7 @@ export async function checkout(input: CheckoutInput): Promise<CheckoutResult> {
    * A payment reversal that did not land leaves paymentState `reversal_failed`, and the customer is not told the money
    * is back: every notification the order could end with says so. The operator who settles the payment tells them
    * (with the notifyOrder workflow).
-   * Checkouts with search attributes instead wait, NeedsAttention, until an operator's retryCompensations has run every
+   * Checkouts from SEARCH_ATTRIBUTES_VERSION on instead wait, NeedsAttention, until an operator's retryCompensations has run every
    * failed compensation again successfully (one Update per round); then the customer is told.
    */
   const compensate = async (abort: Abort, inWindow: boolean): Promise<void> => {
