@@ -253,7 +253,8 @@ export async function checkout(input: CheckoutInput): Promise<CheckoutResult> {
     },
     {
       validator: () => {
-        if (compensations.failed().length === 0 || retryRequested)
+        // Older checkouts end right after their compensations: nothing would ever run the retry.
+        if (!indexed || compensations.failed().length === 0 || retryRequested)
           throw new Error(`order ${orderId} has no failed compensation waiting for a retry`);
       },
     },
@@ -300,10 +301,10 @@ export async function checkout(input: CheckoutInput): Promise<CheckoutResult> {
    * Undoes what the checkout did, newest first, and closes the order as `abort` says. A compensation that runs out of
    * retries is recorded on the order's timeline for an operator and the rest still run; the workflow does not fail.
    * A payment reversal that did not land leaves paymentState `reversal_failed`, and the customer is not told the money
-   * is back: every notification the order could end with says so. The operator who settles the payment tells them
-   * (with the notifyOrder workflow).
-   * Checkouts from SEARCH_ATTRIBUTES_VERSION on instead wait, NeedsAttention, until an operator's retryCompensations has run every
-   * failed compensation again successfully (one Update per round); then the customer is told.
+   * is back: every notification the order could end with says so. From SEARCH_ATTRIBUTES_VERSION on the checkout then
+   * waits, NeedsAttention, until an operator's retryCompensations has run every failed compensation again (one Update
+   * per round), and tells the customer after; older checkouts end at once, and the operator who settles the payment
+   * tells the customer (with the notifyOrder workflow).
    */
   const compensate = async (abort: Abort, inWindow: boolean): Promise<void> => {
     step = 'compensating';
