@@ -10,6 +10,11 @@ export const PAYMENT_CONFIRMED_SIGNAL = 'paymentConfirmed';
 export const CANCEL_SIGNAL = 'cancel';
 /** Update name for the API's cancel (validated, answers with the resulting status). */
 export const CANCEL_UPDATE = 'cancelOrder';
+/**
+ * Update name for an operator's retry of the compensations that ran out of retries (the checkout waits for it, with
+ * NeedsAttention set): `temporal workflow update execute --name retryCompensations`.
+ */
+export const RETRY_COMPENSATIONS_UPDATE = 'retryCompensations';
 /** Query name: `temporal workflow query --name status`. */
 export const STATUS_QUERY = 'status';
 
@@ -50,11 +55,16 @@ export interface CheckoutRequest {
  * this costs no extra event and no visibility write per checkout. Starting at 2:
  * - absent: started before versioned inputs. Their patch path (notify-in-checkout) was retired on 2026-11-30, when
  *   none could still be running; the workflow now runs them exactly as 2.
- * - 2: notifications in-line, no patch marker. Today the workflow has no branch on the version.
- * It is kept for the next incompatible change: bump it and branch on `input.version`. Workers must be deployed before
- * (or with) the API that starts a new version: a worker a version behind runs the new input down the old path.
+ * - 2: notifications in-line, no patch marker.
+ * - 3 (SEARCH_ATTRIBUTES_VERSION): the order's search attributes, the NeedsAttention timer, the wait for an operator's
+ *   retry of a compensation out of retries, and forward steps that a Temporal cancel waits for. Below 3 the workflow
+ *   runs as version 2 did, so the histories recorded before replay.
+ * For the next incompatible change: bump it and branch on `input.version`. Workers must be deployed before (or with)
+ * the API that starts a new version: a worker a version behind runs the new input down the old path.
  */
-export const CHECKOUT_VERSION = 2;
+export const CHECKOUT_VERSION = 3;
+/** The first CHECKOUT_VERSION whose checkouts publish search attributes (see CHECKOUT_VERSION). */
+export const SEARCH_ATTRIBUTES_VERSION = 3;
 
 /** Input of the checkout workflow: the request plus who asked and the timeouts in force when it was accepted. */
 export interface CheckoutInput {
@@ -67,8 +77,13 @@ export interface CheckoutInput {
   paymentConfirmationTimeout: string;
   cancellationWindow: string;
   /**
-   * CHECKOUT_VERSION of the API that started it; absent on checkouts started before versioned inputs. Nothing branches
-   * on it since the unversioned path was retired (2026-11-30); kept for the next incompatible change.
+   * How long after it starts the checkout may take to reach its cancellation window or an end before it raises
+   * NeedsAttention ('1h', ORDER_STUCK_AFTER); absent on checkouts started before it existed (DEFAULT_ORDER_STUCK_AFTER).
+   */
+  stuckAfter?: string;
+  /**
+   * CHECKOUT_VERSION of the API that started it; absent on checkouts started before versioned inputs (run as 2). The
+   * workflow branches on it at SEARCH_ATTRIBUTES_VERSION.
    */
   version?: number;
 }
@@ -96,6 +111,10 @@ export interface CheckoutStatus {
   deadline: string | null;
   failureReason: string | null;
   cancellable: boolean;
+  /** NeedsAttention, as published; absent from checkouts started before search attributes. */
+  needsAttention?: boolean;
+  /** Compensations that ran out of retries and wait for an operator's retryCompensations. */
+  failedCompensations?: string[];
 }
 
 /** Argument of the cancel Update and the cancel signal. */

@@ -7,13 +7,13 @@ export const DURATION_PATTERN = /^(\d+)(ms|s|m|h|d)$/;
 export const DEFAULT_PAYMENT_CONFIRMATION_TIMEOUT = '15m';
 /** How long a confirmed order can still be cancelled with a refund (CANCELLATION_WINDOW). */
 export const DEFAULT_CANCELLATION_WINDOW = '24h';
+/** How long a checkout may take to reach its cancellation window or an end before NeedsAttention (ORDER_STUCK_AFTER). */
+export const DEFAULT_ORDER_STUCK_AFTER = '1h';
 
 /** How long a cart may sit untouched before housekeeping expires it (CART_IDLE_EXPIRY). */
 export const DEFAULT_CART_IDLE_EXPIRY = '7d';
 /** How long a cart sits untouched before its one reminder email; off when not shorter than the expiry. */
 export const DEFAULT_CART_REMINDER_AFTER = '3d';
-/** How long an open order must sit unchanged before housekeeping asks whether its workflow still runs. */
-export const DEFAULT_STUCK_ORDER_AFTER = '1h';
 /** How often the housekeeping schedule runs (HOUSEKEEPING_INTERVAL). */
 export const DEFAULT_HOUSEKEEPING_INTERVAL = '15m';
 

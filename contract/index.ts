@@ -8,3 +8,5 @@ export * from './durations';
 export * from './notifications';
 export * from './orders';
 export * from './housekeeping';
+export * from './search-attributes';
+export * from './money';

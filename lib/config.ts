@@ -6,8 +6,8 @@ import {
   DEFAULT_CART_IDLE_EXPIRY,
   DEFAULT_CART_REMINDER_AFTER,
   DEFAULT_HOUSEKEEPING_INTERVAL,
+  DEFAULT_ORDER_STUCK_AFTER,
   DEFAULT_PAYMENT_CONFIRMATION_TIMEOUT,
-  DEFAULT_STUCK_ORDER_AFTER,
   DEFAULT_TASK_QUEUE,
   DURATION_PATTERN,
   durationMs,
@@ -89,7 +89,6 @@ const schema = z
     HOUSEKEEPING_INTERVAL: duration.default(DEFAULT_HOUSEKEEPING_INTERVAL),
     CART_IDLE_EXPIRY: duration.default(DEFAULT_CART_IDLE_EXPIRY),
     CART_REMINDER_AFTER: duration.default(DEFAULT_CART_REMINDER_AFTER),
-    STUCK_ORDER_AFTER: duration.default(DEFAULT_STUCK_ORDER_AFTER),
     // Rate limits (docs/api.md "Rate limits"): requests per window, per bearer token's subject or per client IP.
     RATE_LIMIT_ENABLED: z.enum(['true', 'false']).optional(),
     RATE_LIMIT_CHECKOUT: rate.default('10/1m'),
@@ -101,6 +100,7 @@ const schema = z
       .string()
       .default('127.0.0.1,::1')
       .refine((v) => trustedProxies(v) !== undefined, 'expected a comma-separated list of IP addresses or CIDR ranges'),
+    ORDER_STUCK_AFTER: duration.default(DEFAULT_ORDER_STUCK_AFTER),
   })
   .superRefine((env, ctx) => {
     if (env.NODE_ENV === 'production') {
@@ -152,7 +152,6 @@ export interface HousekeepingConfig {
   interval: string;
   cartIdleExpiry: string;
   cartReminderAfter: string;
-  stuckOrderAfter: string;
 }
 
 /** A limit: at most `points` requests in each `windowMs`. */
@@ -173,6 +172,8 @@ export interface RateLimitConfig {
   storeTimeoutMs: number;
   /** Peers whose X-Forwarded-For is believed: the load balancer. */
   trustedProxies: { address: string; prefix?: number }[];
+  /** A checkout not in its cancellation window or ended this long after it started raises NeedsAttention. */
+  orderStuckAfter: string;
 }
 
 /** Task slots and sticky cache of a worker, as the SDK's WorkerOptions name them. */
@@ -236,7 +237,6 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       interval: e.HOUSEKEEPING_INTERVAL,
       cartIdleExpiry: e.CART_IDLE_EXPIRY,
       cartReminderAfter: e.CART_REMINDER_AFTER,
-      stuckOrderAfter: e.STUCK_ORDER_AFTER,
     },
     rateLimit: {
       enabled: e.RATE_LIMIT_ENABLED ? e.RATE_LIMIT_ENABLED === 'true' : e.NODE_ENV !== 'test',
@@ -247,6 +247,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       storeTimeoutMs: durationMs(e.RATE_LIMIT_STORE_TIMEOUT),
       trustedProxies: trustedProxies(e.RATE_LIMIT_TRUSTED_PROXIES) ?? [],
     },
+    orderStuckAfter: e.ORDER_STUCK_AFTER,
   };
 }
 

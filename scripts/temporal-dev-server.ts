@@ -2,6 +2,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import net from 'node:net';
 import { Connection } from '@temporalio/client';
+import { searchAttributeRegistrations } from '../contract';
 
 export interface DevServer {
   address: string;
@@ -53,6 +54,14 @@ export function portInUse(port: number, host = '127.0.0.1'): Promise<boolean> {
   });
 }
 
+/**
+ * `--search-attribute Name=Type` for each of the checkout's search attributes: the dev server registers them at every
+ * start (also on an existing --db-filename), and a checkout cannot start or upsert them on a server without them.
+ */
+export function searchAttributeFlags(): string[] {
+  return searchAttributeRegistrations().flatMap((pair) => ['--search-attribute', pair]);
+}
+
 async function waitUntilServing(address: string, child: ChildProcess, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let lastError: unknown;
@@ -83,6 +92,7 @@ export async function startDevServer(opts: DevServerOptions): Promise<DevServer>
   if (opts.dbFilename) args.push('--db-filename', opts.dbFilename);
   if (opts.namespace && opts.namespace !== 'default') args.push('--namespace', opts.namespace);
   if (opts.metricsPort !== undefined) args.push('--metrics-port', String(opts.metricsPort));
+  args.push(...searchAttributeFlags());
   const child = spawn(opts.cli, args, { stdio: ['ignore', 'pipe', 'pipe'], detached: opts.detached ?? false });
   if (opts.logFile) {
     child.stdout?.pipe(opts.logFile, { end: false });

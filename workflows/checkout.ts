@@ -7,6 +7,7 @@
  * activity failures and the workflow's own aborts compensate: any other error is a bug and fails the workflow task.
  */
 import {
+  ActivityCancellationType,
   ActivityFailure,
   ApplicationFailure,
   CancellationScope,
@@ -25,15 +26,19 @@ import {
   type ActivityOptions,
 } from '@temporalio/workflow';
 import type { createActivities } from '../activities';
-import { Compensations } from './compensations';
+import { Compensations, type CompensationName } from './compensations';
+import { OrderIndex } from './order-index';
 import { notifyCustomer } from './notify-customer';
 import {
   CANCEL_SIGNAL,
   CANCEL_UPDATE,
+  DEFAULT_ORDER_STUCK_AFTER,
   INVALID_CART,
   OUT_OF_STOCK,
   PAYMENT_CONFIRMED_SIGNAL,
   PAYMENT_DECLINED,
+  RETRY_COMPENSATIONS_UPDATE,
+  SEARCH_ATTRIBUTES_VERSION,
   STATUS_QUERY,
   durationMs,
   type CancelRequest,
@@ -88,15 +93,30 @@ export const COMPENSATION: ActivityOptions = {
 };
 
 type Acts = ReturnType<typeof createActivities>;
-const orderActs = proxyActivities<Acts>(ORDER_WRITE);
-const stockActs = proxyActivities<Acts>(STOCK);
-const paymentActs = proxyActivities<Acts>(PAYMENT);
 const undo = proxyActivities<Acts>(COMPENSATION);
+
+/**
+ * The forward steps' activities. With `waitOnCancel`, a Temporal cancellation that arrives while a step runs waits for
+ * that step to end before the compensations start, so that they undo what it did (a hold or an authorization made
+ * after the release or the void had run would be left behind). Checkouts before SEARCH_ATTRIBUTES_VERSION (TRY_CANCEL)
+ * replay as they ran.
+ */
+function stepActivities(waitOnCancel: boolean) {
+  const cancellation: ActivityOptions = waitOnCancel
+    ? { cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED }
+    : {};
+  return {
+    orderActs: proxyActivities<Acts>({ ...ORDER_WRITE, ...cancellation }),
+    stockActs: proxyActivities<Acts>({ ...STOCK, ...cancellation }),
+    paymentActs: proxyActivities<Acts>({ ...PAYMENT, ...cancellation }),
+  };
+}
 
 export const statusQuery = defineQuery<CheckoutStatus>(STATUS_QUERY);
 export const paymentConfirmedSignal = defineSignal<[{ paymentId?: string }?]>(PAYMENT_CONFIRMED_SIGNAL);
 export const cancelSignal = defineSignal<[CancelRequest?]>(CANCEL_SIGNAL);
 export const cancelUpdate = defineUpdate<CheckoutStatus, [CancelRequest]>(CANCEL_UPDATE);
+export const retryCompensationsUpdate = defineUpdate<CheckoutStatus, []>(RETRY_COMPENSATIONS_UPDATE);
 
 /**
  * Patch id of the guarded compensation path. A checkout whose history was recorded before it ran a path that changed
@@ -162,6 +182,12 @@ export async function checkout(input: CheckoutInput): Promise<CheckoutResult> {
   const { orderId } = input;
   const workflowId = workflowInfo().workflowId;
   const ref = { orderId, workflowId };
+  // Version 3 on: search attributes, the NeedsAttention timer, the wait for an operator's retry and forward steps that
+  // a Temporal cancel waits for. Older inputs run (and replay) as they did: a version, unlike a patch marker, costs no
+  // event and no visibility write.
+  const indexed = (input.version ?? 0) >= SEARCH_ATTRIBUTES_VERSION;
+  const index = new OrderIndex(indexed, input.customerId);
+  const { orderActs, stockActs, paymentActs } = stepActivities(indexed);
 
   let status: OrderStatus = 'pending';
   let step: CheckoutStep = 'creating_order';
@@ -170,9 +196,20 @@ export async function checkout(input: CheckoutInput): Promise<CheckoutResult> {
   let failureReason: string | null = null;
   let paymentConfirmed = false;
   let cancelReason: string | null = null;
+  let totalCents: number | null = null;
+  /** The checkout did not reach its cancellation window or an end by its stuckAfter deadline. */
+  let stuck = false;
+  /** An operator asked for the failed compensations to run again; rounds count the retries that ran. */
+  let retryRequested = false;
+  let retryRounds = 0;
+  // Each compensation is idempotent and records its own event on the order's timeline.
+  const compensations = new Compensations<Abort>();
 
   const terminal = () => status === 'failed' || status === 'cancelled' || step === 'done';
   const cancellable = () => cancelReason === null && !terminal() && step !== 'compensating';
+  const settled = () => step === 'cancellation_window' || step === 'done';
+  const needsAttention = () => compensations.failed().length > 0 || (stuck && !settled());
+  const publish = () => index.publish({ status, paymentState, totalCents, needsAttention: needsAttention() });
   const snapshot = (): CheckoutStatus => ({
     orderId,
     status,
@@ -181,6 +218,7 @@ export async function checkout(input: CheckoutInput): Promise<CheckoutResult> {
     deadline: deadline === null ? null : new Date(deadline).toISOString(),
     failureReason,
     cancellable: cancellable(),
+    ...(indexed ? { needsAttention: needsAttention(), failedCompensations: compensations.failed() } : {}),
   });
   const requestCancel = (req?: CancelRequest) => {
     if (cancellable()) cancelReason = req?.reason ?? 'cancelled_by_customer';
@@ -204,6 +242,35 @@ export async function checkout(input: CheckoutInput): Promise<CheckoutResult> {
       },
     },
   );
+
+  setHandler(
+    retryCompensationsUpdate,
+    async () => {
+      const round = retryRounds;
+      retryRequested = true;
+      await condition(() => retryRounds > round);
+      return snapshot();
+    },
+    {
+      validator: () => {
+        // Older checkouts end right after their compensations: nothing would ever run the retry.
+        if (!indexed || compensations.failed().length === 0 || retryRequested)
+          throw new Error(`order ${orderId} has no failed compensation waiting for a retry`);
+      },
+    },
+  );
+
+  // An order that has not reached its cancellation window or an end by this deadline is stuck (a step retrying for
+  // long, a compensation that keeps failing): NeedsAttention until it gets there. A timer, cancelled once it does.
+  if (indexed) {
+    const stuckAfter = input.stuckAfter ?? DEFAULT_ORDER_STUCK_AFTER;
+    void CancellationScope.nonCancellable(async () => {
+      if (await condition(settled, durationMs(stuckAfter))) return;
+      stuck = true;
+      log.warn('checkout stuck past its deadline: NeedsAttention', { orderId, step, stuckAfter });
+      publish();
+    });
+  }
 
   // Notifications run beside the order, never in its way: each is started and left to run (the cancellation window or
   // the payment wait goes on meanwhile), and the workflow awaits them all only before it returns. They cannot be
@@ -230,18 +297,18 @@ export async function checkout(input: CheckoutInput): Promise<CheckoutResult> {
     if (cancelReason !== null) throw new Abort('cancelled', cancelReason, 'order_cancelled');
   };
 
-  // Each compensation is idempotent and records its own event on the order's timeline.
-  const compensations = new Compensations<Abort>();
   /**
    * Undoes what the checkout did, newest first, and closes the order as `abort` says. A compensation that runs out of
    * retries is recorded on the order's timeline for an operator and the rest still run; the workflow does not fail.
    * A payment reversal that did not land leaves paymentState `reversal_failed`, and the customer is not told the money
-   * is back: every notification the order could end with says so. The operator who settles the payment tells them
-   * (with the notifyOrder workflow).
+   * is back: every notification the order could end with says so. From SEARCH_ATTRIBUTES_VERSION on the checkout then
+   * waits, NeedsAttention, until an operator's retryCompensations has run every failed compensation again (one Update
+   * per round), and tells the customer after; older checkouts end at once, and the operator who settles the payment
+   * tells the customer (with the notifyOrder workflow).
    */
   const compensate = async (abort: Abort, inWindow: boolean): Promise<void> => {
     step = 'compensating';
-    await compensations.runAll(abort, async (name, err) => {
+    const onFailure = async (name: CompensationName, err: ActivityFailure): Promise<void> => {
       if (!patched(GUARDED_COMPENSATION_PATCH)) {
         // As recorded before the patch: a failure in the window failed the workflow; before it, it was only logged.
         if (inWindow) throw err;
@@ -270,11 +337,22 @@ export async function checkout(input: CheckoutInput): Promise<CheckoutResult> {
           error: String(recordErr),
         });
       }
-    });
+      publish();
+    };
+    await compensations.runAll(abort, onFailure);
     if (abort.reason.startsWith('payment_declined') && paymentState !== 'reversal_failed') paymentState = 'failed';
     failureReason = abort.reason;
     status = abort.outcome;
+    while (indexed && compensations.failed().length > 0) {
+      publish();
+      // The order is closed and its other compensations ran; only an operator can get this one done now.
+      await CancellationScope.nonCancellable(() => condition(() => retryRequested));
+      retryRequested = false;
+      await compensations.retryFailed(abort, onFailure);
+      retryRounds++;
+    }
     step = 'done';
+    publish();
     if (paymentState !== 'reversal_failed') await notify(abort.notify);
   };
 
@@ -285,6 +363,8 @@ export async function checkout(input: CheckoutInput): Promise<CheckoutResult> {
       await undo.closeOrder({ orderId, status: abort.outcome, reason: abort.reason, ...refunded });
     });
     const created = await orderActs.createOrder(input);
+    totalCents = created.totalCents;
+    publish();
     throwIfCancelled();
 
     step = 'reserving_inventory';
@@ -309,6 +389,7 @@ export async function checkout(input: CheckoutInput): Promise<CheckoutResult> {
     if (auth.state === 'requires_action') {
       step = 'awaiting_payment';
       status = 'awaiting_payment';
+      publish();
       await notify('payment_action_required');
       const confirmedInTime = await condition(
         () => paymentConfirmed || cancelReason !== null,
@@ -319,6 +400,7 @@ export async function checkout(input: CheckoutInput): Promise<CheckoutResult> {
       await paymentActs.confirmPayment(ref);
       paymentState = 'authorized';
       status = 'pending';
+      publish();
     }
 
     step = 'capturing_payment';
@@ -349,6 +431,7 @@ export async function checkout(input: CheckoutInput): Promise<CheckoutResult> {
   step = 'cancellation_window';
   // The status query's deadline is the current wait's: now the end of the window for a cancel with refund.
   deadline = Date.now() + durationMs(input.cancellationWindow);
+  publish();
   let cancelled: boolean;
   try {
     cancelled = await condition(() => cancelReason !== null, durationMs(input.cancellationWindow));

@@ -42,11 +42,11 @@ export function createStuckOrderActivities(deps: ActivityDeps) {
   const { db } = deps;
   return {
     /**
-     * Open, unflagged orders unchanged for STUCK_ORDER_AFTER, by id after `after` (keyset pages). A healthy checkout
+     * Open, unflagged orders unchanged for ORDER_STUCK_AFTER, by id after `after` (keyset pages). A healthy checkout
      * changes its order within seconds, or waits at most PAYMENT_CONFIRMATION_TIMEOUT, so this list is short.
      */
     async listStuckOrderCandidates(input: { after?: string; limit: number }): Promise<StuckOrderCandidate[]> {
-      const cutoff = new Date(deps.clock().getTime() - durationMs(deps.config.housekeeping.stuckOrderAfter));
+      const cutoff = new Date(deps.clock().getTime() - durationMs(deps.config.orderStuckAfter));
       return db
         .select({ orderId: orders.id, workflowId: orders.workflowId })
         .from(orders)

@@ -22,6 +22,7 @@ import { BEARER, createRouter } from '../openapi';
 import { HttpProblem, conflict, notFound, problemResponses, unprocessable } from '../problem';
 import { describeCheckout } from '../orders/lookup';
 import { orderIdFor, requestHash } from '../orders/ids';
+import { checkoutStartMetadata } from '../orders/workflow-metadata';
 import { AcceptedSchema, CheckoutBodySchema, IdempotencyHeaderSchema } from '../orders/schemas';
 
 const route = createRoute({
@@ -61,6 +62,7 @@ const Preflight = z.object({
   cartOwner: z.string().nullable(),
   problem: CartProblemSchema,
   inFlight: z.string().nullable(),
+  basket: z.object({ items: z.coerce.number(), totalCents: z.coerce.number(), currency: z.string().nullable() }),
 });
 type Preflight = z.infer<typeof Preflight>;
 
@@ -84,7 +86,10 @@ export function checkoutRoutes(deps: AppDeps) {
                ${cartProblemOf(sql`(${cartLineRows(sql`c.id`)})`)} as problem,
                (select o.id from ${orders} o
                  where o.cart_id = c.id and o.id <> ${orderId}::uuid and o.status in ('pending', 'awaiting_payment')
-                 limit 1) as "inFlight"
+                 limit 1) as "inFlight",
+               (select json_build_object('items', coalesce(sum(x.quantity), 0), 'currency', min(x.currency),
+                                         'totalCents', coalesce(sum(x.price_cents * x.quantity), 0))
+                  from (${cartLineRows(sql`c.id`)}) x) as basket
           from (select 1) as one
           left join ${orders} e on e.id = ${orderId}::uuid
           left join ${carts} c on c.id = ${cartId}::uuid`),
@@ -142,15 +147,19 @@ export function checkoutRoutes(deps: AppDeps) {
       request: body,
       paymentConfirmationTimeout: deps.config.payment.confirmationTimeout,
       cancellationWindow: deps.config.cancellationWindow,
+      stuckAfter: deps.config.orderStuckAfter,
       version: CHECKOUT_VERSION,
     };
     const memo: CheckoutMemo = { requestHash: hash, customerId: user.sub };
+    const { basket } = found;
+    const metadata = checkoutStartMetadata(input, { ...basket, currency: basket.currency ?? 'EUR' });
     try {
       await deps.temporal.workflow.start(CHECKOUT_WORKFLOW_TYPE, {
         taskQueue: deps.config.temporal.taskQueue,
         workflowId: checkoutWorkflowId(orderId),
         args: [input],
         memo: { ...memo },
+        ...metadata,
         workflowIdConflictPolicy: WorkflowIdConflictPolicy.FAIL,
         workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
       });

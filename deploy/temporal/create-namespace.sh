@@ -5,8 +5,8 @@
 #   TEMPORAL_NAMESPACE   default: default
 #   NAMESPACE_RETENTION  how long closed workflow histories are kept (default 72h)
 #   TEMPORAL_CLI         the CLI's path (default: temporal on PATH)
-# Orderly defines no custom search attributes; if it does, register them here with
-# `temporal operator search-attribute create`.
+# It also registers the checkout's search attributes (contract/search-attributes.ts; a test keeps the list below in
+# step with it), each only if missing: registering one that exists with the same type is not an error to us.
 set -eu
 : "${TEMPORAL_ADDRESS:?set TEMPORAL_ADDRESS to the Temporal frontend host:port}"
 cli=${TEMPORAL_CLI:-temporal}
@@ -28,3 +28,17 @@ else
   "$cli" operator namespace create --namespace "$ns" --retention "${NAMESPACE_RETENTION:-72h}"
   echo "temporal namespace: $ns created"
 fi
+
+# Name=Type, as contract/search-attributes.ts defines them.
+SEARCH_ATTRIBUTES="OrderStatus=Keyword PaymentState=Keyword CustomerId=Keyword OrderTotalCents=Int NeedsAttention=Bool"
+existing=$("$cli" operator search-attribute list --namespace "$ns")
+for pair in $SEARCH_ATTRIBUTES; do
+  name=${pair%%=*}
+  type=${pair#*=}
+  if printf '%s\n' "$existing" | grep -q "^ *$name "; then
+    echo "temporal search attribute: $name exists"
+  else
+    "$cli" operator search-attribute create --namespace "$ns" --name "$name" --type "$type"
+    echo "temporal search attribute: $name ($type) created"
+  fi
+done

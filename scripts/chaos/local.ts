@@ -8,7 +8,7 @@ import path from 'node:path';
 import { createLogger } from '../../lib/logger';
 import { startSmtpSink, type SmtpSink } from '../../lib/smtp-sink';
 import { resolveTemporalCli } from '../temporal-cli';
-import { freePort } from '../temporal-dev-server';
+import { freePort, searchAttributeFlags } from '../temporal-dev-server';
 import { sinkMailSource } from './mail';
 import { temporalAnswers } from '../cluster/cluster';
 import { haproxy } from '../cluster/tools';
@@ -92,6 +92,7 @@ export async function startLocalTopology(opts: TopologyOptions): Promise<Topolog
         'warn',
         '--db-filename',
         path.join(dir, 'temporal.db'),
+        ...searchAttributeFlags(),
       ],
       logFile: path.join(dir, 'temporal.log'),
       stopTimeoutMs: 15_000,

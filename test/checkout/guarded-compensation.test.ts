@@ -1,7 +1,8 @@
 /**
  * The one compensation path: only activity failures, the workflow's own aborts and cancellations compensate (a bug
  * fails the workflow task instead); a compensation that runs out of retries is reported as it happened and does not
- * stop the others or fail the workflow; and the customer is told what matches the cause.
+ * stop the others or fail the workflow (the checkout waits for an operator's retry instead); and the customer is told
+ * what matches the cause.
  */
 import { ApplicationFailure } from '@temporalio/common';
 import { WorkflowFailedError } from '@temporalio/client';
@@ -10,7 +11,12 @@ import { notifications, orderEvents, products } from '../../db/schema';
 import { createInventoryActivities } from '../../activities/inventory/activities';
 import { createOrderActivities } from '../../activities/orders/activities';
 import { createPaymentActivities } from '../../activities/payments/activities';
-import { checkoutWorkflowId, type CheckoutResult, type CheckoutStatus } from '../../contract';
+import {
+  RETRY_COMPENSATIONS_UPDATE,
+  checkoutWorkflowId,
+  type CheckoutResult,
+  type CheckoutStatus,
+} from '../../contract';
 import type { Harness } from '../support/harness';
 import {
   checkoutSuite,
@@ -96,15 +102,6 @@ async function notified(orderId: string): Promise<string[]> {
   return rows.map((r) => r.kind);
 }
 
-/** What an operator does once the provider is back: the same reversal, by hand, with the same idempotency keys. */
-async function operatorSettles(orderId: string) {
-  return createPaymentActivities(h.deps).reversePayment({
-    orderId,
-    workflowId: checkoutWorkflowId(orderId),
-    reason: 'settled_by_operator',
-  });
-}
-
 async function inWindow(orderId: string) {
   return waitFor(
     `order ${orderId} in its cancellation window`,
@@ -112,6 +109,18 @@ async function inWindow(orderId: string) {
     (s) => s.step === 'cancellation_window',
   );
 }
+
+/** Waits until the checkout holds a compensation that ran out of retries, for an operator's retry. */
+async function waitingForRetry(orderId: string) {
+  return waitFor(
+    `order ${orderId} waiting for a retry of its failed compensation`,
+    () => handleOf(orderId).query<CheckoutStatus>('status'),
+    (s) => (s.failedCompensations?.length ?? 0) > 0 && s.status !== 'pending',
+  );
+}
+
+/** What an operator runs: `temporal workflow update execute --name retryCompensations`. */
+const retry = (orderId: string) => handleOf(orderId).executeUpdate<CheckoutStatus, []>(RETRY_COMPENSATIONS_UPDATE);
 
 async function awaitingPayment(orderId: string) {
   return waitFor(
@@ -145,20 +154,23 @@ test('a bug in workflow code (a TypeError) fails the workflow task and compensat
   await handleOf(orderId).terminate('test over: the bug is not fixed in this bundle');
 });
 
-test('a void that runs out of retries is reported reversal_failed; the stock and the order are still undone', async () => {
+test('a void that runs out of retries waits, NeedsAttention, for an operator to retry it; stock and order are undone meanwhile', async () => {
   modes.capture = 'refused';
   modes.reverse = 'down';
   const who = await shopper(h);
   const p = await seedProduct(h, book, { stock: 3 });
   const orderId = await placeOrder(h, who, p);
-  const result = await handleOf(orderId).result();
-  expect(result).toEqual<CheckoutResult>({
-    orderId,
+  const waiting = await waitingForRetry(orderId);
+  expect(waiting).toMatchObject({
     status: 'failed',
+    step: 'compensating',
     paymentState: 'reversal_failed',
     failureReason: 'checkout_error',
+    cancellable: false,
+    needsAttention: true,
+    failedCompensations: ['reversePayment'],
   });
-  expect(await handleOf(orderId).query<CheckoutStatus>('status')).toMatchObject({ paymentState: 'reversal_failed' });
+  expect((await handleOf(orderId).describe()).status.name).toBe('RUNNING');
   expect(await orderRow(h, orderId)).toMatchObject({ status: 'failed', paymentStatus: 'reversal_failed' });
   expect(await sandboxPaymentOf(h, orderId)).toMatchObject({ status: 'authorized' });
   expect(await stockOf(p)).toBe(3);
@@ -176,12 +188,40 @@ test('a void that runs out of retries is reported reversal_failed; the stock and
   // The customer is not told "any hold has been released" while it is not.
   expect(await notified(orderId)).toEqual([]);
 
-  await maybeRecordHistory(h, orderId, 'void-failed');
-  expect(await operatorSettles(orderId)).toBe('voided');
-  expect(await orderRow(h, orderId)).toMatchObject({ paymentStatus: 'voided' });
+  // A retry while the provider is still down fails again, and the order keeps waiting.
+  expect(await retry(orderId)).toMatchObject({
+    paymentState: 'reversal_failed',
+    failedCompensations: ['reversePayment'],
+  });
+  modes.reverse = 'real';
+  expect(await retry(orderId)).toMatchObject({
+    paymentState: 'voided',
+    needsAttention: false,
+    failedCompensations: [],
+  });
+  expect(await handleOf(orderId).result()).toEqual<CheckoutResult>({
+    orderId,
+    status: 'failed',
+    paymentState: 'voided',
+    failureReason: 'checkout_error',
+  });
+  expect(await orderRow(h, orderId)).toMatchObject({ status: 'failed', paymentStatus: 'voided' });
+  expect(await sandboxPaymentOf(h, orderId)).toMatchObject({ status: 'voided' });
+  // Told once the money is back, and only then.
+  expect(await notified(orderId)).toEqual(['payment_failed']);
+  await maybeRecordHistory(h, orderId, 'void-failed-retried');
 });
 
-test('a refund that fails during a cancel in the window does not fail the workflow; the other compensations run', async () => {
+test('the retry Update is refused while no compensation has failed', async () => {
+  const who = await shopper(h);
+  const orderId = await placeOrder(h, who, await seedProduct(h, book));
+  await inWindow(orderId);
+  await expect(retry(orderId)).rejects.toMatchObject({
+    cause: { message: expect.stringMatching(/no failed compensation waiting for a retry/) },
+  });
+});
+
+test('a refund that fails during a cancel in the window does not fail the workflow; the other compensations run, and a retry refunds', async () => {
   const who = await shopper(h);
   const p = await seedProduct(h, book, { stock: 5, priceCents: 700 });
   const orderId = await placeOrder(h, who, p, 'tok_visa', 2);
@@ -189,10 +229,11 @@ test('a refund that fails during a cancel in the window does not fail the workfl
   modes.reverse = 'down';
   const res = await h.call('POST', `/orders/${orderId}/cancel`, { token: who.token });
   expect(res).toMatchObject({ status: 200, body: { status: 'cancelled', paymentState: 'reversal_failed' } });
-  expect(await handleOf(orderId).result()).toMatchObject({
+  expect(await waitingForRetry(orderId)).toMatchObject({
     status: 'cancelled',
     paymentState: 'reversal_failed',
     failureReason: 'cancelled_by_customer',
+    needsAttention: true,
   });
   expect(await stockOf(p)).toBe(5);
   expect(await orderRow(h, orderId)).toMatchObject({ status: 'cancelled', paymentStatus: 'reversal_failed' });
@@ -203,9 +244,16 @@ test('a refund that fails during a cancel in the window does not fail the workfl
   expect(types).not.toContain('order.refunded');
   expect(await notified(orderId)).toEqual(['order_confirmed']);
 
-  await maybeRecordHistory(h, orderId, 'refund-failed-in-window');
-  expect(await operatorSettles(orderId)).toBe('refunded');
+  modes.reverse = 'real';
+  expect(await retry(orderId)).toMatchObject({ paymentState: 'refunded', needsAttention: false });
+  expect(await handleOf(orderId).result()).toMatchObject({
+    status: 'cancelled',
+    paymentState: 'refunded',
+    failureReason: 'cancelled_by_customer',
+  });
   expect(await sandboxPaymentOf(h, orderId)).toMatchObject({ status: 'refunded', refundedCents: 1400 });
+  expect(await notified(orderId)).toEqual(['order_confirmed', 'order_refunded']);
+  await maybeRecordHistory(h, orderId, 'refund-failed-in-window-retried');
 });
 
 describe('the customer is told what matches the cause', () => {

@@ -37,6 +37,14 @@ test('the fixtures cover every checkout path', () => {
       'pre-guard-void-failed',
       'pre-guard-refund-failed-in-window',
       'pre-guard-temporal-cancel-in-window',
+      // Recorded with search attributes and the operator's retry of a failed compensation.
+      'void-failed-retried',
+      'refund-failed-in-window-retried',
+      // Recorded before search attributes: they replay down its patched() branch.
+      'pre-index-success',
+      'pre-index-three-d-secure',
+      'pre-index-temporal-cancel',
+      'pre-index-temporal-cancel-in-window',
     ]),
   );
 });

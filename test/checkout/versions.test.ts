@@ -38,7 +38,7 @@ async function expectNoNotifyOrder(orderId: string) {
   ).rejects.toBeInstanceOf(WorkflowNotFoundError);
 }
 
-test('a checkout the API starts carries the version and notifies in-line with no patch marker', async () => {
+test('a checkout the API starts carries the version, publishes its search attributes and notifies in-line with no patch marker', async () => {
   const who = await shopper(h);
   const p = await seedProduct(h, book, { stock: 2 });
   const orderId = await placeOrder(h, who, p);
@@ -46,7 +46,8 @@ test('a checkout the API starts carries the version and notifies in-line with no
     status: 'confirmed',
   });
   const got = await shape(orderId);
-  expect(got).toMatchObject({ version: CHECKOUT_VERSION, markers: 0, searchAttributeUpserts: 0, childWorkflows: 0 });
+  // Version 3 publishes the order's search attributes (created, confirmed), still without a patch marker.
+  expect(got).toMatchObject({ version: CHECKOUT_VERSION, markers: 0, searchAttributeUpserts: 2, childWorkflows: 0 });
   expect(got.activities).toEqual(expect.arrayContaining(['planOrderNotification', 'sendOrderNotification']));
   expect(await events(h, orderId)).toEqual(expect.arrayContaining(['order.confirmed', 'notification.sent']));
   await expectNoNotifyOrder(orderId);

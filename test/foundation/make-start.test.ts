@@ -95,6 +95,13 @@ test('make start comes up ready, stops cleanly on SIGINT, and keeps workflows an
     // First start: everything from scratch.
     current = start(env);
     await untilReady(api, current);
+    // The banner follows /ready by a moment (it mints the demo tokens first).
+    const started = current;
+    await waitFor(
+      'the banner',
+      async () => started.output(),
+      (out) => out.includes('Customer token'),
+    );
     expect(current.output()).toContain('using the embedded PGlite database');
     expect(current.output()).toContain('demo catalog loaded');
     for (const line of [

@@ -43,7 +43,7 @@ let schedule: ScheduleHandle;
 const env: Record<string, string> = {
   CART_IDLE_EXPIRY: '1h',
   CART_REMINDER_AFTER: '30m',
-  STUCK_ORDER_AFTER: '1h',
+  ORDER_STUCK_AFTER: '1h',
   HOUSEKEEPING_INTERVAL: '1h',
 };
 // Registered before checkoutSuite's hooks: the harness starts with SMTP_URL set, and the schedule is deleted while

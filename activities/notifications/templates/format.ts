@@ -1,4 +1,5 @@
 /** Shared pieces of every template: the order view they render, money formatting, the lines table and the layout. */
+import { LOCALE, formatMoney } from '../../../contract';
 import { html, type SafeHtml } from './html';
 
 /** Everything a template may show: read from the order row and its lines, never from the request. */
@@ -27,22 +28,7 @@ export interface RenderedMessage {
   short: string;
 }
 
-/** Fixed locale so emails (and their snapshots) do not change with the machine's locale. */
-export const LOCALE = 'en-US';
-
-/** Formats integer minor units in the order currency, honouring the currency's own number of decimals (JPY has 0). */
-/** Building a NumberFormat costs far more than using one (it showed in the checkout profile): one per currency. */
-const formats = new Map<string, { fmt: Intl.NumberFormat; digits: number }>();
-
-export function formatMoney(minor: number, currency: string): string {
-  let f = formats.get(currency);
-  if (!f) {
-    const fmt = new Intl.NumberFormat(LOCALE, { style: 'currency', currency });
-    f = { fmt, digits: fmt.resolvedOptions().maximumFractionDigits ?? 2 };
-    formats.set(currency, f);
-  }
-  return f.fmt.format(minor / 10 ** f.digits);
-}
+export { LOCALE, formatMoney };
 
 /** The customer-facing order reference: the first block of the uuid, as shown in the API's order pages. */
 export function orderRef(order: OrderView): string {
