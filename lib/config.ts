@@ -146,6 +146,11 @@ export interface Config {
   /** The housekeeping schedule (workflows/housekeeping.ts): how often it runs and what it expires or settles. */
   housekeeping: HousekeepingConfig;
   rateLimit: RateLimitConfig;
+  /**
+   * A checkout not in its cancellation window or ended this long after it started raises NeedsAttention; an open order
+   * unchanged this long whose workflow has closed is settled by housekeeping.
+   */
+  orderStuckAfter: string;
 }
 
 export interface HousekeepingConfig {
@@ -172,8 +177,6 @@ export interface RateLimitConfig {
   storeTimeoutMs: number;
   /** Peers whose X-Forwarded-For is believed: the load balancer. */
   trustedProxies: { address: string; prefix?: number }[];
-  /** A checkout not in its cancellation window or ended this long after it started raises NeedsAttention. */
-  orderStuckAfter: string;
 }
 
 /** Task slots and sticky cache of a worker, as the SDK's WorkerOptions name them. */
