@@ -15,6 +15,7 @@ import { paymentsRoutes } from './routes/payments';
 import { notificationsRoutes } from './routes/notifications';
 import { customersRoutes } from './routes/customers';
 import { docsRoutes } from './routes/docs';
+import { httpMetrics, metricsRoutes } from './metrics';
 
 export const MAX_BODY_BYTES = 1024 * 1024;
 
@@ -23,6 +24,8 @@ const WRITE_METHODS = new Set(['POST', 'PUT', 'PATCH']);
 export function createApp(deps: AppDeps) {
   const app = new OpenAPIHono<AppEnv>();
 
+  // First, so that every request is timed, including those refused by later middleware.
+  if (deps.config.metrics.enabled) app.use('*', httpMetrics());
   app.use('*', requestId());
   app.use('*', async (c, next) => {
     c.set('deps', deps);
@@ -65,6 +68,7 @@ export function createApp(deps: AppDeps) {
   app.route('/', notificationsRoutes(deps));
   app.route('/', customersRoutes(deps));
   app.route('/', docsRoutes());
+  if (deps.config.metrics.enabled) app.route('/', metricsRoutes());
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearerAuth', {
     type: 'http',

@@ -12,6 +12,7 @@ const duration = z.string().regex(DURATION_PATTERN, 'expected a duration such as
 const port = z.coerce.number().int().min(0).max(65535);
 /** A worker slot count or cache size; 0 is only meaningful where the SDK gives it a meaning (no sticky cache). */
 const count = (min: number, dflt: number) => z.coerce.number().int().min(min).max(100_000).default(dflt);
+const optionalPort = z.preprocess((v) => (v === '' ? undefined : v), port.optional());
 const optionalUrl = z.preprocess((v) => (v === '' ? undefined : v), z.url().optional());
 
 const DEV_SECRET = 'orderly-dev-secret-do-not-use-in-production-0000';
@@ -54,6 +55,10 @@ const schema = z
     WORKER_WORKFLOW_TASK_SLOTS: count(2, 40),
     WORKER_LOCAL_ACTIVITY_SLOTS: count(1, 100),
     WORKER_STICKY_CACHE_SIZE: count(0, 1000),
+    // Metrics (docs/observability.md): the API's GET /metrics, and the worker's two ports (unset: not served).
+    METRICS_ENABLED: z.enum(['true', 'false']).default('true'),
+    WORKER_METRICS_PORT: optionalPort,
+    WORKER_SDK_METRICS_PORT: optionalPort,
   })
   .superRefine((env, ctx) => {
     if (env.NODE_ENV === 'production') {
@@ -96,6 +101,17 @@ export interface Config {
   cancellationWindow: string;
   notify: { smsWebhookUrl: string | undefined; pushWebhookUrl: string | undefined };
   worker: WorkerTuning;
+  metrics: MetricsConfig;
+}
+
+/** Where metrics are served; a worker port of 0 takes any free port (tests), undefined serves none. */
+export interface MetricsConfig {
+  /** GET /metrics and the request metrics middleware of the API. */
+  enabled: boolean;
+  /** The worker's business metrics (prom-client), GET /metrics on HOST:port. */
+  workerPort: number | undefined;
+  /** The Temporal SDK's own metrics (its Runtime's Prometheus exporter) on HOST:port. */
+  sdkPort: number | undefined;
 }
 
 /** Task slots and sticky cache of a worker, as the SDK's WorkerOptions name them. */
@@ -154,6 +170,11 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       maxConcurrentWorkflowTaskExecutions: e.WORKER_WORKFLOW_TASK_SLOTS,
       maxConcurrentLocalActivityExecutions: e.WORKER_LOCAL_ACTIVITY_SLOTS,
       maxCachedWorkflows: e.WORKER_STICKY_CACHE_SIZE,
+    },
+    metrics: {
+      enabled: e.METRICS_ENABLED === 'true',
+      workerPort: e.WORKER_METRICS_PORT,
+      sdkPort: e.WORKER_SDK_METRICS_PORT,
     },
   };
 }
