@@ -15,7 +15,7 @@ import { paymentsRoutes } from './routes/payments';
 import { notificationsRoutes } from './routes/notifications';
 import { customersRoutes } from './routes/customers';
 import { docsRoutes } from './routes/docs';
-import { httpMetrics, metricsRoutes } from './metrics';
+import { httpMetrics, initRouteSeries, metricsRoutes } from './metrics';
 
 export const MAX_BODY_BYTES = 1024 * 1024;
 
@@ -68,7 +68,10 @@ export function createApp(deps: AppDeps) {
   app.route('/', notificationsRoutes(deps));
   app.route('/', customersRoutes(deps));
   app.route('/', docsRoutes());
-  if (deps.config.metrics.enabled) app.route('/', metricsRoutes());
+  if (deps.config.metrics.enabled) {
+    app.route('/', metricsRoutes());
+    initRouteSeries(app.routes);
+  }
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearerAuth', {
     type: 'http',

@@ -45,6 +45,11 @@ export const rateLimited = new Counter({
   registers: [apiRegistry],
 });
 
+/** Starts the rate-limit counter at 0 for each route template served, so that it is a series before the first 429. */
+export function initRouteSeries(routes: readonly { method: string; path: string }[]): void {
+  for (const r of routes) if (r.method !== 'ALL') rateLimited.labels(r.path).inc(0);
+}
+
 /**
  * The route template that answered (`/orders/:id`, never the URL itself, so ids never become labels), or
  * UNMATCHED_ROUTE. Middleware registered for every method is skipped: the handler is the last route for one method.
