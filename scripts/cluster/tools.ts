@@ -203,7 +203,14 @@ export function prometheusTools(log: Log): PrometheusTools {
         timeout: 300_000,
       });
     // The pinned build, else Debian's current one of the same upstream version (a security rebuild replaces it).
-    if (download(`prometheus=${VERSIONS.prometheusDeb}`).status !== 0 && download('prometheus').status !== 0)
+    const fetched = () =>
+      download(`prometheus=${VERSIONS.prometheusDeb}`).status === 0 || download('prometheus').status === 0;
+    // A machine without package lists (a fresh container) gets them first, as root or through passwordless sudo.
+    const updateLists = () => {
+      const cmd = process.getuid?.() === 0 ? ['apt-get'] : ['sudo', '-n', 'apt-get'];
+      return spawnSync(cmd[0]!, [...cmd.slice(1), 'update', '-qq'], { stdio: 'ignore', timeout: 600_000 }).status === 0;
+    };
+    if (!fetched() && !(updateLists() && fetched()))
       throw new ToolMissing(`apt-get download prometheus failed (no package lists? apt-get update).\n${how}`);
     const deb = fs.readdirSync(tmp).find((f) => f.endsWith('.deb'));
     const unpacked = path.join(tmp, 'x');

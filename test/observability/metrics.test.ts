@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { parse } from 'yaml';
+import { SCRAPE_JOBS } from '../../scripts/cluster/prometheus';
 import { freePort } from '../../scripts/temporal-dev-server';
 import { installTemporalRuntime, startWorker, type RunningWorker } from '../../workers/main';
 import { startHarness, type Harness } from '../support/harness';
@@ -151,6 +152,13 @@ function expectKnown(where: string, exprs: string[]): void {
     const names = promqlMetricNames(expr);
     expect({ where, expr, names: names.length > 0 }).toEqual({ where, expr, names: true });
     const unknown = names.filter((n) => !known.has(n));
+    // A job named in a selector is one Prometheus scrapes (make cluster and compose name them alike).
+    for (const [, job] of expr.matchAll(/job="([^"]+)"/g))
+      expect({ where, job, scraped: (SCRAPE_JOBS as readonly string[]).includes(job!) }).toEqual({
+        where,
+        job,
+        scraped: true,
+      });
     expect({ where, expr, unknown }).toEqual({ where, expr, unknown: [] });
   }
 }
