@@ -7,6 +7,8 @@ import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { parse } from 'yaml';
+import { createApp } from '../../api/app';
+import { loadConfig } from '../../lib/config';
 import { SCRAPE_JOBS } from '../../scripts/cluster/prometheus';
 import { freePort } from '../../scripts/temporal-dev-server';
 import { installTemporalRuntime, startWorker, type RunningWorker } from '../../workers/main';
@@ -110,6 +112,16 @@ test('a URL no route matches is one series, not one per URL', async () => {
   const page = await apiMetrics();
   expect(total(page, 'orderly_http_request_duration_seconds_count', 'route="unmatched"', 'status="404"')).toBe(2);
   expect(page).not.toContain('/nope');
+});
+
+test('METRICS_ENABLED=false serves no /metrics and times no request', async () => {
+  const config = loadConfig({ NODE_ENV: 'test', METRICS_ENABLED: 'false' });
+  const app = createApp({ db: h.db.db, temporal: h.client, config, log: testLogger(), clock: () => new Date() });
+  const before = total(await apiMetrics(), 'orderly_http_request_duration_seconds_count', 'route="/health"');
+  expect((await app.request('/health')).status).toBe(200);
+  expect((await app.request('/metrics')).status).toBe(404);
+  const after = total(await apiMetrics(), 'orderly_http_request_duration_seconds_count', 'route="/health"');
+  expect(after).toBe(before);
 });
 
 test('the worker counts confirmed and failed orders, compensations, payment retries, emails and durations', () => {
