@@ -6,8 +6,10 @@
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import { inArray } from 'drizzle-orm';
 import { parse } from 'yaml';
 import { createApp } from '../../api/app';
+import { orders } from '../../db/schema';
 import { loadConfig } from '../../lib/config';
 import { SCRAPE_JOBS } from '../../scripts/cluster/prometheus';
 import { freePort } from '../../scripts/temporal-dev-server';
@@ -139,6 +141,30 @@ test('the worker counts confirmed and failed orders, compensations, payment retr
   expect(total(page, 'orderly_orders_awaiting_payment_overdue')).toBe(0);
   for (const name of ['orderly_notifications_failed_total', 'orderly_orders_cancelled_total'])
     expect(page).toContain(`# TYPE ${name}`);
+});
+
+test('an order awaiting payment past PAYMENT_CONFIRMATION_TIMEOUT shows on the overdue gauge', async () => {
+  const row = (id: string, minutesAgo: number) => ({
+    id,
+    customerId: randomUUID(),
+    email: 'late@example.com',
+    status: 'awaiting_payment' as const,
+    currency: 'EUR',
+    totalCents: 100,
+    shippingAddress: {},
+    idempotencyKey: id,
+    requestHash: 'h',
+    workflowId: `checkout-${id}`,
+    createdAt: new Date(Date.now() - minutesAgo * 60_000),
+  });
+  // The default timeout is 15 minutes: one order is past it, the other is not yet.
+  const [late, recent] = [randomUUID(), randomUUID()];
+  await h.db.db.insert(orders).values([row(late, 16), row(recent, 14)]);
+  try {
+    expect(total(await text(worker.metrics!.url), 'orderly_orders_awaiting_payment_overdue')).toBe(1);
+  } finally {
+    await h.db.db.delete(orders).where(inArray(orders.id, [late, recent]));
+  }
 });
 
 test('the Temporal SDK exports its own metrics, named the Prometheus way', () => {
