@@ -1,4 +1,5 @@
 /** createApp(deps): the Hono app, built from injected dependencies; one router per resource. */
+import type { Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import { bodyLimit } from 'hono/body-limit';
 import { requestId } from 'hono/request-id';
@@ -15,8 +16,9 @@ import { paymentsRoutes } from './routes/payments';
 import { notificationsRoutes } from './routes/notifications';
 import { customersRoutes } from './routes/customers';
 import { docsRoutes } from './routes/docs';
-import { rateLimit } from './ratelimit/middleware';
+import { rateLimit, type RateLimitPolicy } from './ratelimit/middleware';
 import { documentRateLimits } from './ratelimit/openapi';
+import { httpMetrics, initRouteSeries, metricsRoutes, rateLimited, routeOf } from './metrics';
 
 export const MAX_BODY_BYTES = 1024 * 1024;
 
@@ -25,6 +27,8 @@ const WRITE_METHODS = new Set(['POST', 'PUT', 'PATCH']);
 export function createApp(deps: AppDeps) {
   const app = new OpenAPIHono<AppEnv>();
 
+  // First, so that every request is timed, including those refused by later middleware.
+  if (deps.config.metrics.enabled) app.use('*', httpMetrics());
   app.use('*', requestId());
   app.use('*', async (c, next) => {
     c.set('deps', deps);
@@ -58,7 +62,12 @@ export function createApp(deps: AppDeps) {
   });
   app.use('*', authenticate);
   // After authenticate: a signed-in caller is limited by its token's subject, an anonymous one by its IP.
-  app.use('*', rateLimit({ db: deps.db, config: deps.config.rateLimit, log: deps.log, onLimited: deps.onRateLimited }));
+  const metricsOn = deps.config.metrics.enabled;
+  const onLimited = (policy: RateLimitPolicy, c: Context<AppEnv>) => {
+    if (metricsOn) rateLimited.labels(routeOf(c)).inc();
+    deps.onRateLimited?.(policy);
+  };
+  app.use('*', rateLimit({ db: deps.db, config: deps.config.rateLimit, log: deps.log, onLimited }));
 
   app.route('/', healthRoutes(deps));
   app.route('/', productsRoutes(deps));
@@ -69,6 +78,10 @@ export function createApp(deps: AppDeps) {
   app.route('/', notificationsRoutes(deps));
   app.route('/', customersRoutes(deps));
   app.route('/', docsRoutes());
+  if (deps.config.metrics.enabled) {
+    app.route('/', metricsRoutes());
+    initRouteSeries(app.routes);
+  }
 
   documentRateLimits(app.openAPIRegistry);
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearerAuth', {

@@ -18,6 +18,7 @@ const duration = z.string().regex(DURATION_PATTERN, 'expected a duration such as
 const port = z.coerce.number().int().min(0).max(65535);
 /** A worker slot count or cache size; 0 is only meaningful where the SDK gives it a meaning (no sticky cache). */
 const count = (min: number, dflt: number) => z.coerce.number().int().min(min).max(100_000).default(dflt);
+const optionalPort = z.preprocess((v) => (v === '' ? undefined : v), port.optional());
 const optionalUrl = z.preprocess((v) => (v === '' ? undefined : v), z.url().optional());
 
 /** `points/window`, e.g. `10/1m`: at most 10 requests in each 1-minute window. */
@@ -101,6 +102,10 @@ const schema = z
       .default('127.0.0.1,::1')
       .refine((v) => trustedProxies(v) !== undefined, 'expected a comma-separated list of IP addresses or CIDR ranges'),
     ORDER_STUCK_AFTER: duration.default(DEFAULT_ORDER_STUCK_AFTER),
+    // Metrics (docs/observability.md): the API's GET /metrics, and the worker's two ports (unset: not served).
+    METRICS_ENABLED: z.enum(['true', 'false']).default('true'),
+    WORKER_METRICS_PORT: optionalPort,
+    WORKER_SDK_METRICS_PORT: optionalPort,
   })
   .superRefine((env, ctx) => {
     if (env.NODE_ENV === 'production') {
@@ -151,6 +156,7 @@ export interface Config {
    * unchanged this long whose workflow has closed is settled by housekeeping.
    */
   orderStuckAfter: string;
+  metrics: MetricsConfig;
 }
 
 export interface HousekeepingConfig {
@@ -177,6 +183,16 @@ export interface RateLimitConfig {
   storeTimeoutMs: number;
   /** Peers whose X-Forwarded-For is believed: the load balancer. */
   trustedProxies: { address: string; prefix?: number }[];
+}
+
+/** Where metrics are served; a worker port of 0 takes any free port (tests), undefined serves none. */
+export interface MetricsConfig {
+  /** GET /metrics and the request metrics middleware of the API. */
+  enabled: boolean;
+  /** The worker's business metrics (prom-client), GET /metrics on HOST:port. */
+  workerPort: number | undefined;
+  /** The Temporal SDK's own metrics (its Runtime's Prometheus exporter) on HOST:port. */
+  sdkPort: number | undefined;
 }
 
 /** Task slots and sticky cache of a worker, as the SDK's WorkerOptions name them. */
@@ -251,6 +267,11 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       trustedProxies: trustedProxies(e.RATE_LIMIT_TRUSTED_PROXIES) ?? [],
     },
     orderStuckAfter: e.ORDER_STUCK_AFTER,
+    metrics: {
+      enabled: e.METRICS_ENABLED === 'true',
+      workerPort: e.WORKER_METRICS_PORT,
+      sdkPort: e.WORKER_SDK_METRICS_PORT,
+    },
   };
 }
 

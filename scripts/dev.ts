@@ -128,7 +128,7 @@ function printBanner(lines: Record<string, string>): void {
 async function main(): Promise<void> {
   const config = loadConfigOrExit('make start');
   const log = createLogger(config.logLevel, 'orderly');
-  installTemporalRuntime(log);
+  installTemporalRuntime(log, config);
   const parts: Part[] = [];
   let worker: RunningWorker | undefined;
   let stopRequested = false;

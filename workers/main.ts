@@ -15,8 +15,10 @@ import {
   temporalAddress,
 } from '../lib/entry';
 import { createLogger, type Logger } from '../lib/logger';
+import { serveMetrics, type MetricsServer } from '../lib/metrics';
 import { createActivityDeps } from './deps';
 import { ensureHousekeepingScheduleOn } from './schedule';
+import { registerOverdueGauge, workerRegistry } from './metrics';
 import { createWorker, defaultWorkflowBundle, versioningOptions } from './worker';
 
 /** Routes the Temporal SDK's own log lines (worker state, workflow and activity `log`) into pino. */
@@ -42,9 +44,30 @@ export function temporalLoggerFor(log: Logger): TemporalLogger {
   };
 }
 
-/** Installs the SDK runtime once, logging through pino; signals are ours to handle (we drain, then close). */
-export function installTemporalRuntime(log: Logger): void {
-  Runtime.install({ logger: temporalLoggerFor(log.child({ component: 'temporal-sdk' })), shutdownSignals: [] });
+/**
+ * Installs the SDK runtime once, logging through pino; signals are ours to handle (we drain, then close). With
+ * WORKER_SDK_METRICS_PORT its Prometheus exporter serves the SDK's own metrics there, named the Prometheus way
+ * (seconds, `_total`, unit suffixes).
+ */
+export function installTemporalRuntime(log: Logger, config?: Pick<Config, 'host' | 'metrics'>): void {
+  const sdkPort = config?.metrics.sdkPort;
+  Runtime.install({
+    logger: temporalLoggerFor(log.child({ component: 'temporal-sdk' })),
+    shutdownSignals: [],
+    ...(sdkPort !== undefined && {
+      telemetryOptions: {
+        metrics: {
+          prometheus: {
+            bindAddress: `${config!.host}:${sdkPort}`,
+            countersTotalSuffix: true,
+            unitSuffix: true,
+            useSecondsForDurations: true,
+          },
+        },
+      },
+    }),
+  });
+  if (sdkPort !== undefined) log.info({ address: `${config!.host}:${sdkPort}` }, 'Temporal SDK metrics served');
 }
 
 /** Asks the worker to stop polling and drain; a no-op unless it is running. */
@@ -54,6 +77,8 @@ export function requestShutdown(worker: Worker | undefined): void {
 
 export interface RunningWorker {
   worker: Worker;
+  /** The business metrics server (WORKER_METRICS_PORT), when configured. */
+  metrics?: MetricsServer;
   /** Settles when the worker has stopped (after a shutdown, or on a fatal error). */
   done: Promise<void>;
   /** Stops polling, waits for in-flight tasks (up to the grace time), closes the connection and mail transports. */
@@ -71,7 +96,13 @@ export async function startWorker(opts: {
   const connection = await NativeConnection.connect({ address });
   const built = await createActivityDeps({ config, db: opts.db, log });
   let worker: Worker;
+  let metrics: MetricsServer | undefined;
   try {
+    if (config.metrics.workerPort !== undefined) {
+      registerOverdueGauge(opts.db, config.payment.confirmationTimeout);
+      metrics = await serveMetrics(workerRegistry, { host: config.host, port: config.metrics.workerPort });
+      log.info({ url: metrics.url }, 'worker metrics served');
+    }
     // The compiled worker runs the prebuilt bundle (`make build`) or WORKFLOW_BUNDLE_PATH's; development bundles from
     // source.
     const bundle = opts.workflowBundlePath ?? config.deployment.workflowBundlePath ?? defaultWorkflowBundle();
@@ -99,6 +130,7 @@ export async function startWorker(opts: {
     );
     await ensureHousekeepingScheduleOn(connection, config, log);
   } catch (err) {
+    await metrics?.close();
     await built.close();
     await connection.close();
     throw err;
@@ -111,11 +143,12 @@ export async function startWorker(opts: {
         requestShutdown(worker);
         await done.catch((err: unknown) => log.error({ err }, 'worker stopped with an error'));
       } finally {
+        await metrics?.close();
         await built.close();
         await connection.close();
       }
     })());
-  return { worker, done, stop };
+  return { worker, metrics, done, stop };
 }
 
 async function main(): Promise<void> {
@@ -123,7 +156,7 @@ async function main(): Promise<void> {
   const databaseUrl = requireDatabaseUrl(config, 'worker');
   requireSmtpInProduction(config, 'worker');
   const log = createLogger(config.logLevel, 'worker');
-  installTemporalRuntime(log);
+  installTemporalRuntime(log, config);
   const handle = await createDb({ url: databaseUrl });
   let running: RunningWorker | undefined;
   let stopRequested = false;

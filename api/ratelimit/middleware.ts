@@ -5,7 +5,7 @@
  * a refusal is a 429 problem+json with Retry-After. Health checks, the API documents and the signed payment webhook
  * are not limited. docs/api.md "Rate limits" explains the choices.
  */
-import type { MiddlewareHandler } from 'hono';
+import type { Context, MiddlewareHandler } from 'hono';
 import type { Db } from '../../db/client';
 import type { RateLimitConfig, RateLimitRule } from '../../lib/config';
 import type { Logger } from '../../lib/logger';
@@ -42,10 +42,10 @@ export interface RateLimitOptions {
   config: RateLimitConfig;
   log: Logger;
   /**
-   * Called once per refused request with the policy that refused it. The one hook for metrics: the lead wires the
-   * orderly_http_rate_limited_total counter here (issue #16, metrics part).
+   * Called once per refused request with the policy that refused it; api/app.ts counts it in
+   * orderly_http_rate_limited_total.
    */
-  onLimited?: (policy: RateLimitPolicy) => void;
+  onLimited?: (policy: RateLimitPolicy, c: Context<AppEnv>) => void;
 }
 
 /** A store failure is logged at most this often per process, not once per request. */
@@ -89,7 +89,7 @@ export function rateLimit(opts: RateLimitOptions): MiddlewareHandler<AppEnv> {
     const verdict = await limiters[policy].consume(key);
     const headers = headersOf(policy, config[policy], verdict);
     if (!verdict.allowed) {
-      opts.onLimited?.(policy);
+      opts.onLimited?.(policy, c);
       const retryAfter = String(Math.max(1, Math.ceil(verdict.resetMs / 1000)));
       throw new HttpProblem(429, `Too many requests under the "${policy}" limit; retry in ${retryAfter} s.`, {
         type: RATE_LIMITED_TYPE,

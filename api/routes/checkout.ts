@@ -23,6 +23,7 @@ import { HttpProblem, conflict, notFound, problemResponses, unprocessable } from
 import { describeCheckout } from '../orders/lookup';
 import { orderIdFor, requestHash } from '../orders/ids';
 import { checkoutStartMetadata } from '../orders/workflow-metadata';
+import { checkoutReplays, checkoutsAccepted } from '../metrics';
 import { AcceptedSchema, CheckoutBodySchema, IdempotencyHeaderSchema } from '../orders/schemas';
 
 const route = createRoute({
@@ -128,7 +129,10 @@ export function checkoutRoutes(deps: AppDeps) {
     const hash = requestHash(body);
     const log = c.var.log.child({ orderId, workflowId: checkoutWorkflowId(orderId) });
 
-    const seen = (status: OrderStatus) => c.json({ orderId, status, links: links(orderId) }, 200);
+    const seen = (status: OrderStatus) => {
+      checkoutReplays.inc();
+      return c.json({ orderId, status, links: links(orderId) }, 200);
+    };
 
     // A repeat of a finished or running checkout is answered from what exists, before the cart is looked at again.
     const found = await preflight(orderId, body.cartId);
@@ -175,6 +179,7 @@ export function checkoutRoutes(deps: AppDeps) {
       return seen(row?.status ?? (wf.running ? 'pending' : 'failed'));
     }
     log.info('checkout accepted');
+    checkoutsAccepted.inc();
     c.header('location', `/orders/${orderId}`);
     return c.json({ orderId, status: 'pending' as const, links: links(orderId) }, 202);
   });

@@ -1,6 +1,7 @@
 /**
  * The production topology on one machine, as a library: PostgreSQL, the Temporal server (PostgreSQL persistence and
- * SQL visibility) with its Web UI server, Mailpit, API replicas behind HAProxy and worker replicas. `make cluster`
+ * SQL visibility) with its Web UI server, Mailpit, API replicas behind HAProxy, worker replicas and Prometheus scraping
+ * all of them. `make cluster`
  * (main.ts) runs it until Ctrl-C; the cluster suite and `make chaos` start it and stop, kill and restart its parts.
  */
 import { spawn } from 'node:child_process';
@@ -23,6 +24,7 @@ import {
 } from './config';
 import { Balancer } from './haproxy';
 import { orderlyCommand, prepareOrderly } from './orderly';
+import { Prometheus } from './prometheus';
 import { databaseUrl, preparePostgres, type PostgresTarget } from './postgres';
 import { httpOk, ManagedProcess, waitFor } from './process';
 import { provisionTools, root, type Tools } from './tools';
@@ -37,6 +39,8 @@ export interface ClusterOptions {
   /** Mailpit's inbox (web UI and API) and SMTP ports. */
   mailpitPort: number;
   smtpPort: number;
+  /** Prometheus's web UI and API (PROMETHEUS_PORT); a free port when absent. */
+  prometheusPort?: number;
   apiReplicas: number;
   workerReplicas: number;
   /** A PostgreSQL server to use instead of the machine's; its user must be able to create databases. */
@@ -77,12 +81,22 @@ export interface Cluster {
   options: ClusterOptions;
   pg: PostgresTarget;
   /** Everything a client needs. */
-  urls: { api: string; temporal: string; ui: string; mailpit: string; smtp: string; database: string };
+  urls: {
+    api: string;
+    temporal: string;
+    ui: string;
+    mailpit: string;
+    smtp: string;
+    database: string;
+    prometheus: string;
+  };
   /** The environment every API and worker replica gets. */
   orderlyEnv: NodeJS.ProcessEnv;
   temporal: ManagedProcess;
   ui: ManagedProcess;
   mailpit: ManagedProcess;
+  /** Scrapes every API and worker replica (and each worker's SDK metrics) and the Temporal server. */
+  prometheus: Prometheus;
   balancer: Balancer;
   apis: ApiReplica[];
   workers: ManagedProcess[];
@@ -218,6 +232,9 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
     { port: options.uiPort, variable: 'TEMPORAL_UI_PORT', what: 'Temporal Web UI' },
     { port: options.mailpitPort, variable: 'MAILPIT_PORT', what: 'Mailpit inbox' },
     { port: options.smtpPort, variable: 'MAILPIT_SMTP_PORT', what: 'Mailpit SMTP' },
+    ...(options.prometheusPort === undefined
+      ? []
+      : [{ port: options.prometheusPort, variable: 'PROMETHEUS_PORT', what: 'Prometheus' }]),
   ]);
 
   const pg = await phase('PostgreSQL ready', () =>
@@ -251,11 +268,15 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
 
   try {
     const internal = await lowFreePorts(TEMPORAL_INTERNAL_PORTS);
+    const temporalMetricsPort = await freePort();
     const temporal = new ManagedProcess({
       name: 'temporal',
       command: tools.temporalServer,
       args: ['start'],
-      env: { ...baseEnv, ...temporalServerEnv(pg, { frontend: options.temporalPort, internal }) },
+      env: {
+        ...baseEnv,
+        ...temporalServerEnv(pg, { frontend: options.temporalPort, internal, metrics: temporalMetricsPort }),
+      },
       logFile: logFile('temporal'),
       stopTimeoutMs: 30_000,
       ready: (proc) =>
@@ -301,7 +322,18 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
       ready: (proc) => waitFor('Mailpit answers', () => httpOk(`${mailpitUrl}/readyz`), { timeoutMs: 30_000, proc }),
     });
     stoppable.push({ name: 'mailpit', stop: () => mailpit.stop() });
-    await phase('Web UI server and Mailpit', () => Promise.all([ui.start(), mailpit.start()]));
+    const prometheus = new Prometheus({
+      tools: tools.prometheus,
+      port: options.prometheusPort ?? (await freePort()),
+      dir: path.join(options.dataDir, 'prometheus'),
+      logFile: logFile('prometheus'),
+      env: baseEnv,
+    });
+    prometheus.addTarget('temporal-server', { address: `127.0.0.1:${temporalMetricsPort}`, replica: 'temporal' });
+    stoppable.push({ name: 'prometheus', stop: () => prometheus.proc.stop() });
+    await phase('Web UI server, Mailpit and Prometheus', () =>
+      Promise.all([ui.start(), mailpit.start(), prometheus.proc.start()]),
+    );
 
     const orderlyDatabaseUrl = databaseUrl(pg);
     await phase('Orderly database migrated, demo catalog present', async () => {
@@ -353,13 +385,22 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
       );
     const addWorker = async () => {
       workerCount += 1;
+      const name = `worker-${workerCount}`;
       const { command, args } = orderlyCommand('worker');
+      // Its own two metrics ports, kept across restarts (the same env), and scraped from the start.
+      const [metricsPort, sdkMetricsPort] = [await freePort(), await freePort()];
+      prometheus.addTarget('orderly-worker', { address: `127.0.0.1:${metricsPort}`, replica: name });
+      prometheus.addTarget('temporal-sdk', { address: `127.0.0.1:${sdkMetricsPort}`, replica: name });
       const worker: ManagedProcess = new ManagedProcess({
-        name: `worker-${workerCount}`,
+        name,
         command,
         args,
         cwd: root,
-        env: orderlyEnv,
+        env: {
+          ...orderlyEnv,
+          WORKER_METRICS_PORT: String(metricsPort),
+          WORKER_SDK_METRICS_PORT: String(sdkMetricsPort),
+        },
         logFile: logFile(`worker-${workerCount}`),
         // The worker drains in-flight activities for up to its shutdownGraceTime (10 s) before it exits.
         stopTimeoutMs: 30_000,
@@ -393,6 +434,7 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
       apiCount += 1;
       const name = `api-${apiCount}`;
       const port = await freePort();
+      prometheus.addTarget('orderly-api', { address: `127.0.0.1:${port}`, replica: name });
       const { command, args } = orderlyCommand('api');
       const proc = new ManagedProcess({
         name,
@@ -456,11 +498,13 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
         mailpit: `http://localhost:${options.mailpitPort}`,
         smtp: `smtp://127.0.0.1:${options.smtpPort}`,
         database: orderlyDatabaseUrl,
+        prometheus: prometheus.url,
       },
       orderlyEnv,
       temporal,
       ui,
       mailpit,
+      prometheus,
       balancer,
       apis,
       workers,

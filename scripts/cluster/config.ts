@@ -14,6 +14,8 @@ export const DEPLOY_FILES = {
   temporalNamespace: 'deploy/temporal/create-namespace.sh',
   temporalUi: 'deploy/temporal-ui/docker.yaml',
   haproxy: 'deploy/haproxy/haproxy.cfg',
+  prometheusConfig: 'deploy/prometheus/prometheus.yml',
+  prometheusRules: 'deploy/prometheus/alerts.yml',
 } as const;
 
 export const deployPath = (file: keyof typeof DEPLOY_FILES): string => path.join(root, DEPLOY_FILES[file]);
@@ -43,10 +45,13 @@ export function temporalSchemaEnv(pg: PostgresTarget, sqlTool: string): Record<s
   };
 }
 
-/** The Temporal server: one process with every service, on loopback; the frontend on `frontendPort`. */
+/**
+ * The Temporal server: one process with every service, on loopback; the frontend on `frontendPort`, its Prometheus
+ * metrics on `metrics`.
+ */
 export function temporalServerEnv(
   pg: PostgresTarget,
-  ports: { frontend: number; internal: number[] },
+  ports: { frontend: number; internal: number[]; metrics: number },
 ): Record<string, string> {
   const [http, frontendMembership, history, historyMembership, matching, matchingMembership, worker, workerMembership] =
     ports.internal.map(String);
@@ -66,6 +71,7 @@ export function temporalServerEnv(
     MATCHING_MEMBERSHIP_PORT: matchingMembership!,
     WORKER_GRPC_PORT: worker!,
     WORKER_MEMBERSHIP_PORT: workerMembership!,
+    PROMETHEUS_ENDPOINT: `127.0.0.1:${ports.metrics}`,
   };
 }
 

@@ -19,6 +19,7 @@ const count = z.coerce.number().int().min(1).max(16);
 const clusterSchema = z.object({
   MAILPIT_PORT: port.default(8025),
   MAILPIT_SMTP_PORT: port.default(1025),
+  PROMETHEUS_PORT: port.default(9090),
   API_REPLICAS: count.default(2),
   WORKER_REPLICAS: count.default(2),
   /** Temporal's databases: this name and <name>_visibility, on the same PostgreSQL server as Orderly's. */
@@ -44,6 +45,7 @@ export function clusterOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): Clu
     uiPort: config.temporal.uiPort,
     mailpitPort: own.MAILPIT_PORT,
     smtpPort: own.MAILPIT_SMTP_PORT,
+    prometheusPort: own.PROMETHEUS_PORT,
     apiReplicas: own.API_REPLICAS,
     workerReplicas: own.WORKER_REPLICAS,
     databaseUrl: config.databaseUrl,
@@ -68,6 +70,7 @@ async function printBanner(cluster: Cluster): Promise<void> {
     Temporal: `${urls.temporal} namespace ${options.namespace}, task queue ${options.taskQueue}`,
     Workers: `${cluster.workers.length} (pids ${cluster.workers.map((w) => w.pid).join(', ')})`,
     'Mail inbox': `${urls.mailpit}  (SMTP ${urls.smtp})`,
+    Prometheus: `${urls.prometheus}  (targets ${urls.prometheus}/targets, alerts ${urls.prometheus}/alerts)`,
     Database: urls.database.replace(/:[^:@/]*@/, ':***@'),
     Logs: path.join(options.dataDir, 'logs'),
     'Admin token': await mintToken(options.jwtSecret, { sub: DEMO_ADMIN_ID, role: 'admin' }),
@@ -94,7 +97,8 @@ async function main(): Promise<void> {
     cluster = await startCluster({ ...options, log, signal: abort.signal });
     if (!abort.signal.aborted) {
       log(`up in ${Math.round((Date.now() - started) / 1000)} s`);
-      for (const proc of [cluster.temporal, cluster.ui, cluster.mailpit, cluster.balancer.proc, ...cluster.workers])
+      const parts = [cluster.temporal, cluster.ui, cluster.mailpit, cluster.prometheus.proc, cluster.balancer.proc];
+      for (const proc of [...parts, ...cluster.workers])
         proc.onUnexpectedExit = (p) => log(`${p.name} exited on its own (${JSON.stringify(p.lastExit)}); see its log`);
       for (const api of cluster.apis)
         api.proc.onUnexpectedExit = (p) => log(`${p.name} exited on its own (${JSON.stringify(p.lastExit)})`);

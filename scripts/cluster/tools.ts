@@ -1,7 +1,8 @@
 /**
  * Provisions the programs `make cluster` runs, from package registries only and cached per version under .tools/:
  * the Temporal server and temporal-sql-tool, the Web UI server and Mailpit built with `go install` through the Go
- * module proxy, HAProxy from Debian. A piece that cannot be obtained is named with how to provide it.
+ * module proxy, HAProxy from Debian, Prometheus and promtool from Debian's package (unpacked into .tools/ when not
+ * installed). A piece that cannot be obtained is named with how to provide it.
  */
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -19,6 +20,9 @@ export const VERSIONS = {
   goToolchain: 'go1.26.10',
   /** Not built here: the machine's (Debian 12) series, which compose's images pin to a release of. */
   haproxySeries: '2.6',
+  /** Debian 12's Prometheus package (prometheus and promtool); compose runs prom/prometheus at its upstream version. */
+  prometheusDeb: '2.42.0+ds-5+deb12u1',
+  prometheus: '2.42.0',
   postgresMajor: '15',
 } as const;
 
@@ -31,6 +35,7 @@ export interface Tools {
   uiServer: string;
   mailpit: string;
   haproxy: string;
+  prometheus: PrometheusTools;
   /** The Temporal CLI (operator commands), as `make start` finds it. */
   temporalCli: string;
 }
@@ -152,6 +157,77 @@ export function haproxy(log: Log): string {
   );
 }
 
+export interface PrometheusTools {
+  prometheus: string;
+  promtool: string;
+  /** Its web UI's templates and static files (--web.local-assets): Debian builds the path /usr/share/... in. */
+  webAssets: string;
+}
+
+/** The Prometheus series a binary prints in --version ("prometheus, version 2.42.0+ds ..."), or undefined. */
+function prometheusVersion(bin: string): string | undefined {
+  if (!fs.existsSync(bin)) return undefined;
+  const r = spawnSync(bin, ['--version'], { encoding: 'utf8', timeout: 30_000 });
+  return r.status === 0 ? /version (\d+\.\d+\.\d+)/.exec(`${r.stdout}${r.stderr}`)?.[1] : undefined;
+}
+
+/**
+ * Prometheus and promtool at VERSIONS.prometheus: installed (/usr/bin), else Debian's package unpacked into
+ * .tools/prometheus/<version>/ (apt-get download and dpkg-deb -x: no root, nothing installed system-wide, a few
+ * seconds). Debian's package only: a URL download is not allowed at run time.
+ */
+export function prometheusTools(log: Log): PrometheusTools {
+  const installed = { prometheus: '/usr/bin/prometheus', promtool: '/usr/bin/promtool' };
+  if (prometheusVersion(installed.prometheus) === VERSIONS.prometheus && prometheusVersion(installed.promtool))
+    return { ...installed, webAssets: '/usr/share/prometheus/web/' };
+  const dir = path.join(toolsDir, 'prometheus', VERSIONS.prometheusDeb);
+  const tools = {
+    prometheus: path.join(dir, 'usr/bin/prometheus'),
+    promtool: path.join(dir, 'usr/bin/promtool'),
+    webAssets: path.join(dir, 'usr/share/prometheus/web/'),
+  };
+  if (prometheusVersion(tools.prometheus) === VERSIONS.prometheus && prometheusVersion(tools.promtool)) return tools;
+  const how =
+    `  Install it (Debian 12: sudo apt-get install prometheus=${VERSIONS.prometheusDeb}), or unpack the package:\n` +
+    `    apt-get download prometheus=${VERSIONS.prometheusDeb} && dpkg-deb -x prometheus_*.deb ${dir}`;
+  if (spawnSync('apt-get', ['--version'], { timeout: 10_000 }).status !== 0)
+    throw new ToolMissing(`Prometheus ${VERSIONS.prometheus} is not installed and apt-get is not available.\n${how}`);
+  log(`unpacking Debian's prometheus ${VERSIONS.prometheusDeb} into ${path.relative(root, dir)} (once per version)`);
+  fs.mkdirSync(toolsDir, { recursive: true });
+  const tmp = fs.mkdtempSync(path.join(toolsDir, '.prometheus-'));
+  try {
+    const download = (spec: string) =>
+      spawnSync('apt-get', ['download', '-qq', spec], {
+        cwd: tmp,
+        stdio: ['ignore', 'ignore', 'pipe'],
+        timeout: 300_000,
+      });
+    // The pinned build, else Debian's current one of the same upstream version (a security rebuild replaces it).
+    const fetched = () =>
+      download(`prometheus=${VERSIONS.prometheusDeb}`).status === 0 || download('prometheus').status === 0;
+    // A machine without package lists (a fresh container) gets them first, as root or through passwordless sudo.
+    const updateLists = () => {
+      const cmd = process.getuid?.() === 0 ? ['apt-get'] : ['sudo', '-n', 'apt-get'];
+      return spawnSync(cmd[0]!, [...cmd.slice(1), 'update', '-qq'], { stdio: 'ignore', timeout: 600_000 }).status === 0;
+    };
+    if (!fetched() && !(updateLists() && fetched()))
+      throw new ToolMissing(`apt-get download prometheus failed (no package lists? apt-get update).\n${how}`);
+    const deb = fs.readdirSync(tmp).find((f) => f.endsWith('.deb'));
+    const unpacked = path.join(tmp, 'x');
+    if (!deb || spawnSync('dpkg-deb', ['-x', path.join(tmp, deb), unpacked], { timeout: 120_000 }).status !== 0)
+      throw new ToolMissing(`unpacking ${deb ?? 'the prometheus package'} failed.\n${how}`);
+    const got = prometheusVersion(path.join(unpacked, 'usr/bin/prometheus'));
+    if (got !== VERSIONS.prometheus)
+      throw new ToolMissing(`Debian's prometheus is ${got ?? 'unusable'}, not ${VERSIONS.prometheus}.\n${how}`);
+    fs.mkdirSync(path.dirname(dir), { recursive: true });
+    fs.rmSync(dir, { recursive: true, force: true });
+    fs.renameSync(unpacked, dir);
+  } finally {
+    fs.rmSync(tmp, { recursive: true, force: true });
+  }
+  return tools;
+}
+
 /** Finds or builds every program the cluster runs; throws ToolMissing naming the first one it cannot provide. */
 export function provisionTools(log: Log = (m) => console.error(`[cluster tools] ${m}`)): Tools {
   const [temporalServer, temporalSqlTool] = goTool(GO_TOOLS.temporal, log);
@@ -169,6 +245,7 @@ export function provisionTools(log: Log = (m) => console.error(`[cluster tools] 
     uiServer: uiServer!,
     mailpit: mailpit!,
     haproxy: haproxy(log),
+    prometheus: prometheusTools(log),
     temporalCli,
   };
 }
@@ -176,7 +253,8 @@ export function provisionTools(log: Log = (m) => console.error(`[cluster tools] 
 if (require.main === module) {
   try {
     const tools = provisionTools();
-    for (const [name, bin] of Object.entries(tools)) console.log(`${name.padEnd(16)} ${bin}`);
+    for (const [name, bin] of Object.entries(tools))
+      console.log(`${name.padEnd(16)} ${typeof bin === 'string' ? bin : bin.prometheus}`);
   } catch (err) {
     console.error(err instanceof Error ? err.message : err);
     process.exit(1);

@@ -1,11 +1,14 @@
 /**
  * The production topology, started for real: a checkout through HAProxy confirms on a Temporal server that keeps
- * its state and visibility in PostgreSQL, and losing every worker costs no reads and no accepted checkout.
+ * its state and visibility in PostgreSQL, Prometheus scrapes every replica with the alert rules loaded, and losing
+ * every worker costs no reads and no accepted checkout.
  */
 import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mintToken } from '../../api/auth';
+import fs from 'node:fs';
 import { startCluster, type Cluster } from '../../scripts/cluster/cluster';
+import { deployPath } from '../../scripts/cluster/config';
 import { dropDatabases } from '../../scripts/cluster/postgres';
 import { provisionTools, type Tools } from '../../scripts/cluster/tools';
 import { waitFor } from '../support/wait';
@@ -70,6 +73,77 @@ test('the checkout rate limit is one across API replicas: used up on both, refus
   expect(refused.headers.get('content-type')).toBe('application/problem+json');
   expect(Number(refused.headers.get('retry-after'))).toBeGreaterThan(0);
   expect(refused.headers.get('ratelimit-policy')).toBe('"checkout";q=10;w=60');
+});
+
+interface PromTarget {
+  labels: { job: string; replica?: string };
+  health: string;
+  lastError: string;
+}
+
+test('Prometheus scrapes every API and worker replica, each worker SDK and the Temporal server, all up', async () => {
+  const expected = [
+    ...cluster.apis.map((a) => `orderly-api/${a.name}`),
+    ...cluster.workers.map((w) => `orderly-worker/${w.name}`),
+    ...cluster.workers.map((w) => `temporal-sdk/${w.name}`),
+    'temporal-server/temporal',
+  ].sort();
+  const targets = await waitFor(
+    'every Prometheus target up',
+    async () => {
+      const res = await fetch(`${cluster.urls.prometheus}/api/v1/targets?state=active`);
+      const body = (await res.json()) as { data: { activeTargets: PromTarget[] } };
+      return body.data.activeTargets;
+    },
+    (ts) => ts.length === expected.length && ts.every((t) => t.health === 'up'),
+    60_000,
+  );
+  expect(targets.map((t) => `${t.labels.job}/${t.labels.replica}`).sort()).toEqual(expected);
+
+  // The checkout above is in the scraped data: the API counted it, a worker confirmed it.
+  const query = async (q: string) => {
+    const res = await fetch(`${cluster.urls.prometheus}/api/v1/query?query=${encodeURIComponent(q)}`);
+    const body = (await res.json()) as { data: { result: { value: [number, string] }[] } };
+    return Number(body.data.result[0]?.value[1] ?? 0);
+  };
+  await waitFor(
+    'the checkout in Prometheus',
+    () => query('sum(orderly_checkouts_accepted_total)'),
+    (n) => n >= 1,
+  );
+  await waitFor(
+    'the confirmation in Prometheus',
+    () => query('sum(orderly_orders_confirmed_total)'),
+    (n) => n >= 1,
+  );
+  // One workflow task poller per worker (the Temporal server's own system workers report theirs as job temporal-server).
+  const pollers =
+    'count(temporal_num_pollers{job="temporal-sdk", poller_type="workflow_task", task_queue="checkout"} > 0)';
+  expect(await query(pollers)).toBe(cluster.workers.length);
+});
+
+test('Prometheus has loaded every alert rule of deploy/prometheus/alerts.yml, none firing', async () => {
+  const rules = fs.readFileSync(deployPath('prometheusRules'), 'utf8');
+  const names = [...rules.matchAll(/- alert: (\w+)/g)].map((m) => m[1]).sort();
+  expect(names.length).toBeGreaterThan(5);
+  const res = await fetch(`${cluster.urls.prometheus}/api/v1/rules?type=alert`);
+  const body = (await res.json()) as {
+    data: { groups: { rules: { name: string; health: string; state: string }[] }[] };
+  };
+  const loaded = body.data.groups.flatMap((g) => g.rules);
+  expect(loaded.map((r) => r.name).sort()).toEqual(names);
+  for (const r of loaded) {
+    expect({ rule: r.name, health: r.health }).not.toEqual({ rule: r.name, health: 'err' });
+    expect({ rule: r.name, state: r.state }).not.toEqual({ rule: r.name, state: 'firing' });
+  }
+});
+
+test('each replica serves /metrics; the load balancer refuses it from outside', async () => {
+  for (const api of cluster.apis) expect((await fetch(`${api.url}/metrics`)).status).toBe(200);
+  const outside = await fetch(`${cluster.urls.api}/metrics`);
+  expect(outside.status).toBe(404);
+  expect(outside.headers.get('content-type')).toBe('application/problem+json');
+  await outside.text();
 });
 
 test('temporal operator cluster describe shows PostgreSQL persistence and visibility', () => {

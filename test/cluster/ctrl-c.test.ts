@@ -39,6 +39,7 @@ test('make cluster prints URLs and tokens, and Ctrl-C leaves no process behind',
       TEMPORAL_UI_PORT: String(o.uiPort),
       MAILPIT_PORT: String(o.mailpitPort),
       MAILPIT_SMTP_PORT: String(o.smtpPort),
+      PROMETHEUS_PORT: String(o.prometheusPort),
       API_REPLICAS: '1',
       WORKER_REPLICAS: '1',
       DATA_DIR: o.dataDir,
@@ -61,13 +62,23 @@ test('make cluster prints URLs and tokens, and Ctrl-C leaves no process behind',
     300_000,
   );
   if (!banner.up) throw new Error(`make cluster exited before it came up:\n${stdout}\n${stderr}`);
-  for (const label of ['API', 'API docs', 'Ready', 'Temporal Web UI', 'Temporal', 'Mail inbox', 'Admin token'])
+  for (const label of [
+    'API',
+    'API docs',
+    'Ready',
+    'Temporal Web UI',
+    'Temporal',
+    'Mail inbox',
+    'Prometheus',
+    'Admin token',
+  ])
     expect(stdout).toMatch(new RegExp(`^  ${label}\\s+\\S`, 'm'));
   const token = /Customer token\s+(\S+)/.exec(stdout)![1]!;
   const api = `http://localhost:${o.port}`;
   const orders = await fetch(`${api}/orders`, { headers: { authorization: `Bearer ${token}` } });
   expect(orders.status).toBe(200);
   expect((await fetch(`http://127.0.0.1:${o.uiPort}/`)).status).toBe(200);
+  expect((await fetch(`http://127.0.0.1:${o.prometheusPort}/-/ready`)).status).toBe(200);
   expect((await fetch(`http://127.0.0.1:${o.mailpitPort}/api/v1/messages`)).status).toBe(200);
   // The runner, tsx's loader and everything it started: server, UI, Mailpit, HAProxy, an API and a worker.
   expect(processesWithMarker(marker).length).toBeGreaterThanOrEqual(7);

@@ -17,6 +17,7 @@ export async function testClusterOptions(overrides: Partial<ClusterOptions> = {}
     uiPort: await freePort(),
     mailpitPort: await freePort(),
     smtpPort: await freePort(),
+    prometheusPort: await freePort(),
     apiReplicas: 2,
     workerReplicas: 2,
     database: id,

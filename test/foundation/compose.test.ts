@@ -19,6 +19,7 @@ import {
   temporalUiEnv,
 } from '../../scripts/cluster/config';
 import type { PostgresTarget } from '../../scripts/cluster/postgres';
+import { SCRAPE_JOBS, type ScrapeJob } from '../../scripts/cluster/prometheus';
 import { VERSIONS } from '../../scripts/cluster/tools';
 
 const root = path.resolve(__dirname, '..', '..');
@@ -65,10 +66,12 @@ function expectEntryPoint(command: unknown, entry: string, where: string): void 
 test('the stack: PostgreSQL, Temporal with schema and namespace jobs and its UI, Mailpit, HAProxy, replicas', () => {
   expect(Object.keys(services).sort()).toEqual([
     'api',
+    'grafana',
     'haproxy',
     'mailpit',
     'migrate',
     'postgres',
+    'prometheus',
     'temporal',
     'temporal-namespace',
     'temporal-schema',
@@ -91,6 +94,8 @@ test('compose runs the versions make cluster builds, with pinned tags', () => {
   expect(services.mailpit!.image).toBe(`axllent/mailpit:v${VERSIONS.mailpit}`);
   expect(services.haproxy!.image).toMatch(new RegExp(`^haproxy:${VERSIONS.haproxySeries.replace('.', '\\.')}\\.\\d+$`));
   expect(services.postgres!.image).toMatch(new RegExp(`^postgres:${VERSIONS.postgresMajor}\\.\\d+$`));
+  expect(services.prometheus!.image).toBe(`prom/prometheus:v${VERSIONS.prometheus}`);
+  expect(services.grafana!.image).toMatch(/^grafana\/grafana:\d+\.\d+\.\d+$/);
   // auto-setup is deprecated upstream: the schema is a job of its own.
   expect(JSON.stringify(compose)).not.toContain('auto-setup');
 });
@@ -145,7 +150,7 @@ test('both paths set the same variables of each shared file', () => {
   const pairs: [string, Record<string, string>, string, string[]][] = [
     [
       'temporal',
-      temporalServerEnv(pg, { frontend: 7233, internal: [1, 2, 3, 4, 5, 6, 7, 8] }),
+      temporalServerEnv(pg, { frontend: 7233, internal: [1, 2, 3, 4, 5, 6, 7, 8], metrics: 9 }),
       DEPLOY_FILES.temporalServer,
       [
         // Natively every service gets its own free port on loopback; in a container the defaults are free, and the
@@ -240,7 +245,7 @@ test('the worker starts before the API, so versioned checkouts never reach an ol
 
 test('published ports: the balancer on 3000, Temporal 7233, its UI and the mail inbox, no clashes', () => {
   const published = Object.values(services).flatMap((s) => (s.ports ?? []).map((p) => p.split(':')[0]));
-  expect(published).toEqual(expect.arrayContaining(['3000', '7233', '8080', '8025']));
+  expect(published).toEqual(expect.arrayContaining(['3000', '7233', '8080', '8025', '9090', '3001']));
   expect(new Set(published).size).toBe(published.length);
   // HAProxy forwards to the replicas' own port 3000.
   expect(envOf(services.api!).PORT).toBe('3000');
@@ -252,4 +257,79 @@ test('our services run the compiled entry points of the production build', () =>
   expectEntryPoint(services.worker!.command, ENTRY_POINTS.worker, 'compose worker');
   expectEntryPoint(services.api!.command, ENTRY_POINTS.api, 'compose api');
   // The Dockerfile's own checks (stages, user, Node version, command) are in test/production/dockerfile.test.ts.
+});
+
+/** The scrape jobs of deploy/prometheus/prometheus.yml, by name, with the compose DNS name and port each one asks. */
+function scrapeJobs(): Map<string, { dns: string[]; port: number; files: string[] }> {
+  const config = parse(fs.readFileSync(path.join(root, DEPLOY_FILES.prometheusConfig), 'utf8')) as {
+    rule_files: string[];
+    scrape_configs: {
+      job_name: string;
+      dns_sd_configs?: { names: string[]; port: number }[];
+      file_sd_configs?: { files: string[] }[];
+    }[];
+  };
+  expect(config.rule_files).toEqual([path.basename(DEPLOY_FILES.prometheusRules)]);
+  return new Map(
+    config.scrape_configs.map((j) => [
+      j.job_name,
+      {
+        dns: j.dns_sd_configs?.[0]?.names ?? [],
+        port: j.dns_sd_configs?.[0]?.port ?? 0,
+        files: j.file_sd_configs?.[0]?.files ?? [],
+      },
+    ]),
+  );
+}
+
+test('compose Prometheus reads the shared config and scrapes every replica on the port it serves metrics on', () => {
+  const prometheus = services.prometheus!;
+  expect(prometheus.volumes).toContain('./deploy/prometheus:/etc/prometheus:ro');
+  expect(prometheus.command).toContain(`--config.file=/etc/prometheus/${path.basename(DEPLOY_FILES.prometheusConfig)}`);
+  const jobs = scrapeJobs();
+  expect([...jobs.keys()].sort()).toEqual([...SCRAPE_JOBS].sort());
+  const worker = envOf(services.worker!);
+  const temporalEndpoint = envOf(services.temporal!).PROMETHEUS_ENDPOINT!;
+  const expected: Record<ScrapeJob, { dns: string[]; port: number }> = {
+    'orderly-api': { dns: ['api'], port: Number(envOf(services.api!).PORT) },
+    'orderly-worker': { dns: ['worker'], port: Number(worker.WORKER_METRICS_PORT) },
+    'temporal-sdk': { dns: ['worker'], port: Number(worker.WORKER_SDK_METRICS_PORT) },
+    'temporal-server': { dns: ['temporal'], port: Number(temporalEndpoint.split(':').at(-1)) },
+  };
+  for (const job of SCRAPE_JOBS) {
+    expect({ job, ...jobs.get(job)! }).toEqual({ job, ...expected[job], files: [`targets/${job}*.json`] });
+    // Natively make cluster writes targets/<job>.json, which the same pattern reads.
+    expect(`targets/${job}.json`).toMatch(
+      new RegExp(`^${jobs.get(job)!.files[0]!.replace('*', '.*').replace('.json', '\\.json')}$`),
+    );
+  }
+  // Each service named in a DNS lookup is a real compose service, and the worker's ports are ones it serves.
+  for (const { dns } of jobs.values()) for (const name of dns) expect(Object.keys(services)).toContain(name);
+  const resolved = Object.fromEntries(Object.entries(worker).map(([k, v]) => [k, interpolate(v)]));
+  expect(loadConfig(resolved).metrics).toMatchObject({ workerPort: 9464, sdkPort: 9465 });
+});
+
+test('compose Grafana provisions the Prometheus data source and the dashboard folder it mounts', () => {
+  const grafana = services.grafana!;
+  expect(grafana.volumes).toEqual(
+    expect.arrayContaining([
+      './deploy/grafana/provisioning:/etc/grafana/provisioning:ro',
+      './deploy/grafana/dashboards:/var/lib/grafana/dashboards:ro',
+    ]),
+  );
+  const datasources = parse(
+    fs.readFileSync(path.join(root, 'deploy/grafana/provisioning/datasources/prometheus.yml'), 'utf8'),
+  ) as { datasources: { uid: string; type: string; url: string }[] };
+  expect(datasources.datasources).toEqual([
+    expect.objectContaining({ uid: 'prometheus', type: 'prometheus', url: 'http://prometheus:9090' }),
+  ]);
+  const providers = parse(
+    fs.readFileSync(path.join(root, 'deploy/grafana/provisioning/dashboards/orderly.yml'), 'utf8'),
+  ) as { providers: { options: { path: string } }[] };
+  expect(providers.providers[0]!.options.path).toBe('/var/lib/grafana/dashboards');
+  // Every panel's data source is the provisioned one.
+  const dashboard = fs.readFileSync(path.join(root, 'deploy/grafana/dashboards/orderly.json'), 'utf8');
+  const uids = new Set([...dashboard.matchAll(/"uid":\s*"([^"]+)"/g)].map((m) => m[1]));
+  uids.delete(JSON.parse(dashboard).uid);
+  expect([...uids]).toEqual(['prometheus']);
 });
