@@ -7,3 +7,4 @@ export * from './checkout';
 export * from './durations';
 export * from './notifications';
 export * from './orders';
+export * from './text';
