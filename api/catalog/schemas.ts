@@ -1,6 +1,6 @@
 /** Zod schemas of the catalog and cart API: they validate requests and generate the OpenAPI document. */
 import { z } from '@hono/zod-openapi';
-import { MAX_LINE_QUANTITY } from '../../contract';
+import { MAX_LINE_QUANTITY, MAX_PRICE_CENTS } from '../../contract';
 import { multilineText, text } from '../text';
 
 const MAX_INT = 1_000_000_000;
@@ -21,7 +21,7 @@ const productFields = {
   name: text().trim().min(1).max(200).openapi({ example: 'Green tea' }),
   description: multilineText().max(5000),
   category: text().trim().min(1).max(100).openapi({ example: 'tea' }),
-  priceCents: z.number().int().min(0).max(MAX_INT).openapi({ example: 1250 }),
+  priceCents: z.number().int().min(0).max(MAX_PRICE_CENTS).openapi({ example: 1250 }),
   currency,
   stock: z.number().int().min(0).max(MAX_INT).openapi({ example: 40 }),
   active: z.boolean(),
