@@ -1,4 +1,5 @@
 /** createActivities(deps): every activity the worker registers, built from injected dependencies. */
+import { withDataErrorsPermanent } from './data-errors';
 import { createCompensationActivities } from './orders/compensation';
 import type { ActivityDeps } from './deps';
 import { createInventoryActivities } from './inventory/activities';
@@ -9,13 +10,13 @@ import { createPaymentActivities } from './payments/activities';
 export type { ActivityDeps };
 
 export function createActivities(deps: ActivityDeps) {
-  return {
+  return withDataErrorsPermanent({
     ...createNotificationActivities(deps),
     ...createOrderActivities(deps),
     ...createInventoryActivities(deps),
     ...createPaymentActivities(deps),
     ...createCompensationActivities(deps),
-  };
+  });
 }
 
 export type Activities = ReturnType<typeof createActivities>;

@@ -36,6 +36,8 @@ import {
   PAYMENT_DECLINED,
   STATUS_QUERY,
   durationMs,
+  storableText,
+  textProblem,
   type CancelRequest,
   type CheckoutInput,
   type CheckoutResult,
@@ -182,8 +184,11 @@ export async function checkout(input: CheckoutInput): Promise<CheckoutResult> {
     failureReason,
     cancellable: cancellable(),
   });
+  // A signal cannot be refused: a reason the database could not store is stored with U+FFFD in place of what it
+  // refuses (the API and the Update's validator refuse such reasons outright).
   const requestCancel = (req?: CancelRequest) => {
-    if (cancellable()) cancelReason = req?.reason ?? 'cancelled_by_customer';
+    if (cancellable())
+      cancelReason = typeof req?.reason === 'string' ? storableText(req.reason) : 'cancelled_by_customer';
   };
 
   setHandler(statusQuery, snapshot);
@@ -198,9 +203,11 @@ export async function checkout(input: CheckoutInput): Promise<CheckoutResult> {
       return snapshot();
     },
     {
-      validator: (_req: CancelRequest) => {
+      validator: (req: CancelRequest) => {
         if (!cancellable())
           throw new Error(`order ${orderId} can no longer be cancelled (status ${status}, step ${step})`);
+        const problem = typeof req?.reason === 'string' ? textProblem(req.reason) : undefined;
+        if (problem) throw new Error(`the cancel reason ${problem}`);
       },
     },
   );
