@@ -96,6 +96,21 @@ describe('query strings', () => {
   });
 });
 
+/** A checkout of a fresh one-line cart is refused naming `field`, and no order appears. */
+async function expectCheckoutRefused(field: string, bodyFor: (cartId: string) => unknown, key: string) {
+  const who = await shopper(h);
+  const productId = await seedProduct(h, book);
+  const cartId = await seedCart(h, who.id, [{ productId, quantity: 1 }]);
+  const before = await orderCount();
+  const res = await h.call('POST', '/checkout', {
+    token: who.token,
+    body: bodyFor(cartId),
+    headers: { 'idempotency-key': key },
+  });
+  expectRefused(res, field);
+  expect(await orderCount()).toBe(before);
+}
+
 describe('checkout', () => {
   const body = (cartId: string, path: string, value: string) => {
     const b = checkoutBody(cartId) as Record<string, any>;
@@ -114,31 +129,11 @@ describe('checkout', () => {
     ['payment.token', `tok_visa${NUL}`],
     ['payment.token', `tok_${LONE}`],
   ])('%s holding %j is a 400 naming it; no order, no workflow', async (field, value) => {
-    const who = await shopper(h);
-    const productId = await seedProduct(h, book);
-    const cartId = await seedCart(h, who.id, [{ productId, quantity: 1 }]);
-    const before = await orderCount();
-    const res = await h.call('POST', '/checkout', {
-      token: who.token,
-      body: body(cartId, field, value),
-      headers: { 'idempotency-key': randomUUID() },
-    });
-    expectRefused(res, field);
-    expect(await orderCount()).toBe(before);
+    await expectCheckoutRefused(field, (cartId) => body(cartId, field, value), randomUUID());
   });
 
   test('an Idempotency-Key holding a control character is a 400 naming the header', async () => {
-    const who = await shopper(h);
-    const productId = await seedProduct(h, book);
-    const cartId = await seedCart(h, who.id, [{ productId, quantity: 1 }]);
-    const before = await orderCount();
-    const res = await h.call('POST', '/checkout', {
-      token: who.token,
-      body: checkoutBody(cartId),
-      headers: { 'idempotency-key': 'key\u0001one' },
-    });
-    expectRefused(res, 'idempotency-key');
-    expect(await orderCount()).toBe(before);
+    await expectCheckoutRefused('idempotency-key', checkoutBody, 'key\u0001one');
   });
 
   test('a cancel reason holding a NUL is a 400 naming reason', async () => {
