@@ -1,4 +1,5 @@
 /** createActivities(deps): every activity the worker registers, built from injected dependencies. */
+import { withDataErrorsPermanent } from './data-errors';
 import { createCompensationActivities } from './orders/compensation';
 import type { ActivityDeps } from './deps';
 import { createInventoryActivities } from './inventory/activities';
@@ -12,7 +13,7 @@ import { createStuckOrderActivities } from './housekeeping/stuck-orders';
 export type { ActivityDeps };
 
 export function createActivities(deps: ActivityDeps) {
-  return {
+  return withDataErrorsPermanent({
     ...createNotificationActivities(deps),
     ...createOrderActivities(deps),
     ...createInventoryActivities(deps),
@@ -21,7 +22,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createCartHousekeepingActivities(deps),
     ...createCartReminderActivities(deps),
     ...createStuckOrderActivities(deps),
-  };
+  });
 }
 
 export type Activities = ReturnType<typeof createActivities>;

@@ -1,5 +1,6 @@
 /** RFC 9457 problem details: the one error shape every route answers with. */
 import { z } from '@hono/zod-openapi';
+import { MAX_CART_TOTAL_CENTS } from '../contract';
 
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
 
@@ -82,6 +83,13 @@ export const conflict = (detail: string, extensions?: Record<string, unknown>) =
   new HttpProblem(409, detail, { extensions });
 export const unprocessable = (detail: string, extensions?: Record<string, unknown>) =>
   new HttpProblem(422, detail, { extensions });
+
+/** A cart whose total would not fit an order (contract MAX_CART_TOTAL_CENTS): refused when added to and at checkout. */
+export const cartTotalTooLarge = (totalCents: number) =>
+  unprocessable(
+    `The cart total (${totalCents} minor units) would exceed the largest order total, ${MAX_CART_TOTAL_CENTS}.`,
+    { type: 'https://orderly.dev/problems/cart-total-too-large', totalCents, maxTotalCents: MAX_CART_TOTAL_CENTS },
+  );
 
 export function problemResponse(body: ProblemBody, headers: Record<string, string> = {}): Response {
   return new Response(JSON.stringify(body), {

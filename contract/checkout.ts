@@ -30,6 +30,11 @@ export const INVALID_CART = 'InvalidCart';
 /** Raised by payment activities when the order or its authorization is not there (not worth a retry). */
 export const ORDER_MISSING = 'OrderMissing';
 export const PAYMENT_MISSING = 'PaymentMissing';
+/**
+ * Raised by any activity when PostgreSQL refuses the data itself (SQLSTATE class 22, or a permanent integrity
+ * violation): the same input fails the same way on every attempt, so it is never retried.
+ */
+export const DATA_REJECTED = 'DataRejected';
 
 /** What POST /checkout accepts (validated by the API; the workflow trusts it). */
 export interface ShippingAddress {

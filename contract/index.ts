@@ -10,3 +10,4 @@ export * from './orders';
 export * from './housekeeping';
 export * from './search-attributes';
 export * from './money';
+export * from './text';

@@ -4,7 +4,7 @@
  */
 import { sql, type SQL } from 'drizzle-orm';
 import { z } from 'zod';
-import type { CartProblem } from '../contract';
+import { MAX_CART_TOTAL_CENTS, type CartProblem } from '../contract';
 import { cartLines, products } from './schema';
 
 /**
@@ -25,6 +25,8 @@ export const cartProblemOf = (rows: SQL) => sql`(
               when not bool_and(x.sold)
                 then json_build_object('kind', 'unavailable', 'skus', json_agg(x.sku order by x.product_id) filter (where not x.sold))
               when count(distinct x.currency) > 1 then json_build_object('kind', 'mixed_currencies')
+              when sum(x.price_cents::bigint * x.quantity) > ${MAX_CART_TOTAL_CENTS}
+                then json_build_object('kind', 'total_too_large', 'totalCents', sum(x.price_cents::bigint * x.quantity))
          end
     from ${rows} x)`;
 
@@ -34,5 +36,6 @@ export const CartProblemSchema: z.ZodType<CartProblem | null> = z
     z.object({ kind: z.literal('empty') }),
     z.object({ kind: z.literal('unavailable'), skus: z.array(z.string()) }),
     z.object({ kind: z.literal('mixed_currencies') }),
+    z.object({ kind: z.literal('total_too_large'), totalCents: z.number() }),
   ])
   .nullable();

@@ -41,6 +41,8 @@ import {
   SEARCH_ATTRIBUTES_VERSION,
   STATUS_QUERY,
   durationMs,
+  storableText,
+  textProblem,
   type CancelRequest,
   type CheckoutInput,
   type CheckoutResult,
@@ -220,8 +222,11 @@ export async function checkout(input: CheckoutInput): Promise<CheckoutResult> {
     cancellable: cancellable(),
     ...(indexed ? { needsAttention: needsAttention(), failedCompensations: compensations.failed() } : {}),
   });
+  // A signal cannot be refused: a reason the database could not store is stored with U+FFFD in place of what it
+  // refuses (the API and the Update's validator refuse such reasons outright).
   const requestCancel = (req?: CancelRequest) => {
-    if (cancellable()) cancelReason = req?.reason ?? 'cancelled_by_customer';
+    if (cancellable())
+      cancelReason = typeof req?.reason === 'string' ? storableText(req.reason) : 'cancelled_by_customer';
   };
 
   setHandler(statusQuery, snapshot);
@@ -236,9 +241,11 @@ export async function checkout(input: CheckoutInput): Promise<CheckoutResult> {
       return snapshot();
     },
     {
-      validator: (_req: CancelRequest) => {
+      validator: (req: CancelRequest) => {
         if (!cancellable())
           throw new Error(`order ${orderId} can no longer be cancelled (status ${status}, step ${step})`);
+        const problem = typeof req?.reason === 'string' ? textProblem(req.reason) : undefined;
+        if (problem) throw new Error(`the cancel reason ${problem}`);
       },
     },
   );

@@ -55,7 +55,7 @@ export function createOrderActivities(deps: ActivityDeps) {
       const cartId = sql`${request.cartId}::uuid`;
       // One statement, one round trip: a previous run's order is the answer; otherwise the order, its lines and
       // `order.created` are written only when the cart is ours and passes the cart rule (cartProblemOf: not empty,
-      // every product still sold, one currency). `ok` is one row when it does and none when it does not (HAVING with
+      // every product still sold, one currency, a total within bounds). `ok` is one row when it does and none when it does not (HAVING with
       // no GROUP BY), and the inserts read from it.
       const found = parseOneRow(
         await db.execute(sql`
@@ -64,7 +64,7 @@ export function createOrderActivities(deps: ActivityDeps) {
           lines as (${cartLineRows(cartId)}),
           verdict as (select ${cartProblemOf(sql`lines`)} as problem),
           ok as (
-            select count(*)::int as n, min(currency) as currency, sum(price_cents * quantity)::int as total from lines
+            select count(*)::int as n, min(currency) as currency, sum(price_cents::bigint * quantity)::int as total from lines
             having (select summary from existing) is null and (select owner from cart) = ${customerId}::text
                and (select problem from verdict) is null),
           o as (
@@ -101,6 +101,8 @@ export function createOrderActivities(deps: ActivityDeps) {
       }
       if (problem?.kind === 'mixed_currencies')
         throw ApplicationFailure.nonRetryable('the cart mixes currencies', INVALID_CART);
+      if (problem?.kind === 'total_too_large')
+        throw ApplicationFailure.nonRetryable(`the cart total ${problem.totalCents} is above the bound`, INVALID_CART);
       const concurrent = await summary(orderId);
       if (!concurrent) throw new Error(`order ${orderId} was neither created nor found; retrying`);
       return concurrent;

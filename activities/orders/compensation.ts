@@ -1,5 +1,6 @@
 /** Compensation bookkeeping: a compensation that ran out of retries goes on the order's timeline for an operator. */
 import { sql } from 'drizzle-orm';
+import { storableText } from '../../contract';
 import { eventCte } from '../../db/events';
 import { orders, payments } from '../../db/schema';
 import type { ActivityDeps } from '../deps';
@@ -19,7 +20,8 @@ export function createCompensationActivities(deps: ActivityDeps) {
     /**
      * Records `compensation.failed` (once per compensation). A failed payment reversal also marks the payment
      * `reversal_failed` on the order and its payment row, in the same statement: the money may still be held. A no-op
-     * for an order that was never created.
+     * for an order that was never created. The reason and error are made storable first (a failure caused by text the
+     * database refused may quote it), so the record itself cannot fail the same way.
      */
     async recordCompensationFailure(input: CompensationFailure): Promise<void> {
       const now = deps.clock().toISOString();
@@ -37,7 +39,11 @@ export function createCompensationActivities(deps: ActivityDeps) {
           {
             orderId: input.orderId,
             type: 'compensation.failed',
-            data: { compensation: input.compensation, reason: input.reason, error: input.error },
+            data: {
+              compensation: input.compensation,
+              reason: storableText(input.reason),
+              error: storableText(input.error),
+            },
             extra: input.compensation,
           },
           { onlyIf: 'o' },

@@ -3,11 +3,11 @@
  * cart currency change together. A cart belongs to its customer; admins may act on any cart (support).
  */
 import { and, asc, eq, sql } from 'drizzle-orm';
-import { MAX_LINE_QUANTITY } from '../../contract';
+import { MAX_CART_TOTAL_CENTS, MAX_LINE_QUANTITY } from '../../contract';
 import type { Db } from '../../db/client';
 import { cartLines, carts, customers, products } from '../../db/schema';
 import type { AuthUser } from '../auth';
-import { notFound, unprocessable } from '../problem';
+import { cartTotalTooLarge, notFound, unprocessable } from '../problem';
 import { isUuid, pgErrorCode } from './product-row';
 
 export interface CartView {
@@ -97,6 +97,20 @@ export function createCartStore(db: Db) {
     return cart;
   }
 
+  /**
+   * Refuses (rolling the transaction back) a change that takes the cart past MAX_CART_TOTAL_CENTS at current prices,
+   * so a cart never holds more than an order can: the total is summed as bigint, which no cart can overflow.
+   */
+  async function checkTotal(tx: Tx, id: string) {
+    const [row] = await tx
+      .select({ total: sql<string>`coalesce(sum(${products.priceCents}::bigint * ${cartLines.quantity}), 0)::text` })
+      .from(cartLines)
+      .innerJoin(products, eq(products.id, cartLines.productId))
+      .where(eq(cartLines.cartId, id));
+    const total = Number(row?.total ?? 0);
+    if (total > MAX_CART_TOTAL_CENTS) throw cartTotalTooLarge(total);
+  }
+
   /** After a line goes away: an empty cart no longer has a currency. */
   async function touch(tx: Tx, id: string) {
     await tx
@@ -157,6 +171,7 @@ export function createCartStore(db: Db) {
               maxQuantity: MAX_LINE_QUANTITY,
             });
           }
+          await checkTotal(tx, id);
           await tx
             .update(carts)
             .set({ currency: product.currency, updatedAt: sql`now()` })
@@ -181,6 +196,7 @@ export function createCartStore(db: Db) {
             ? await tx.delete(cartLines).where(where).returning({ q: cartLines.quantity })
             : await tx.update(cartLines).set({ quantity }).where(where).returning({ q: cartLines.quantity });
         if (changed.length === 0) throw notFound(`Product ${productId} in cart ${id}`);
+        if (quantity > 0) await checkTotal(tx, id);
         await touch(tx, id);
       });
     },

@@ -1,4 +1,5 @@
 /** Opaque keyset cursors: base64url JSON of the sort it belongs to, the last row's sort key and id. */
+import { textProblem } from '../../contract';
 import { badRequest } from '../problem';
 
 export type SortField = 'price' | 'name' | 'createdAt';
@@ -40,7 +41,7 @@ export function decodeCursor(raw: string, field: SortField, dir: SortDir): Curso
     field === 'price'
       ? Number.isSafeInteger(k) && (k as number) >= 0
       : field === 'name'
-        ? typeof k === 'string'
+        ? typeof k === 'string' && textProblem(k) === undefined
         : typeof k === 'string' && MICRO_ISO.test(k);
   if (!keyOk) invalid();
   return { s: `${field}:${dir}`, k: k as number | string, id };

@@ -69,11 +69,4 @@ export function isVisible(r: Pick<ProductRow, 'active' | 'archivedAt'>): boolean
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 export const isUuid = (s: string) => UUID.test(s);
 
-/** SQLSTATE of a database error, looking through drizzle's DrizzleQueryError wrapper. */
-export function pgErrorCode(err: unknown): string | undefined {
-  for (let e: unknown = err, depth = 0; e && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
-    const code = (e as { code?: unknown }).code;
-    if (typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code)) return code;
-  }
-  return undefined;
-}
+export { pgErrorCode } from '../../db/pg-error';

@@ -1,6 +1,7 @@
 /** Zod schemas of the catalog and cart API: they validate requests and generate the OpenAPI document. */
 import { z } from '@hono/zod-openapi';
-import { MAX_LINE_QUANTITY } from '../../contract';
+import { MAX_LINE_QUANTITY, MAX_PRICE_CENTS } from '../../contract';
+import { multilineText, text } from '../text';
 
 const MAX_INT = 1_000_000_000;
 
@@ -17,10 +18,10 @@ const productFields = {
     .string()
     .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, 'letters, digits, . _ - (1 to 64)')
     .openapi({ example: 'TEA-001' }),
-  name: z.string().trim().min(1).max(200).openapi({ example: 'Green tea' }),
-  description: z.string().max(5000),
-  category: z.string().trim().min(1).max(100).openapi({ example: 'tea' }),
-  priceCents: z.number().int().min(0).max(MAX_INT).openapi({ example: 1250 }),
+  name: text().trim().min(1).max(200).openapi({ example: 'Green tea' }),
+  description: multilineText().max(5000),
+  category: text().trim().min(1).max(100).openapi({ example: 'tea' }),
+  priceCents: z.number().int().min(0).max(MAX_PRICE_CENTS).openapi({ example: 1250 }),
   currency,
   stock: z.number().int().min(0).max(MAX_INT).openapi({ example: 40 }),
   active: z.boolean(),
@@ -90,13 +91,12 @@ export const ProductListQuerySchema = z
       .pipe(z.number().min(1, 'must be between 1 and 100'))
       .optional()
       .openapi({ param: { description: 'Page size, 1 to 100 (default 20).' }, example: '20' }),
-    cursor: z
-      .string()
+    cursor: text()
       .min(1)
       .max(1024)
       .optional()
       .openapi({ param: { description: 'nextCursor of the previous page.' } }),
-    category: z.string().min(1).max(100).optional(),
+    category: text().min(1).max(100).optional(),
     minPrice: uint(MAX_INT)
       .optional()
       .openapi({ param: { description: 'Lowest priceCents, inclusive.' } }),
@@ -104,8 +104,7 @@ export const ProductListQuerySchema = z
       .optional()
       .openapi({ param: { description: 'Highest priceCents, inclusive.' } }),
     inStock: bool.optional().openapi({ param: { description: 'true: stock > 0; false: stock = 0.' } }),
-    q: z
-      .string()
+    q: text()
       .max(200)
       .optional()
       .openapi({

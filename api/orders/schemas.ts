@@ -1,15 +1,16 @@
 /** Request and response schemas of checkout, orders and the payment webhook (they also generate the OpenAPI doc). */
 import { z } from '@hono/zod-openapi';
 import { ORDER_STATUS, PAYMENT_STATE } from '../../contract';
+import { text } from '../text';
 
 export const ShippingAddressSchema = z
   .object({
-    name: z.string().trim().min(1).max(200),
-    line1: z.string().trim().min(1).max(200),
-    line2: z.string().trim().max(200).optional(),
-    city: z.string().trim().min(1).max(100),
-    region: z.string().trim().max(100).optional(),
-    postalCode: z.string().trim().min(1).max(20),
+    name: text().trim().min(1).max(200),
+    line1: text().trim().min(1).max(200),
+    line2: text().trim().max(200).optional(),
+    city: text().trim().min(1).max(100),
+    region: text().trim().max(100).optional(),
+    postalCode: text().trim().min(1).max(20),
     country: z.string().regex(/^[A-Z]{2}$/, 'ISO 3166-1 alpha-2 country code, e.g. DE'),
   })
   .strict()
@@ -20,14 +21,13 @@ export const CheckoutBodySchema = z
     cartId: z.uuid(),
     email: z.email().max(254),
     shippingAddress: ShippingAddressSchema,
-    payment: z.object({ method: z.literal('card'), token: z.string().min(1).max(200) }).strict(),
+    payment: z.object({ method: z.literal('card'), token: text().min(1).max(200) }).strict(),
   })
   .strict()
   .openapi('CheckoutRequest');
 
 export const IdempotencyHeaderSchema = z.object({
-  'idempotency-key': z
-    .string({ error: 'the Idempotency-Key header is required' })
+  'idempotency-key': text({ error: 'the Idempotency-Key header is required' })
     .min(1)
     .max(255)
     .openapi({
@@ -95,13 +95,13 @@ export const OrderPageSchema = z
 export const OrderListQuerySchema = z.object({
   status: z.enum(ORDER_STATUS).optional(),
   limit: z.coerce.number().int().min(1).max(100).default(20),
-  cursor: z.string().max(200).optional(),
+  cursor: text().max(200).optional(),
 });
 
 export const EventsSchema = z.object({ orderId: z.uuid(), items: z.array(EventSchema) }).openapi('OrderTimeline');
 
 export const CancelBodySchema = z
-  .object({ reason: z.string().trim().min(1).max(200).optional() })
+  .object({ reason: text().trim().min(1).max(200).optional() })
   .strict()
   .openapi('CancelRequest');
 
@@ -115,9 +115,9 @@ export const CancelResultSchema = z
   .openapi('CancelResult');
 
 export const WebhookBodySchema = z.object({
-  type: z.string().min(1),
+  type: text().min(1).max(200),
   data: z
-    .object({ orderId: z.uuid().optional(), paymentId: z.string().min(1).optional() })
+    .object({ orderId: z.uuid().optional(), paymentId: text().min(1).max(200).optional() })
     .refine((d) => d.orderId || d.paymentId, {
       message: 'data.orderId or data.paymentId is required',
     }),

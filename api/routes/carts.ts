@@ -42,7 +42,8 @@ const addItemRoute = createRoute({
   ...common,
   method: 'post',
   path: '/carts/{id}/items',
-  summary: 'Add units of a product (adds to an existing line; at most 1000 per line)',
+  summary:
+    'Add units of a product (adds to an existing line; at most 1000 per line, a cart total of at most 1,000,000,000 minor units)',
   request: {
     params: IdParamSchema,
     body: { required: true, content: { 'application/json': { schema: AddCartItemSchema } } },
@@ -59,7 +60,7 @@ const setItemRoute = createRoute({
     params: CartItemParamSchema,
     body: { required: true, content: { 'application/json': { schema: SetCartItemSchema } } },
   },
-  responses: { 200: cartJson('The cart after the change'), ...problemResponses(400, 401, 404, 413, 415) },
+  responses: { 200: cartJson('The cart after the change'), ...problemResponses(400, 401, 404, 413, 415, 422) },
 });
 
 const removeItemRoute = createRoute({

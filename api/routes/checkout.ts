@@ -19,7 +19,7 @@ import { carts, orders } from '../../db/schema';
 import { requireUser } from '../auth';
 import type { AppDeps } from '../env';
 import { BEARER, createRouter } from '../openapi';
-import { HttpProblem, conflict, notFound, problemResponses, unprocessable } from '../problem';
+import { HttpProblem, cartTotalTooLarge, conflict, notFound, problemResponses, unprocessable } from '../problem';
 import { describeCheckout } from '../orders/lookup';
 import { orderIdFor, requestHash } from '../orders/ids';
 import { checkoutStartMetadata } from '../orders/workflow-metadata';
@@ -113,6 +113,7 @@ export function checkoutRoutes(deps: AppDeps) {
       });
     }
     if (problem?.kind === 'mixed_currencies') throw unprocessable('The cart mixes currencies.');
+    if (problem?.kind === 'total_too_large') throw cartTotalTooLarge(problem.totalCents);
     // One checkout of a cart at a time: a second key while the first is in flight would sell the same lines twice.
     if (found.inFlight) {
       throw conflict(`This cart is already being checked out as order ${found.inFlight}; wait for it to finish.`, {

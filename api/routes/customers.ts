@@ -8,6 +8,7 @@ import { BEARER, createRouter } from '../openapi';
 import { problemResponses, unprocessable } from '../problem';
 import { requireUser } from '../auth';
 import { signedIn } from '../guards';
+import { text } from '../text';
 
 const PreferencesSchema = z
   .object({
@@ -31,7 +32,7 @@ const PutPreferencesSchema = z
       .nullable()
       .optional(),
     /** Device push token. Omitted: unchanged; null: removed. */
-    pushToken: z.string().min(1).max(4096).nullable().optional(),
+    pushToken: text().min(1).max(4096).nullable().optional(),
   })
   .strict()
   .openapi('NotificationPreferencesUpdate');

@@ -15,6 +15,7 @@ import type { AppDeps } from '../env';
 import { BEARER, createRouter } from '../openapi';
 import { badRequest, conflict, notFound, problemResponses } from '../problem';
 import { adminOnly } from '../guards';
+import { text } from '../text';
 
 const NotificationSchema = z
   .object({
@@ -41,7 +42,7 @@ const ListQuerySchema = z.object({
   kind: z.enum(NOTIFICATION_KINDS).optional(),
   channel: z.enum(NOTIFICATION_CHANNELS).optional(),
   limit: z.coerce.number().int().min(1).max(100).default(20),
-  cursor: z.string().max(200).optional(),
+  cursor: text().max(200).optional(),
 });
 
 const PageSchema = z

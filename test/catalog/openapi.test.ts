@@ -25,7 +25,7 @@ const CATALOG_ROUTES: [string, string, number[], boolean][] = [
   ['get', '/carts/{id}', [200, 401, 404], true],
   ['delete', '/carts/{id}', [204, 401, 404], true],
   ['post', '/carts/{id}/items', [200, 400, 401, 404, 413, 415, 422], true],
-  ['patch', '/carts/{id}/items/{productId}', [200, 400, 401, 404, 413, 415], true],
+  ['patch', '/carts/{id}/items/{productId}', [200, 400, 401, 404, 413, 415, 422], true],
   ['delete', '/carts/{id}/items/{productId}', [200, 401, 404], true],
 ];
 

@@ -1,0 +1,24 @@
+/**
+ * Zod strings that follow the text rule (contract/text.ts): every schema that takes text from a client builds it
+ * here, so a control character or an unpaired surrogate is a 400 naming the field wherever it arrives. The rule's
+ * control-character part is also the OpenAPI `pattern`, so clients and fuzzers see it.
+ */
+import { z } from '@hono/zod-openapi';
+import { MULTI_LINE_TEXT, SINGLE_LINE_TEXT, TEXT_RULE_MESSAGES, hasLoneSurrogate } from '../contract';
+
+type StringParams = Parameters<typeof z.string>[0];
+
+const build = (multiline: boolean, params?: StringParams) =>
+  z
+    .string(params)
+    .regex(
+      multiline ? MULTI_LINE_TEXT : SINGLE_LINE_TEXT,
+      multiline ? TEXT_RULE_MESSAGES.multiLine : TEXT_RULE_MESSAGES.singleLine,
+    )
+    .refine((v) => !hasLoneSurrogate(v), TEXT_RULE_MESSAGES.surrogate);
+
+/** One line of text a person typed or a client generated: a name, a city, a token, a query. */
+export const text = (params?: StringParams) => build(false, params);
+
+/** Text that may span lines (tab, LF and CR allowed): a product description. */
+export const multilineText = (params?: StringParams) => build(true, params);
