@@ -15,6 +15,7 @@ import { paymentsRoutes } from './routes/payments';
 import { notificationsRoutes } from './routes/notifications';
 import { customersRoutes } from './routes/customers';
 import { docsRoutes } from './routes/docs';
+import { codecRoutes } from './routes/codec';
 
 export const MAX_BODY_BYTES = 1024 * 1024;
 
@@ -65,6 +66,7 @@ export function createApp(deps: AppDeps) {
   app.route('/', notificationsRoutes(deps));
   app.route('/', customersRoutes(deps));
   app.route('/', docsRoutes());
+  app.route('/', codecRoutes(deps));
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearerAuth', {
     type: 'http',

@@ -4,6 +4,7 @@ import fs from 'node:fs';
 import { Worker, type NativeConnection, type WorkerOptions } from '@temporalio/worker';
 import { createActivities, type ActivityDeps } from '../activities';
 import type { Config, WorkerTuning } from '../lib/config';
+import { encryptingDataConverter } from '../lib/payload-codec';
 
 export const WORKFLOWS_PATH = require.resolve('../workflows');
 /** True when this file runs compiled (dist/workers/worker.js, production); false under tsx and jest. */
@@ -64,6 +65,8 @@ export async function createWorker(opts: CreateWorkerOptions): Promise<Worker> {
     ...(bundlePath ? { workflowBundle: { codePath: bundlePath } } : { workflowsPath: WORKFLOWS_PATH }),
     // Graceful drain: in-flight activities get this long to finish on shutdown.
     shutdownGraceTime: '10s',
+    // Payloads are encrypted with the configuration's keys (docs/security.md), whoever builds the worker.
+    dataConverter: encryptingDataConverter(opts.deps.config.payloadKeys),
     ...opts.tuning,
     ...opts.extra,
   });
