@@ -1,7 +1,7 @@
 /** Builds the Temporal worker that hosts Orderly's workflows and activities. */
 import path from 'node:path';
 import fs from 'node:fs';
-import { Worker, type NativeConnection, type WorkerOptions } from '@temporalio/worker';
+import { Worker, type NativeConnection, type ReplayWorkerOptions, type WorkerOptions } from '@temporalio/worker';
 import { createActivities, type ActivityDeps } from '../activities';
 import type { Config, WorkerTuning } from '../lib/config';
 import { encryptingDataConverter } from '../lib/payload-codec';
@@ -70,4 +70,15 @@ export async function createWorker(opts: CreateWorkerOptions): Promise<Worker> {
     ...opts.tuning,
     ...opts.extra,
   });
+}
+
+/**
+ * Options for replaying recorded histories (scripts/replay.ts, the replay tests): the workflow code, and the same
+ * payload codec as the workers, so encrypted histories decrypt with the configuration's keys.
+ */
+export function replayOptions(payloadKeys: Config['payloadKeys'], workflowBundlePath?: string): ReplayWorkerOptions {
+  return {
+    ...(workflowBundlePath ? { workflowBundle: { codePath: workflowBundlePath } } : { workflowsPath: WORKFLOWS_PATH }),
+    dataConverter: encryptingDataConverter(payloadKeys),
+  };
 }
