@@ -249,7 +249,7 @@ async function main(): Promise<void> {
       'Admin token': await mintToken(config.auth.jwtSecret, { sub: DEMO_ADMIN_ID, role: 'admin' }),
       'Customer token': await mintToken(config.auth.jwtSecret, { sub: DEMO_CUSTOMER_ID, role: 'customer' }),
       'Try it': `curl ${api.url}/products`,
-      'Codec server': `${config.publicBaseUrl}/codec  (temporal ... --codec-endpoint it --codec-auth 'Bearer <admin token>')`,
+      'Codec server': `${config.publicBaseUrl}/codec  (the Web UI decrypts payloads here; the CLI: docs/security.md)`,
     });
 
     await stopSignal;

@@ -23,7 +23,9 @@ const PayloadsSchema = z
           data: z.base64().optional(),
         }),
       )
-      .max(10_000),
+      .max(10_000)
+      // Protobuf JSON leaves out an empty list: the CLI encodes a query without arguments as {}.
+      .default([]),
   })
   .openapi('CodecPayloads');
 type JsonPayloads = z.infer<typeof PayloadsSchema>;
