@@ -19,6 +19,7 @@ import { docsRoutes } from './routes/docs';
 import { rateLimit, type RateLimitPolicy } from './ratelimit/middleware';
 import { documentRateLimits } from './ratelimit/openapi';
 import { httpMetrics, initRouteSeries, metricsRoutes, rateLimited, routeOf } from './metrics';
+import { codecRoutes } from './routes/codec';
 
 export const MAX_BODY_BYTES = 1024 * 1024;
 
@@ -82,6 +83,7 @@ export function createApp(deps: AppDeps) {
     app.route('/', metricsRoutes());
     initRouteSeries(app.routes);
   }
+  app.route('/', codecRoutes(deps));
 
   documentRateLimits(app.openAPIRegistry);
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearerAuth', {

@@ -10,6 +10,7 @@ import { createDb } from '../db/client';
 import { runMigrations } from '../db/migrate';
 import { loadConfigOrExit, onShutdownSignal, requireDatabaseUrl, temporalAddress } from '../lib/entry';
 import { createLogger, type Logger } from '../lib/logger';
+import { encryptingDataConverter } from '../lib/payload-codec';
 import { createApp, type App } from './app';
 
 /** In-flight requests get this long to finish on shutdown before their connections are cut. */
@@ -73,7 +74,11 @@ async function main(): Promise<void> {
   const handle = await createDb({ url: databaseUrl });
   // Lazy: the API comes up even while Temporal is still starting; /ready says so until it answers.
   const connection = Connection.lazy({ address: temporalAddress(config) });
-  const temporal = new Client({ connection, namespace: config.temporal.namespace });
+  const temporal = new Client({
+    connection,
+    namespace: config.temporal.namespace,
+    dataConverter: encryptingDataConverter(config.payloadKeys),
+  });
   let server: ApiServer | undefined;
   let stopRequested: (() => void) | undefined;
   const stopped = new Promise<void>((resolve) => (stopRequested = resolve));

@@ -45,6 +45,7 @@ import { createWorker } from '../workers/worker';
 import { createActivities } from '../activities';
 import { noopCheckoutActivities } from './checkout-noop-activities';
 import { checkoutWorkflowId, durationMs } from '../contract';
+import { encryptingDataConverter } from '../lib/payload-codec';
 import { ratioInterval, targetVerdict } from './ratio-stats';
 import {
   addCounters,
@@ -164,7 +165,8 @@ async function main() {
   // The same worker options on both sides: the completion interceptor, and the timing one when asked for.
   const extra = { interceptors: { activity: [completionInterceptor, ...(DETAIL ? [timingInterceptor] : [])] } };
   const connection = await Connection.connect({ address: server.address });
-  const client = new Client({ connection });
+  // Encrypted payloads, as in production: the worker's createWorker encrypts with the same keys.
+  const client = new Client({ connection, dataConverter: encryptingDataConverter(config.payloadKeys) });
   const native = await NativeConnection.connect({ address: server.address });
   const built = await createActivityDeps({ config, db, log });
   const activities = NOOP ? { ...createActivities(built.deps), ...noopCheckoutActivities(db) } : undefined;

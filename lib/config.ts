@@ -12,6 +12,7 @@ import {
   DURATION_PATTERN,
   durationMs,
 } from '../contract';
+import { DEV_PAYLOAD_KEY, isDevKey, KEY_ID_PATTERN, parsePayloadKeys, type PayloadKeys } from './payload-keys';
 
 const duration = z.string().regex(DURATION_PATTERN, 'expected a duration such as 500ms, 30s, 15m, 24h or 7d');
 
@@ -106,6 +107,33 @@ const schema = z
     METRICS_ENABLED: z.enum(['true', 'false']).default('true'),
     WORKER_METRICS_PORT: optionalPort,
     WORKER_SDK_METRICS_PORT: optionalPort,
+    // Payload encryption (lib/payload-codec.ts) and its codec server (api/routes/codec.ts); docs/security.md.
+    PAYLOAD_KEYS: z.preprocess(
+      (v) => (v === '' ? undefined : v),
+      z
+        .string()
+        .transform((v, ctx) => {
+          const keys = parsePayloadKeys(v);
+          if (typeof keys === 'string') {
+            ctx.addIssue({ code: 'custom', message: keys });
+            return z.NEVER;
+          }
+          return keys;
+        })
+        .optional(),
+    ),
+    PAYLOAD_KEY_ID: z.preprocess(
+      (v) => (v === '' ? undefined : v),
+      z.string().regex(KEY_ID_PATTERN, 'expected a key id from PAYLOAD_KEYS').optional(),
+    ),
+    CODEC_CORS_ORIGINS: z.preprocess(
+      (v) => (v === '' ? undefined : v),
+      z
+        .string()
+        .transform((v) => v.split(',').map((o) => o.trim()))
+        .pipe(z.array(z.url().regex(/^https?:\/\/[^/]+$/, 'expected an origin such as http://localhost:8233')))
+        .optional(),
+    ),
   })
   .superRefine((env, ctx) => {
     if (env.NODE_ENV === 'production') {
@@ -113,6 +141,18 @@ const schema = z
         if (!env[name]) ctx.addIssue({ code: 'custom', path: [name], message: 'required when NODE_ENV=production' });
       }
     }
+    if (env.NODE_ENV === 'production' && !env.PAYLOAD_KEYS)
+      ctx.addIssue({ code: 'custom', path: ['PAYLOAD_KEYS'], message: 'required when NODE_ENV=production' });
+    if (env.NODE_ENV === 'production' && env.PAYLOAD_KEYS?.some(isDevKey))
+      ctx.addIssue({ code: 'custom', path: ['PAYLOAD_KEYS'], message: 'the public development key is not a secret' });
+    if (env.PAYLOAD_KEY_ID && !(env.PAYLOAD_KEYS ?? [DEV_PAYLOAD_KEY]).some((k) => k.id === env.PAYLOAD_KEY_ID))
+      ctx.addIssue({ code: 'custom', path: ['PAYLOAD_KEY_ID'], message: 'names no key in PAYLOAD_KEYS' });
+    if (!env.PAYLOAD_KEY_ID && (env.PAYLOAD_KEYS?.length ?? 0) > 1)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['PAYLOAD_KEY_ID'],
+        message: 'required with more than one key in PAYLOAD_KEYS: the id of the key new payloads use',
+      });
     // The SDK would only warn and lower the slots; a cached workflow per running workflow task is what it needs.
     if (env.WORKER_STICKY_CACHE_SIZE > 0 && env.WORKER_WORKFLOW_TASK_SLOTS > env.WORKER_STICKY_CACHE_SIZE) {
       ctx.addIssue({
@@ -157,6 +197,13 @@ export interface Config {
    */
   orderStuckAfter: string;
   metrics: MetricsConfig;
+  /** The keys of the payload codec; outside production, the public development key when none are given. */
+  payloadKeys: PayloadKeys;
+  /**
+   * The codec server: the Web UI origins allowed to call it from a browser, and (development only, set by `make
+   * start` for its own dev server's UI, which cannot send a token) one origin that may call it without a token.
+   */
+  codec: { corsOrigins: string[]; originWithoutToken?: string };
 }
 
 export interface HousekeepingConfig {
@@ -272,6 +319,11 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       workerPort: e.WORKER_METRICS_PORT,
       sdkPort: e.WORKER_SDK_METRICS_PORT,
     },
+    payloadKeys: {
+      activeId: e.PAYLOAD_KEY_ID ?? e.PAYLOAD_KEYS?.[0]?.id ?? DEV_PAYLOAD_KEY.id,
+      keys: e.PAYLOAD_KEYS ?? [DEV_PAYLOAD_KEY],
+    },
+    codec: { corsOrigins: e.CODEC_CORS_ORIGINS ?? [`http://localhost:${e.TEMPORAL_UI_PORT}`] },
   };
 }
 

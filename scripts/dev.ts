@@ -13,6 +13,7 @@ import { createDb } from '../db/client';
 import { runMigrations } from '../db/migrate';
 import { DEMO_PRODUCTS, seedCatalog } from '../db/seed';
 import type { Config } from '../lib/config';
+import { encryptingDataConverter } from '../lib/payload-codec';
 import { loadConfigOrExit, onShutdownSignal, temporalAddress } from '../lib/entry';
 import { createLogger, type Logger } from '../lib/logger';
 import { startSmtpSink } from '../lib/smtp-sink';
@@ -78,6 +79,8 @@ async function startTemporal(config: Config, log: Logger, parts: Part[]): Promis
     namespace: config.temporal.namespace,
     logFile,
     detached: true,
+    // The Web UI decodes payloads through the API's codec server (docs/security.md).
+    uiCodecEndpoint: `${config.publicBaseUrl}/codec`,
   }).catch((err: unknown) => {
     logFile.end();
     throw new StartupError(
@@ -117,6 +120,16 @@ async function startMailSink(config: Config, log: Logger, parts: Part[]): Promis
     'emails go to the embedded SMTP sink: one .eml file per message (set SMTP_URL to use a real server)',
   );
   return sink.url;
+}
+
+/**
+ * The dev server's Web UI cannot send Orderly's bearer token, so in development its origin may call the codec
+ * server without one (docs/security.md). Anything else still needs an admin token.
+ */
+function devUiCodecAccess(config: Config, uiUrl: string | undefined): Config['codec'] {
+  if (config.env !== 'development' || !uiUrl) return config.codec;
+  const origin = new URL(uiUrl).origin;
+  return { corsOrigins: [...new Set([...config.codec.corsOrigins, origin])], originWithoutToken: origin };
 }
 
 function printBanner(lines: Record<string, string>): void {
@@ -168,7 +181,11 @@ async function main(): Promise<void> {
     checkpoint();
 
     const smtpUrl = await startMailSink(config, log, parts);
-    const runConfig: Config = { ...config, smtp: { ...config.smtp, url: smtpUrl } };
+    const runConfig: Config = {
+      ...config,
+      smtp: { ...config.smtp, url: smtpUrl },
+      codec: devUiCodecAccess(config, temporalServer?.uiUrl),
+    };
 
     // Bundled from the current sources every start (quietly), so a stale dist/ bundle never runs in development.
     const workflowBundlePath = await buildWorkflowBundle(path.join(config.dataDir, 'workflow-bundle.js'));
@@ -193,7 +210,11 @@ async function main(): Promise<void> {
 
     const connection = await Connection.connect({ address: temporalAddress(config) });
     parts.push({ name: 'temporal client', stop: () => connection.close() });
-    const temporal = new Client({ connection, namespace: config.temporal.namespace });
+    const temporal = new Client({
+      connection,
+      namespace: config.temporal.namespace,
+      dataConverter: encryptingDataConverter(config.payloadKeys),
+    });
     const app = createApp({
       db: handle.db,
       temporal,
@@ -228,6 +249,7 @@ async function main(): Promise<void> {
       'Admin token': await mintToken(config.auth.jwtSecret, { sub: DEMO_ADMIN_ID, role: 'admin' }),
       'Customer token': await mintToken(config.auth.jwtSecret, { sub: DEMO_CUSTOMER_ID, role: 'customer' }),
       'Try it': `curl ${api.url}/products`,
+      'Codec server': `${config.publicBaseUrl}/codec  (the Web UI decrypts payloads here; the CLI: docs/security.md)`,
     });
 
     await stopSignal;

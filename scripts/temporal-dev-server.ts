@@ -28,6 +28,8 @@ export interface DevServerOptions {
    * the worker has drained (the parent must call stop(); `make start` also kills it on exit).
    */
   detached?: boolean;
+  /** The codec server the Web UI decodes payloads through (`--ui-codec-endpoint`); omit for none. */
+  uiCodecEndpoint?: string;
 }
 
 /** A free TCP port on loopback, chosen by the kernel. */
@@ -89,6 +91,7 @@ export async function startDevServer(opts: DevServerOptions): Promise<DevServer>
   if (opts.uiPort === undefined) args.push('--headless');
   // No internet here: the UI's newsfeed would only fail to load.
   else args.push('--ui-port', String(opts.uiPort), '--ui-disable-news-fetch');
+  if (opts.uiPort !== undefined && opts.uiCodecEndpoint) args.push('--ui-codec-endpoint', opts.uiCodecEndpoint);
   if (opts.dbFilename) args.push('--db-filename', opts.dbFilename);
   if (opts.namespace && opts.namespace !== 'default') args.push('--namespace', opts.namespace);
   if (opts.metricsPort !== undefined) args.push('--metrics-port', String(opts.metricsPort));

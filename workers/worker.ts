@@ -1,10 +1,11 @@
 /** Builds the Temporal worker that hosts Orderly's workflows and activities. */
 import path from 'node:path';
 import fs from 'node:fs';
-import { Worker, type NativeConnection, type WorkerOptions } from '@temporalio/worker';
+import { Worker, type NativeConnection, type ReplayWorkerOptions, type WorkerOptions } from '@temporalio/worker';
 import { createActivities, type ActivityDeps } from '../activities';
 import type { Config, WorkerTuning } from '../lib/config';
 import { businessMetricsInterceptor } from './metrics';
+import { encryptingDataConverter } from '../lib/payload-codec';
 
 export const WORKFLOWS_PATH = require.resolve('../workflows');
 /** True when this file runs compiled (dist/workers/worker.js, production); false under tsx and jest. */
@@ -67,7 +68,20 @@ export async function createWorker(opts: CreateWorkerOptions): Promise<Worker> {
     shutdownGraceTime: '10s',
     // Business metrics are counted around activities, never in (replaying) workflow code: workers/metrics.ts.
     interceptors: { activity: [businessMetricsInterceptor(opts.deps.db)] },
+    // Payloads are encrypted with the configuration's keys (docs/security.md), whoever builds the worker.
+    dataConverter: encryptingDataConverter(opts.deps.config.payloadKeys),
     ...opts.tuning,
     ...opts.extra,
   });
+}
+
+/**
+ * Options for replaying recorded histories (scripts/replay.ts, the replay tests): the workflow code, and the same
+ * payload codec as the workers, so encrypted histories decrypt with the configuration's keys.
+ */
+export function replayOptions(payloadKeys: Config['payloadKeys'], workflowBundlePath?: string): ReplayWorkerOptions {
+  return {
+    ...(workflowBundlePath ? { workflowBundle: { codePath: workflowBundlePath } } : { workflowsPath: WORKFLOWS_PATH }),
+    dataConverter: encryptingDataConverter(payloadKeys),
+  };
 }

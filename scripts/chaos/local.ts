@@ -3,6 +3,7 @@
  * CLI's dev server on a SQLite file (its state survives a kill), the project's SMTP sink, API_REPLICAS API and
  * WORKER_REPLICAS worker processes (TypeScript through tsx), and HAProxy in front of the APIs. All on loopback.
  */
+import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { createLogger } from '../../lib/logger';
@@ -19,6 +20,7 @@ import { asProc, type Proc, type Topology, type TopologyOptions, type WorkerBuil
 const root = path.resolve(__dirname, '..', '..');
 const JWT_SECRET = 'orderly-chaos-jwt-secret-0123456789abcdef';
 const WEBHOOK_SECRET = 'orderly-chaos-webhook-secret-0123456789';
+const PAYLOAD_KEYS = `chaos:${randomBytes(32).toString('base64')}`;
 const CANCELLATION_WINDOW = '15s';
 const TASK_QUEUE = 'checkout';
 const DEPLOYMENT = 'orderly';
@@ -137,6 +139,8 @@ export async function startLocalTopology(opts: TopologyOptions): Promise<Topolog
       SMTP_URL: `smtp://127.0.0.1:${smtpPort}`,
       AUTH_JWT_SECRET: JWT_SECRET,
       PAYMENT_WEBHOOK_SECRET: WEBHOOK_SECRET,
+      // A fresh payload key per run: the chaos run's histories live only as long as it does.
+      PAYLOAD_KEYS,
       PAYMENT_CONFIRMATION_TIMEOUT: '2m',
       CANCELLATION_WINDOW,
       PUBLIC_BASE_URL: baseUrl,

@@ -28,6 +28,7 @@ import { Prometheus } from './prometheus';
 import { databaseUrl, preparePostgres, type PostgresTarget } from './postgres';
 import { httpOk, ManagedProcess, waitFor } from './process';
 import { provisionTools, root, type Tools } from './tools';
+import { clusterPayloadKeys } from './payload-keys';
 
 export interface ClusterOptions {
   /** The load balancer's port (PORT). */
@@ -299,7 +300,10 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
       command: tools.uiServer,
       // ui-server reads <config>/<env>.yaml: deploy/temporal-ui/docker.yaml, the file compose mounts.
       args: ['--root', '/', '--config', path.dirname(deployPath('temporalUi')), '--env', 'docker', 'start'],
-      env: { ...baseEnv, ...temporalUiEnv(temporalAddress, options.uiPort, options.namespace) },
+      env: {
+        ...baseEnv,
+        ...temporalUiEnv(temporalAddress, options.uiPort, options.namespace, `http://localhost:${options.port}/codec`),
+      },
       logFile: logFile('temporal-ui'),
       ready: (proc) =>
         waitFor('the Web UI answers', () => httpOk(`http://127.0.0.1:${options.uiPort}/api/v1/settings`), {
@@ -361,6 +365,9 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
       SMTP_URL: `smtp://127.0.0.1:${options.smtpPort}`,
       AUTH_JWT_SECRET: options.jwtSecret,
       PAYMENT_WEBHOOK_SECRET: options.webhookSecret,
+      ...clusterPayloadKeys(options.dataDir),
+      // The Web UI calls the codec server from the browser (docs/security.md).
+      CODEC_CORS_ORIGINS: process.env.CODEC_CORS_ORIGINS || uiUrl,
       ...options.orderlyEnv,
     };
 

@@ -83,8 +83,15 @@ export function temporalNamespaceEnv(address: string, namespace: string, cli: st
 }
 
 /** The Web UI server (deploy/temporal-ui/docker.yaml). */
-export function temporalUiEnv(address: string, port: number, namespace: string): Record<string, string> {
+export function temporalUiEnv(
+  address: string,
+  port: number,
+  namespace: string,
+  codecEndpoint: string,
+): Record<string, string> {
   return {
+    // The API's codec server, which the browser calls (so an address the browser reaches: the load balancer).
+    TEMPORAL_CODEC_ENDPOINT: codecEndpoint,
     TEMPORAL_ADDRESS: address,
     TEMPORAL_UI_HOST: '127.0.0.1',
     TEMPORAL_UI_PORT: String(port),

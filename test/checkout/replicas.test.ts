@@ -9,6 +9,7 @@ import { createApp, type App } from '../../api/app';
 import { createDb, type DbHandle } from '../../db/client';
 import { orders, sandboxLedger } from '../../db/schema';
 import { createLogger } from '../../lib/logger';
+import { encryptingDataConverter } from '../../lib/payload-codec';
 import type { Harness } from '../support/harness';
 import {
   checkoutBody,
@@ -40,7 +41,11 @@ beforeAll(async () => {
   dbB = h.db.url ? await createDb({ url: h.db.url, max: 4 }) : undefined;
   appB = createApp({
     db: (dbB ?? h.db).db,
-    temporal: new Client({ connection: connectionB, namespace: h.config.temporal.namespace }),
+    temporal: new Client({
+      connection: connectionB,
+      namespace: h.config.temporal.namespace,
+      dataConverter: encryptingDataConverter(h.config.payloadKeys),
+    }),
     config: h.config,
     log: createLogger('silent', 'test'),
     clock: () => new Date(),

@@ -11,6 +11,7 @@ import {
   notifyWorkflowId,
   type CheckoutInput,
 } from '../../contract';
+import { EncryptionCodec } from '../../lib/payload-codec';
 import type { Harness } from '../support/harness';
 import { checkoutInput, checkoutSuite, events, placeOrder, seedCart, seedProduct, shopper } from './helpers';
 
@@ -21,9 +22,12 @@ const book = checkoutSuite({ env: { CANCELLATION_WINDOW: '1s' } }, (started) => 
 async function shape(orderId: string) {
   const history = await h.client.workflow.getHandle(checkoutWorkflowId(orderId)).fetchHistory();
   const evs = history.events ?? [];
-  const started = evs[0]!.workflowExecutionStartedEventAttributes!.input!.payloads![0]!;
+  // The history holds the input encrypted (docs/security.md): decrypt it as the worker does.
+  const [started] = await new EncryptionCodec(h.config.payloadKeys).decode([
+    evs[0]!.workflowExecutionStartedEventAttributes!.input!.payloads![0]!,
+  ]);
   return {
-    version: (JSON.parse(Buffer.from(started.data!).toString('utf8')) as CheckoutInput).version,
+    version: (JSON.parse(Buffer.from(started!.data!).toString('utf8')) as CheckoutInput).version,
     markers: evs.filter((e) => e.markerRecordedEventAttributes).length,
     searchAttributeUpserts: evs.filter((e) => e.upsertWorkflowSearchAttributesEventAttributes).length,
     childWorkflows: evs.filter((e) => e.startChildWorkflowExecutionInitiatedEventAttributes).length,

@@ -146,6 +146,39 @@ test('each replica serves /metrics; the load balancer refuses it from outside', 
   await outside.text();
 });
 
+test("payloads are encrypted with the cluster's key; the codec server decrypts for admins, and the UI knows it", async () => {
+  const c = await customer(cluster.urls.api, cluster.options.jwtSecret);
+  const cartId = await cartWithOneItem(c);
+  const res = await c.call('POST', '/checkout', checkoutBody(cartId), { 'Idempotency-Key': 'cluster-encrypted' });
+  await orderReaches(c, res.body.orderId, 'confirmed');
+  const show = (...extra: string[]) =>
+    execFileSync(
+      tools.temporalCli,
+      [
+        ...['workflow', 'show', '--workflow-id', `order-${res.body.orderId}`, '--address', cluster.urls.temporal],
+        ...['--output', 'json', ...extra],
+      ],
+      { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 },
+    );
+  const raw = show();
+  expect(raw).toContain(Buffer.from('binary/encrypted').toString('base64'));
+  expect(raw).not.toContain(Buffer.from('json/plain').toString('base64'));
+  const admin = await mintToken(cluster.options.jwtSecret, { sub: randomUUID(), role: 'admin' });
+  const decoded = show('--codec-endpoint', `${cluster.urls.api}/codec`, '--codec-auth', `Bearer ${admin}`);
+  expect(decoded).toContain(Buffer.from('json/plain').toString('base64'));
+  // The production Web UI is given the endpoint, but it sends no token, so it is refused (docs/security.md).
+  const settings = (await (await fetch(`http://127.0.0.1:${cluster.options.uiPort}/api/v1/settings`)).json()) as {
+    Codec: { Endpoint: string };
+  };
+  expect(settings.Codec.Endpoint).toBe(`http://localhost:${cluster.options.port}/codec`);
+  const fromUi = await fetch(`${cluster.urls.api}/codec/decode`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', origin: cluster.urls.ui },
+    body: '{}',
+  });
+  expect(fromUi.status).toBe(401);
+});
+
 test('temporal operator cluster describe shows PostgreSQL persistence and visibility', () => {
   const out = execFileSync(
     tools.temporalCli,

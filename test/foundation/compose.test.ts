@@ -55,7 +55,12 @@ function envOf(service: Service): Record<string, string> {
 function interpolate(value: string): string {
   return value
     .replace(/\$\{(\w+):-([^}]*)\}/g, (_, _name: string, fallback: string) => fallback)
-    .replace(/\$\{(\w+):\?[^}]*\}/g, (_, name: string) => `${name.toLowerCase()}-supplied-by-the-operator-0123456789`);
+    .replace(/\$\{(\w+):\?[^}]*\}/g, (_, name: string) =>
+      // PAYLOAD_KEYS has a format: id:base64 of 32 bytes.
+      name === 'PAYLOAD_KEYS'
+        ? `operator:${'A'.repeat(43)}=`
+        : `${name.toLowerCase()}-supplied-by-the-operator-0123456789`,
+    );
 }
 
 /** A command of ours runs plain node on an entry point `make build` produces (the image has no tsx). */
@@ -175,7 +180,12 @@ test('both paths set the same variables of each shared file', () => {
       ['TEMPORAL_CLI'],
     ],
     // Natively the UI listens on loopback only.
-    ['temporal-ui', temporalUiEnv('a:1', 8080, 'default'), DEPLOY_FILES.temporalUi, ['TEMPORAL_UI_HOST']],
+    [
+      'temporal-ui',
+      temporalUiEnv('a:1', 8080, 'default', 'http://localhost:3000/codec'),
+      DEPLOY_FILES.temporalUi,
+      ['TEMPORAL_UI_HOST'],
+    ],
     // Natively the API replicas are added through the runtime socket, not found by DNS.
     ['haproxy', haproxyEnv(3000, '/s'), DEPLOY_FILES.haproxy, []],
   ];
@@ -213,6 +223,7 @@ test('our containers set only variables lib/config.ts knows, and a valid product
   const api = envOf(services.api!);
   expect(api.AUTH_JWT_SECRET).toMatch(/^\$\{AUTH_JWT_SECRET:\?/);
   expect(api.PAYMENT_WEBHOOK_SECRET).toMatch(/^\$\{PAYMENT_WEBHOOK_SECRET:\?/);
+  expect(api.PAYLOAD_KEYS).toMatch(/^\$\{PAYLOAD_KEYS:\?/);
 });
 
 test('every depends_on names a real service with a condition, and migrations run before api and worker', () => {

@@ -89,11 +89,16 @@ describe('loadConfig', () => {
   });
 
   test('production refuses to start on the development secrets', () => {
-    expect(problemsOf({ NODE_ENV: 'production' })).toEqual(['AUTH_JWT_SECRET', 'PAYMENT_WEBHOOK_SECRET']);
+    expect(problemsOf({ NODE_ENV: 'production' })).toEqual([
+      'AUTH_JWT_SECRET',
+      'PAYLOAD_KEYS',
+      'PAYMENT_WEBHOOK_SECRET',
+    ]);
     const config = loadConfig({
       NODE_ENV: 'production',
       AUTH_JWT_SECRET: 'x'.repeat(40),
       PAYMENT_WEBHOOK_SECRET: 'y'.repeat(20),
+      PAYLOAD_KEYS: `k1:${'A'.repeat(43)}=`,
     });
     expect(config.auth.jwtSecret).toBe('x'.repeat(40));
   });
@@ -171,6 +176,7 @@ describe('entry points', () => {
       NODE_ENV: 'production',
       AUTH_JWT_SECRET: 'x'.repeat(40),
       PAYMENT_WEBHOOK_SECRET: 'y'.repeat(20),
+      PAYLOAD_KEYS: `k1:${'A'.repeat(43)}=`,
       DATABASE_URL: 'postgres://u:p@127.0.0.1:1/x',
     });
     expect(r.code).toBe(1);

@@ -118,6 +118,25 @@ test('make start comes up ready, stops cleanly on SIGINT, and keeps workflows an
     const ui = await fetch(`http://127.0.0.1:${uiPort}/`);
     expect(ui.status).toBeLessThan(500);
     await ui.arrayBuffer();
+    // The Web UI decrypts payloads through the API's codec server, which lets that UI's origin in without a token
+    // (development only) and nobody else (docs/security.md).
+    const settings = (await (await fetch(`http://127.0.0.1:${uiPort}/api/v1/settings`)).json()) as {
+      Codec: { Endpoint: string };
+    };
+    expect(settings.Codec.Endpoint).toBe(`http://localhost:${port}/codec`);
+    const decode = (headers: Record<string, string>) =>
+      fetch(`${api}/codec/decode`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...headers },
+        body: '{}',
+      });
+    const fromUi = await decode({ origin: `http://localhost:${uiPort}` });
+    expect(fromUi.status).toBe(200);
+    expect(fromUi.headers.get('access-control-allow-origin')).toBe(`http://localhost:${uiPort}`);
+    expect(await fromUi.json()).toEqual({ payloads: [] });
+    const stranger = await decode({});
+    expect(stranger.status).toBe(401);
+    await stranger.arrayBuffer();
 
     // A workflow no worker runs stays open: it must still be there after the restart (file-backed dev server).
     const connection = await Connection.connect({ address: `127.0.0.1:${temporalPort}` });

@@ -8,6 +8,7 @@ import path from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { Worker } from '@temporalio/worker';
 import { resolveTemporalCli } from '../../scripts/temporal-cli';
+import { replayOptions } from '../../workers/worker';
 import type { Harness } from '../support/harness';
 import type { TestSmtp } from '../support/smtp';
 import { waitFor } from '../support/wait';
@@ -24,11 +25,7 @@ mailSuite((started, harness) => {
 async function replayAndMaybeRecord(workflowId: string, name: string) {
   const history = await h.client.workflow.getHandle(workflowId).fetchHistory();
   const bundle = process.env.ORDERLY_WORKFLOW_BUNDLE;
-  await Worker.runReplayHistory(
-    bundle ? { workflowBundle: { codePath: bundle } } : { workflowsPath: require.resolve('../../workflows') },
-    history,
-    workflowId,
-  );
+  await Worker.runReplayHistory(replayOptions(h.config.payloadKeys, bundle), history, workflowId);
   if (!process.env.RECORD_HISTORIES) return;
   const cli = process.env.ORDERLY_TEMPORAL_CLI ?? resolveTemporalCli();
   const json = execFileSync(

@@ -126,6 +126,7 @@ onPostgres('the build runs on plain node with production dependencies only: a ch
     SMTP_URL: mail.url,
     AUTH_JWT_SECRET: randomBytes(24).toString('hex'),
     PAYMENT_WEBHOOK_SECRET: randomBytes(24).toString('hex'),
+    PAYLOAD_KEYS: `build-test:${randomBytes(32).toString('base64')}`,
   };
   const dist = (entry: keyof typeof ENTRY_POINTS) => path.join('dist', ENTRY_POINTS[entry]);
   const runDist = (entry: keyof typeof ENTRY_POINTS, args: string[] = []) => {

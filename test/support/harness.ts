@@ -9,6 +9,7 @@ import { createApp, type App } from '../../api/app';
 import { mintToken, type Role } from '../../api/auth';
 import type { ActivityDeps } from '../../activities';
 import { loadConfig, type Config } from '../../lib/config';
+import { encryptingDataConverter } from '../../lib/payload-codec';
 import { createWorker } from '../../workers/worker';
 import { createActivityDeps } from '../../workers/deps';
 import { createTestDb, type TestDb } from './db';
@@ -67,7 +68,11 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
   const log = testLogger(config.logLevel);
   const db = await createTestDb();
   const connection = await Connection.connect({ address });
-  const client = new Client({ connection, namespace: config.temporal.namespace });
+  const client = new Client({
+    connection,
+    namespace: config.temporal.namespace,
+    dataConverter: encryptingDataConverter(config.payloadKeys),
+  });
   const built = await createActivityDeps({ config, db: db.db, log });
   const deps: ActivityDeps = built.deps;
 
