@@ -3,6 +3,7 @@ import { HTTPException } from 'hono/http-exception';
 import { bodyLimit } from 'hono/body-limit';
 import { requestId } from 'hono/request-id';
 import { OpenAPIHono } from '@hono/zod-openapi';
+import { httpInstrumentationMiddleware } from '@hono/otel';
 import type { AppDeps, AppEnv } from './env';
 import { authenticate } from './auth';
 import { HttpProblem, problemResponse } from './problem';
@@ -15,6 +16,7 @@ import { paymentsRoutes } from './routes/payments';
 import { notificationsRoutes } from './routes/notifications';
 import { customersRoutes } from './routes/customers';
 import { docsRoutes } from './routes/docs';
+import { requestLog } from './request-log';
 
 export const MAX_BODY_BYTES = 1024 * 1024;
 
@@ -23,12 +25,15 @@ const WRITE_METHODS = new Set(['POST', 'PUT', 'PATCH']);
 export function createApp(deps: AppDeps) {
   const app = new OpenAPIHono<AppEnv>();
 
+  // The server span first, so every line logged for the request carries its trace id; none without tracing.
+  if (deps.tracing) app.use('*', httpInstrumentationMiddleware({ captureActiveRequests: false }));
   app.use('*', requestId());
   app.use('*', async (c, next) => {
     c.set('deps', deps);
     c.set('log', deps.log.child({ requestId: c.var.requestId }));
     await next();
   });
+  app.use('*', requestLog);
   app.use(
     '*',
     bodyLimit({

@@ -4,6 +4,7 @@ import type { Db } from '../db/client';
 import type { Listen } from '../db/listen';
 import type { Config } from '../lib/config';
 import type { Logger } from '../lib/logger';
+import type { Tracing } from '../lib/tracing';
 import type { AuthUser } from './auth';
 
 export interface ReadyCheck {
@@ -24,6 +25,8 @@ export interface AppDeps {
   listen?: Listen;
   /** Checks behind GET /ready beyond the database and Temporal (e.g. the in-process worker). */
   extraReadyChecks?: ReadyCheck[];
+  /** The process's tracing: with it, every request gets a server span (named by route template). */
+  tracing?: Tracing;
 }
 
 export interface AppEnv {

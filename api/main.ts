@@ -9,7 +9,8 @@ import { Client, Connection } from '@temporalio/client';
 import { createDb } from '../db/client';
 import { runMigrations } from '../db/migrate';
 import { loadConfigOrExit, onShutdownSignal, requireDatabaseUrl, temporalAddress } from '../lib/entry';
-import { createLogger, type Logger } from '../lib/logger';
+import { createLogger, logFormatFor, type Logger } from '../lib/logger';
+import { startTracingFromConfig, tracingClientInterceptors } from '../lib/tracing';
 import { createApp, type App } from './app';
 
 /** In-flight requests get this long to finish on shutdown before their connections are cut. */
@@ -69,11 +70,16 @@ export async function serveApi(app: App, opts: { host: string; port: number; log
 async function main(): Promise<void> {
   const config = loadConfigOrExit('api');
   const databaseUrl = requireDatabaseUrl(config, 'api');
-  const log = createLogger(config.logLevel, 'api');
+  const log = createLogger(config.logLevel, 'api', { format: logFormatFor(config) });
+  const tracing = startTracingFromConfig(config, 'orderly-api');
   const handle = await createDb({ url: databaseUrl });
   // Lazy: the API comes up even while Temporal is still starting; /ready says so until it answers.
   const connection = Connection.lazy({ address: temporalAddress(config) });
-  const temporal = new Client({ connection, namespace: config.temporal.namespace });
+  const temporal = new Client({
+    connection,
+    namespace: config.temporal.namespace,
+    interceptors: tracingClientInterceptors(tracing),
+  });
   let server: ApiServer | undefined;
   let stopRequested: (() => void) | undefined;
   const stopped = new Promise<void>((resolve) => (stopRequested = resolve));
@@ -90,6 +96,7 @@ async function main(): Promise<void> {
       log,
       clock: () => new Date(),
       listen: handle.listen,
+      tracing,
     });
     server = await serveApi(app, { host: config.host, port: config.port, log });
     await stopped;
@@ -101,6 +108,7 @@ async function main(): Promise<void> {
     await server?.close();
     await connection.close();
     await handle.close();
+    await tracing?.shutdown();
     removeSignals();
     log.info('api stopped');
   }

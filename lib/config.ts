@@ -54,6 +54,11 @@ const schema = z
     WORKER_WORKFLOW_TASK_SLOTS: count(2, 40),
     WORKER_LOCAL_ACTIVITY_SLOTS: count(1, 100),
     WORKER_STICKY_CACHE_SIZE: count(0, 1000),
+    // Tracing and logs (docs/tracing.md): traces go out by OTLP over HTTP only when an endpoint is set.
+    OTEL_EXPORTER_OTLP_ENDPOINT: optionalUrl,
+    OTEL_TRACES_SAMPLER_ARG: z.coerce.number().min(0).max(1).default(1),
+    OTEL_SERVICE_NAME: z.preprocess((v) => (v === '' ? undefined : v), z.string().min(1).max(100).optional()),
+    LOG_FORMAT: z.enum(['auto', 'json', 'pretty']).default('auto'),
   })
   .superRefine((env, ctx) => {
     if (env.NODE_ENV === 'production') {
@@ -96,6 +101,10 @@ export interface Config {
   cancellationWindow: string;
   notify: { smsWebhookUrl: string | undefined; pushWebhookUrl: string | undefined };
   worker: WorkerTuning;
+  /** OpenTelemetry: off unless `otlpEndpoint` is set; the ratio samples new traces (a caller's decision is kept). */
+  tracing: { otlpEndpoint: string | undefined; sampleRatio: number; serviceName: string | undefined };
+  /** `auto`: pretty on a terminal outside production, JSON otherwise. */
+  logFormat: Env['LOG_FORMAT'];
 }
 
 /** Task slots and sticky cache of a worker, as the SDK's WorkerOptions name them. */
@@ -155,5 +164,11 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       maxConcurrentLocalActivityExecutions: e.WORKER_LOCAL_ACTIVITY_SLOTS,
       maxCachedWorkflows: e.WORKER_STICKY_CACHE_SIZE,
     },
+    tracing: {
+      otlpEndpoint: e.OTEL_EXPORTER_OTLP_ENDPOINT,
+      sampleRatio: e.OTEL_TRACES_SAMPLER_ARG,
+      serviceName: e.OTEL_SERVICE_NAME,
+    },
+    logFormat: e.LOG_FORMAT,
   };
 }

@@ -14,7 +14,8 @@ import { runMigrations } from '../db/migrate';
 import { DEMO_PRODUCTS, seedCatalog } from '../db/seed';
 import type { Config } from '../lib/config';
 import { loadConfigOrExit, onShutdownSignal, temporalAddress } from '../lib/entry';
-import { createLogger, type Logger } from '../lib/logger';
+import { createLogger, logFormatFor, type Logger } from '../lib/logger';
+import { startTracingFromConfig, tracingClientInterceptors } from '../lib/tracing';
 import { startSmtpSink } from '../lib/smtp-sink';
 import { buildWorkflowBundle } from './build-workflow-bundle';
 import { installTemporalRuntime, requestShutdown, startWorker, type RunningWorker } from '../workers/main';
@@ -127,7 +128,8 @@ function printBanner(lines: Record<string, string>): void {
 
 async function main(): Promise<void> {
   const config = loadConfigOrExit('make start');
-  const log = createLogger(config.logLevel, 'orderly');
+  const log = createLogger(config.logLevel, 'orderly', { format: logFormatFor(config) });
+  const tracing = startTracingFromConfig(config, 'orderly');
   installTemporalRuntime(log);
   const parts: Part[] = [];
   let worker: RunningWorker | undefined;
@@ -177,6 +179,7 @@ async function main(): Promise<void> {
       db: handle.db,
       log: log.child({ part: 'worker' }),
       workflowBundlePath,
+      tracing,
     });
     const runningWorker = worker;
     parts.push({ name: 'worker', stop: () => runningWorker.stop() });
@@ -193,7 +196,11 @@ async function main(): Promise<void> {
 
     const connection = await Connection.connect({ address: temporalAddress(config) });
     parts.push({ name: 'temporal client', stop: () => connection.close() });
-    const temporal = new Client({ connection, namespace: config.temporal.namespace });
+    const temporal = new Client({
+      connection,
+      namespace: config.temporal.namespace,
+      interceptors: tracingClientInterceptors(tracing),
+    });
     const app = createApp({
       db: handle.db,
       temporal,
@@ -202,6 +209,7 @@ async function main(): Promise<void> {
       clock: () => new Date(),
       // The in-process worker's stock changes reach the API's caches through the same channel as other processes'.
       listen: handle.listen,
+      tracing,
       extraReadyChecks: [
         {
           name: 'in-process worker',
@@ -224,6 +232,7 @@ async function main(): Promise<void> {
       'Temporal Web UI': uiUrl ?? `(Temporal at ${config.temporal.address}: open its own UI)`,
       Temporal: `${temporalAddress(config)} namespace ${config.temporal.namespace}, task queue ${config.temporal.taskQueue}`,
       Database: handle.kind === 'pglite' ? `PGlite in ${handle.location}` : handle.location,
+      Traces: config.tracing.otlpEndpoint ?? 'off (set OTEL_EXPORTER_OTLP_ENDPOINT, docs/tracing.md)',
       Emails: config.smtp.url ? `SMTP ${config.smtp.url}` : `.eml files in ${path.join(config.dataDir, 'outbox')}`,
       'Admin token': await mintToken(config.auth.jwtSecret, { sub: DEMO_ADMIN_ID, role: 'admin' }),
       'Customer token': await mintToken(config.auth.jwtSecret, { sub: DEMO_CUSTOMER_ID, role: 'customer' }),
@@ -250,6 +259,7 @@ async function main(): Promise<void> {
         process.exitCode = 1;
       }
     }
+    await tracing?.shutdown();
     removeSignals();
   }
 }

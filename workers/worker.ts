@@ -4,6 +4,8 @@ import fs from 'node:fs';
 import { Worker, type NativeConnection, type WorkerOptions } from '@temporalio/worker';
 import { createActivities, type ActivityDeps } from '../activities';
 import type { Config, WorkerTuning } from '../lib/config';
+import type { Tracing } from '../lib/tracing';
+import { tracingWorkerOptions, WORKFLOW_INTERCEPTOR_MODULES } from './tracing';
 
 export const WORKFLOWS_PATH = require.resolve('../workflows');
 /** True when this file runs compiled (dist/workers/worker.js, production); false under tsx and jest. */
@@ -34,6 +36,8 @@ export interface CreateWorkerOptions {
   workflowBundlePath?: string;
   /** Task slots and sticky cache size (config.worker); the SDK's defaults when absent. */
   tuning?: WorkerTuning;
+  /** Where activity and workflow spans go; without it they are not made (workflow spans are dropped). */
+  tracing?: Tracing;
   extra?: Partial<WorkerOptions>;
 }
 
@@ -62,6 +66,8 @@ export async function createWorker(opts: CreateWorkerOptions): Promise<Worker> {
     taskQueue: opts.taskQueue,
     activities: createActivities(opts.deps),
     ...(bundlePath ? { workflowBundle: { codePath: bundlePath } } : { workflowsPath: WORKFLOWS_PATH }),
+    // A prebuilt bundle has the workflow interceptors inside (scripts/build-workflow-bundle.ts).
+    ...tracingWorkerOptions(opts.tracing, bundlePath ? [] : WORKFLOW_INTERCEPTOR_MODULES),
     // Graceful drain: in-flight activities get this long to finish on shutdown.
     shutdownGraceTime: '10s',
     ...opts.tuning,

@@ -22,6 +22,7 @@ import { BEARER, createRouter } from '../openapi';
 import { HttpProblem, conflict, notFound, problemResponses, unprocessable } from '../problem';
 import { describeCheckout } from '../orders/lookup';
 import { orderIdFor, requestHash } from '../orders/ids';
+import { logOrder } from '../request-log';
 import { AcceptedSchema, CheckoutBodySchema, IdempotencyHeaderSchema } from '../orders/schemas';
 
 const route = createRoute({
@@ -121,7 +122,7 @@ export function checkoutRoutes(deps: AppDeps) {
     const key = c.req.valid('header')['idempotency-key'];
     const orderId = orderIdFor(user.sub, key);
     const hash = requestHash(body);
-    const log = c.var.log.child({ orderId, workflowId: checkoutWorkflowId(orderId) });
+    const log = logOrder(c, orderId);
 
     const seen = (status: OrderStatus) => c.json({ orderId, status, links: links(orderId) }, 200);
 
