@@ -9,6 +9,7 @@ import { createApp, type App } from '../../api/app';
 import { mintToken, type Role } from '../../api/auth';
 import type { ActivityDeps } from '../../activities';
 import { loadConfig, type Config } from '../../lib/config';
+import { tracingClientInterceptors, type Tracing } from '../../lib/tracing';
 import { createWorker } from '../../workers/worker';
 import { createActivityDeps } from '../../workers/deps';
 import { createTestDb, type TestDb } from './db';
@@ -21,6 +22,8 @@ export interface HarnessOptions {
   worker?: boolean;
   /** Replace or add activities, e.g. to reach a failure path real parts cannot. */
   activities?: (deps: ActivityDeps) => Partial<Record<string, (...args: never[]) => Promise<unknown>>>;
+  /** Trace the app, the client and the worker (test/observability: an in-memory exporter). */
+  tracing?: Tracing;
 }
 
 export interface CallOptions {
@@ -67,7 +70,11 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
   const log = testLogger(config.logLevel);
   const db = await createTestDb();
   const connection = await Connection.connect({ address });
-  const client = new Client({ connection, namespace: config.temporal.namespace });
+  const client = new Client({
+    connection,
+    namespace: config.temporal.namespace,
+    interceptors: tracingClientInterceptors(opts.tracing),
+  });
   const built = await createActivityDeps({ config, db: db.db, log });
   const deps: ActivityDeps = built.deps;
 
@@ -83,6 +90,7 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
       deps,
       workflowBundlePath: process.env.ORDERLY_WORKFLOW_BUNDLE,
       tuning: config.worker,
+      tracing: opts.tracing,
       extra: opts.activities
         ? { activities: { ...(await import('../../activities')).createActivities(deps), ...opts.activities(deps) } }
         : { shutdownGraceTime: '2s' },
@@ -97,7 +105,7 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
   };
   if (opts.worker !== false) await startWorker();
 
-  const app = createApp({ db: db.db, temporal: client, config, log, clock: () => new Date() });
+  const app = createApp({ db: db.db, temporal: client, config, log, clock: () => new Date(), tracing: opts.tracing });
 
   return {
     app,
