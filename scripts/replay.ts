@@ -4,6 +4,7 @@
  */
 import path from 'node:path';
 import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
+import { tracingWorkerOptions, WORKFLOW_INTERCEPTOR_MODULES } from '../workers/tracing';
 import { readHistoryFile } from './history-file';
 
 async function main() {
@@ -15,7 +16,12 @@ async function main() {
   Runtime.install({ logger: new DefaultLogger('WARN') });
   const histories = files.map((f) => ({ workflowId: path.basename(f, '.json'), history: readHistoryFile(f) }));
   let failed = 0;
-  for await (const r of Worker.runReplayHistories({ workflowsPath: require.resolve('../workflows') }, histories)) {
+  // With the workflow interceptors the bundles carry: traced runs replay down the traced path.
+  const options = {
+    workflowsPath: require.resolve('../workflows'),
+    ...tracingWorkerOptions(undefined, WORKFLOW_INTERCEPTOR_MODULES),
+  };
+  for await (const r of Worker.runReplayHistories(options, histories)) {
     if (r.error) {
       failed++;
       console.error(`FAIL ${r.workflowId}: ${r.error.message}`);

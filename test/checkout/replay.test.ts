@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Worker } from '@temporalio/worker';
 import { readHistoryFile } from '../../scripts/history-file';
+import { tracingWorkerOptions, WORKFLOW_INTERCEPTOR_MODULES } from '../../workers/tracing';
 import { installTestRuntime } from '../support/logs';
 
 const DIR = path.resolve(__dirname, '..', 'fixtures', 'histories');
@@ -44,8 +45,11 @@ test('the fixtures cover every checkout path', () => {
 test('all recorded histories replay without a non-determinism error', async () => {
   const bundle = process.env.ORDERLY_WORKFLOW_BUNDLE;
   const options = bundle
-    ? { workflowBundle: { codePath: bundle } }
-    : { workflowsPath: require.resolve('../../workflows') };
+    ? { workflowBundle: { codePath: bundle }, ...tracingWorkerOptions(undefined, []) }
+    : {
+        workflowsPath: require.resolve('../../workflows'),
+        ...tracingWorkerOptions(undefined, WORKFLOW_INTERCEPTOR_MODULES),
+      };
   const histories = files.map((f) => ({
     workflowId: f.replace(/\.json$/, ''),
     history: readHistoryFile(path.join(DIR, f)),

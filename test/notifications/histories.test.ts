@@ -12,6 +12,7 @@ import type { Harness } from '../support/harness';
 import type { TestSmtp } from '../support/smtp';
 import { waitFor } from '../support/wait';
 import { mailSuite, rowsFor, runNotify, seedOrder, setPrefs } from './fixtures';
+import { tracingWorkerOptions, WORKFLOW_INTERCEPTOR_MODULES } from '../../workers/tracing';
 
 let smtp: TestSmtp;
 let h: Harness;
@@ -25,7 +26,12 @@ async function replayAndMaybeRecord(workflowId: string, name: string) {
   const history = await h.client.workflow.getHandle(workflowId).fetchHistory();
   const bundle = process.env.ORDERLY_WORKFLOW_BUNDLE;
   await Worker.runReplayHistory(
-    bundle ? { workflowBundle: { codePath: bundle } } : { workflowsPath: require.resolve('../../workflows') },
+    bundle
+      ? { workflowBundle: { codePath: bundle }, ...tracingWorkerOptions(undefined, []) }
+      : {
+          workflowsPath: require.resolve('../../workflows'),
+          ...tracingWorkerOptions(undefined, WORKFLOW_INTERCEPTOR_MODULES),
+        },
     history,
     workflowId,
   );
