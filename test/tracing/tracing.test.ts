@@ -9,6 +9,7 @@ import { SpanKind } from '@opentelemetry/api';
 import { Worker } from '@temporalio/worker';
 import { createApp } from '../../api/app';
 import { checkoutWorkflowId } from '../../contract';
+import { loadConfig } from '../../lib/config';
 import { createLogger, logFormatFor } from '../../lib/logger';
 import { startTracing, type Tracing } from '../../lib/tracing';
 import { tracingWorkerOptions } from '../../workers/tracing';
@@ -198,6 +199,34 @@ test("a request's log lines carry its request id, trace id and, on checkout, the
       requestId: checkoutRequest,
     });
   await waitForStatus(h, orderId, ['confirmed']);
+});
+
+test('an app without tracing makes no spans, and its log lines carry no trace id', async () => {
+  const { lines, log } = capturedLogger();
+  const app = createApp({ db: h.db.db, temporal: h.client, config: h.config, log, clock: () => new Date() });
+  const productId = await seedProduct(h, book, { stock: 5 });
+  const before = exporter.getFinishedSpans().length;
+  const got = await app.request(`/products/${productId}`, { headers: { 'x-request-id': 'req-untraced-1' } });
+  expect(got.status).toBe(200);
+  // No server span, so no SQL span under it either.
+  expect(exporter.getFinishedSpans().length).toBe(before);
+  const line = lines.find((l) => l.requestId === 'req-untraced-1')!;
+  expect(line.msg).toBe('request completed');
+  expect(line).not.toHaveProperty('trace_id');
+});
+
+test('tracing is on only with an endpoint; its sampling ratio, endpoint and log format are checked config', () => {
+  expect(loadConfig({}).tracing).toEqual({ otlpEndpoint: undefined, sampleRatio: 1, serviceName: undefined });
+  expect(startTracing({ serviceName: 'x' })).toBeUndefined();
+  const on = loadConfig({
+    OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:4318',
+    OTEL_TRACES_SAMPLER_ARG: '0.25',
+    OTEL_SERVICE_NAME: 'shop-api',
+  });
+  expect(on.tracing).toEqual({ otlpEndpoint: 'http://127.0.0.1:4318', sampleRatio: 0.25, serviceName: 'shop-api' });
+  expect(() => loadConfig({ OTEL_TRACES_SAMPLER_ARG: '2' })).toThrow(/OTEL_TRACES_SAMPLER_ARG/);
+  expect(() => loadConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: 'collector' })).toThrow(/OTEL_EXPORTER_OTLP_ENDPOINT/);
+  expect(() => loadConfig({ LOG_FORMAT: 'xml' })).toThrow(/LOG_FORMAT/);
 });
 
 test('logs are pretty on a terminal outside production, JSON otherwise, unless LOG_FORMAT says', () => {
