@@ -3,7 +3,6 @@ import { HTTPException } from 'hono/http-exception';
 import { bodyLimit } from 'hono/body-limit';
 import { requestId } from 'hono/request-id';
 import { OpenAPIHono } from '@hono/zod-openapi';
-import { httpInstrumentationMiddleware } from '@hono/otel';
 import type { AppDeps, AppEnv } from './env';
 import { authenticate } from './auth';
 import { HttpProblem, problemResponse } from './problem';
@@ -17,6 +16,7 @@ import { notificationsRoutes } from './routes/notifications';
 import { customersRoutes } from './routes/customers';
 import { docsRoutes } from './routes/docs';
 import { requestLog } from './request-log';
+import { httpSpans } from './http-span';
 
 export const MAX_BODY_BYTES = 1024 * 1024;
 
@@ -26,7 +26,7 @@ export function createApp(deps: AppDeps) {
   const app = new OpenAPIHono<AppEnv>();
 
   // The server span first, so every line logged for the request carries its trace id; none without tracing.
-  if (deps.tracing) app.use('*', httpInstrumentationMiddleware({ captureActiveRequests: false }));
+  if (deps.tracing) app.use('*', httpSpans());
   app.use('*', requestId());
   app.use('*', async (c, next) => {
     c.set('deps', deps);

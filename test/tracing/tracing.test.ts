@@ -201,6 +201,30 @@ test("a request's log lines carry its request id, trace id and, on checkout, the
   await waitForStatus(h, orderId, ['confirmed']);
 });
 
+test("a caller's traceparent is continued, and its sampling decision kept", async () => {
+  const app = createApp({
+    db: h.db.db,
+    temporal: h.client,
+    config: h.config,
+    log: capturedLogger().log,
+    clock: () => new Date(),
+    tracing,
+  });
+  const productId = await seedProduct(h, book, { stock: 5 });
+  const traceId = '4bf92f3577b34da6a3ce929d0e0e4736';
+  const parent = '00f067aa0ba902b7';
+  expect(
+    (await app.request(`/products/${productId}`, { headers: { traceparent: `00-${traceId}-${parent}-01` } })).status,
+  ).toBe(200);
+  const span = one(spansOf(traceId), 'GET /products/:id');
+  expect(span.parentSpanId).toBe(parent);
+  expect(span.attributes).toMatchObject({ 'http.route': '/products/:id', 'http.response.status_code': 200 });
+  // Not sampled by the caller: no span recorded, whatever the ratio.
+  const unsampled = 'aaf92f3577b34da6a3ce929d0e0e4736';
+  await app.request(`/products/${productId}`, { headers: { traceparent: `00-${unsampled}-${parent}-00` } });
+  expect(spansOf(unsampled)).toEqual([]);
+});
+
 test('an app without tracing makes no spans, and its log lines carry no trace id', async () => {
   const { lines, log } = capturedLogger();
   const app = createApp({ db: h.db.db, temporal: h.client, config: h.config, log, clock: () => new Date() });
