@@ -8,7 +8,7 @@ export type { Logger };
 export type LogFormat = 'json' | 'pretty';
 
 export interface LoggerOptions {
-  /** `json` (the default, and production's) or `pretty` (pino-pretty: a development dependency). */
+  /** `json` (the default, and production's) or `pretty` (pino-pretty). */
   format?: LogFormat;
   /** Where lines go instead of stdout (tests). */
   destination?: DestinationStream;
@@ -31,7 +31,7 @@ function traceIds(): Record<string, string> {
   return { trace_id: traceId, span_id: spanId, trace_flags: `0${traceFlags.toString(16)}` };
 }
 
-/** pino-pretty when asked and installed; a production install has none and keeps JSON. */
+/** pino-pretty, loaded only when asked for: a JSON logger never pays for it. */
 function prettyStream(): DestinationStream | undefined {
   try {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
