@@ -20,6 +20,8 @@ import { rateLimit, type RateLimitPolicy } from './ratelimit/middleware';
 import { documentRateLimits } from './ratelimit/openapi';
 import { httpMetrics, initRouteSeries, metricsRoutes, rateLimited, routeOf } from './metrics';
 import { codecRoutes } from './routes/codec';
+import { requestLog } from './request-log';
+import { httpSpans } from './http-span';
 
 export const MAX_BODY_BYTES = 1024 * 1024;
 
@@ -28,7 +30,9 @@ const WRITE_METHODS = new Set(['POST', 'PUT', 'PATCH']);
 export function createApp(deps: AppDeps) {
   const app = new OpenAPIHono<AppEnv>();
 
-  // First, so that every request is timed, including those refused by later middleware.
+  // The server span first, so every line logged for the request carries its trace id; none without tracing.
+  if (deps.tracing) app.use('*', httpSpans());
+  // Then the timing, so that every request is timed, including those refused by later middleware.
   if (deps.config.metrics.enabled) app.use('*', httpMetrics());
   app.use('*', requestId());
   app.use('*', async (c, next) => {
@@ -36,6 +40,7 @@ export function createApp(deps: AppDeps) {
     c.set('log', deps.log.child({ requestId: c.var.requestId }));
     await next();
   });
+  app.use('*', requestLog);
   app.use(
     '*',
     bodyLimit({

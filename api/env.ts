@@ -4,6 +4,7 @@ import type { Db } from '../db/client';
 import type { Listen } from '../db/listen';
 import type { Config } from '../lib/config';
 import type { Logger } from '../lib/logger';
+import type { Tracing } from '../lib/tracing';
 import type { AuthUser } from './auth';
 import type { RateLimitPolicy } from './ratelimit/middleware';
 
@@ -27,6 +28,8 @@ export interface AppDeps {
   extraReadyChecks?: ReadyCheck[];
   /** Called for each request the rate limit refuses (the hook for the orderly_http_rate_limited_total counter). */
   onRateLimited?: (policy: RateLimitPolicy) => void;
+  /** The process's tracing: with it, every request gets a server span (named by route template). */
+  tracing?: Tracing;
 }
 
 export interface AppEnv {

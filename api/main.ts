@@ -9,8 +9,9 @@ import { Client, Connection } from '@temporalio/client';
 import { createDb } from '../db/client';
 import { runMigrations } from '../db/migrate';
 import { loadConfigOrExit, onShutdownSignal, requireDatabaseUrl, temporalAddress } from '../lib/entry';
-import { createLogger, type Logger } from '../lib/logger';
+import { createLogger, logFormatFor, type Logger } from '../lib/logger';
 import { encryptingDataConverter } from '../lib/payload-codec';
+import { startTracingFromConfig, tracingClientInterceptors } from '../lib/tracing';
 import { createApp, type App } from './app';
 
 /** In-flight requests get this long to finish on shutdown before their connections are cut. */
@@ -70,7 +71,8 @@ export async function serveApi(app: App, opts: { host: string; port: number; log
 async function main(): Promise<void> {
   const config = loadConfigOrExit('api');
   const databaseUrl = requireDatabaseUrl(config, 'api');
-  const log = createLogger(config.logLevel, 'api');
+  const log = createLogger(config.logLevel, 'api', { format: logFormatFor(config) });
+  const tracing = startTracingFromConfig(config, 'orderly-api');
   const handle = await createDb({ url: databaseUrl });
   // Lazy: the API comes up even while Temporal is still starting; /ready says so until it answers.
   const connection = Connection.lazy({ address: temporalAddress(config) });
@@ -78,6 +80,7 @@ async function main(): Promise<void> {
     connection,
     namespace: config.temporal.namespace,
     dataConverter: encryptingDataConverter(config.payloadKeys),
+    interceptors: tracingClientInterceptors(tracing),
   });
   let server: ApiServer | undefined;
   let stopRequested: (() => void) | undefined;
@@ -95,6 +98,7 @@ async function main(): Promise<void> {
       log,
       clock: () => new Date(),
       listen: handle.listen,
+      tracing,
     });
     server = await serveApi(app, { host: config.host, port: config.port, log });
     await stopped;
@@ -106,6 +110,7 @@ async function main(): Promise<void> {
     await server?.close();
     await connection.close();
     await handle.close();
+    await tracing?.shutdown();
     removeSignals();
     log.info('api stopped');
   }

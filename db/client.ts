@@ -8,6 +8,7 @@ import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js';
 import postgres, { type Sql, type TransactionSql } from 'postgres';
 import * as schema from './schema';
 import { listenPostgres, subscriptions, type Listen } from './listen';
+import { traceQuery } from './tracing';
 
 export { schema };
 
@@ -48,7 +49,8 @@ export type Tx = Parameters<Parameters<Db['transaction']>[0]>[0];
 function preparedByDefault<T extends Sql | TransactionSql>(client: T): T {
   const wrapped = client as Sql & Partial<Pick<TransactionSql, 'savepoint'>>;
   const { unsafe, begin, savepoint } = wrapped;
-  wrapped.unsafe = ((query, args, options) => unsafe(query, args, { ...options, prepare: true })) as Sql['unsafe'];
+  wrapped.unsafe = ((query, args, options) =>
+    traceQuery('postgresql', query, () => unsafe(query, args, { ...options, prepare: true }))) as Sql['unsafe'];
   // begin([options,] cb) and savepoint([name,] cb): the transaction's own sql, given to cb, is wrapped as well.
   const wrappingCallback =
     (open: (...args: unknown[]) => unknown) =>

@@ -8,11 +8,28 @@ import { PGlite } from '@electric-sql/pglite';
 import * as schema from './schema';
 import type { Db, DbHandle } from './client';
 import { listenPglite, subscriptions } from './listen';
+import { traceQuery } from './tracing';
+
+type Queryable = Pick<PGlite, 'query'>;
+
+/** SQL spans (db/tracing.ts) on drizzle's one call per statement, in transactions too. */
+function traced<T extends Queryable>(client: T): T {
+  const query = client.query.bind(client);
+  client.query = ((text: string, ...rest: unknown[]) =>
+    traceQuery('postgresql', text, () =>
+      (query as (...a: unknown[]) => Promise<unknown>)(text, ...rest),
+    )) as T['query'];
+  return client;
+}
 
 export async function createPgliteDb(dataDir: string): Promise<DbHandle> {
   if (!dataDir.startsWith('memory://')) fs.mkdirSync(dataDir, { recursive: true });
   const client = new PGlite(dataDir);
   await client.waitReady;
+  traced(client);
+  const transaction = client.transaction.bind(client);
+  client.transaction = ((cb: (tx: Queryable) => Promise<unknown>) =>
+    transaction((tx) => cb(traced(tx)))) as PGlite['transaction'];
   const db = drizzle(client, { schema }) as unknown as Db;
   const subs = subscriptions((channel, handlers) => listenPglite(client, channel, handlers));
   return {

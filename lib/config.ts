@@ -134,6 +134,11 @@ const schema = z
         .pipe(z.array(z.url().regex(/^https?:\/\/[^/]+$/, 'expected an origin such as http://localhost:8233')))
         .optional(),
     ),
+    // Tracing and logs (docs/tracing.md): traces go out by OTLP over HTTP only when an endpoint is set.
+    OTEL_EXPORTER_OTLP_ENDPOINT: optionalUrl,
+    OTEL_TRACES_SAMPLER_ARG: z.coerce.number().min(0).max(1).default(1),
+    OTEL_SERVICE_NAME: z.preprocess((v) => (v === '' ? undefined : v), z.string().min(1).max(100).optional()),
+    LOG_FORMAT: z.enum(['auto', 'json', 'pretty']).default('auto'),
   })
   .superRefine((env, ctx) => {
     if (env.NODE_ENV === 'production') {
@@ -204,6 +209,10 @@ export interface Config {
    * start` for its own dev server's UI, which cannot send a token) one origin that may call it without a token.
    */
   codec: { corsOrigins: string[]; originWithoutToken?: string };
+  /** OpenTelemetry: off unless `otlpEndpoint` is set; the ratio samples new traces (a caller's decision is kept). */
+  tracing: { otlpEndpoint: string | undefined; sampleRatio: number; serviceName: string | undefined };
+  /** `auto`: pretty on a terminal outside production, JSON otherwise. */
+  logFormat: Env['LOG_FORMAT'];
 }
 
 export interface HousekeepingConfig {
@@ -324,6 +333,12 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       keys: e.PAYLOAD_KEYS ?? [DEV_PAYLOAD_KEY],
     },
     codec: { corsOrigins: e.CODEC_CORS_ORIGINS ?? [`http://localhost:${e.TEMPORAL_UI_PORT}`] },
+    tracing: {
+      otlpEndpoint: e.OTEL_EXPORTER_OTLP_ENDPOINT,
+      sampleRatio: e.OTEL_TRACES_SAMPLER_ARG,
+      serviceName: e.OTEL_SERVICE_NAME,
+    },
+    logFormat: e.LOG_FORMAT,
   };
 }
 

@@ -15,7 +15,8 @@ import { DEMO_PRODUCTS, seedCatalog } from '../db/seed';
 import type { Config } from '../lib/config';
 import { encryptingDataConverter } from '../lib/payload-codec';
 import { loadConfigOrExit, onShutdownSignal, temporalAddress } from '../lib/entry';
-import { createLogger, type Logger } from '../lib/logger';
+import { createLogger, logFormatFor, type Logger } from '../lib/logger';
+import { startTracingFromConfig, tracingClientInterceptors } from '../lib/tracing';
 import { startSmtpSink } from '../lib/smtp-sink';
 import { buildWorkflowBundle } from './build-workflow-bundle';
 import { installTemporalRuntime, requestShutdown, startWorker, type RunningWorker } from '../workers/main';
@@ -140,7 +141,8 @@ function printBanner(lines: Record<string, string>): void {
 
 async function main(): Promise<void> {
   const config = loadConfigOrExit('make start');
-  const log = createLogger(config.logLevel, 'orderly');
+  const log = createLogger(config.logLevel, 'orderly', { format: logFormatFor(config) });
+  const tracing = startTracingFromConfig(config, 'orderly');
   installTemporalRuntime(log, config);
   const parts: Part[] = [];
   let worker: RunningWorker | undefined;
@@ -194,6 +196,7 @@ async function main(): Promise<void> {
       db: handle.db,
       log: log.child({ part: 'worker' }),
       workflowBundlePath,
+      tracing,
     });
     const runningWorker = worker;
     parts.push({ name: 'worker', stop: () => runningWorker.stop() });
@@ -214,6 +217,7 @@ async function main(): Promise<void> {
       connection,
       namespace: config.temporal.namespace,
       dataConverter: encryptingDataConverter(config.payloadKeys),
+      interceptors: tracingClientInterceptors(tracing),
     });
     const app = createApp({
       db: handle.db,
@@ -223,6 +227,7 @@ async function main(): Promise<void> {
       clock: () => new Date(),
       // The in-process worker's stock changes reach the API's caches through the same channel as other processes'.
       listen: handle.listen,
+      tracing,
       extraReadyChecks: [
         {
           name: 'in-process worker',
@@ -245,6 +250,7 @@ async function main(): Promise<void> {
       'Temporal Web UI': uiUrl ?? `(Temporal at ${config.temporal.address}: open its own UI)`,
       Temporal: `${temporalAddress(config)} namespace ${config.temporal.namespace}, task queue ${config.temporal.taskQueue}`,
       Database: handle.kind === 'pglite' ? `PGlite in ${handle.location}` : handle.location,
+      Traces: config.tracing.otlpEndpoint ?? 'off (set OTEL_EXPORTER_OTLP_ENDPOINT, docs/tracing.md)',
       Emails: config.smtp.url ? `SMTP ${config.smtp.url}` : `.eml files in ${path.join(config.dataDir, 'outbox')}`,
       'Admin token': await mintToken(config.auth.jwtSecret, { sub: DEMO_ADMIN_ID, role: 'admin' }),
       'Customer token': await mintToken(config.auth.jwtSecret, { sub: DEMO_CUSTOMER_ID, role: 'customer' }),
@@ -272,6 +278,7 @@ async function main(): Promise<void> {
         process.exitCode = 1;
       }
     }
+    await tracing?.shutdown();
     removeSignals();
   }
 }

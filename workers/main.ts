@@ -14,8 +14,9 @@ import {
   requireSmtpInProduction,
   temporalAddress,
 } from '../lib/entry';
-import { createLogger, type Logger } from '../lib/logger';
+import { createLogger, logFormatFor, type Logger } from '../lib/logger';
 import { serveMetrics, type MetricsServer } from '../lib/metrics';
+import { startTracingFromConfig, type Tracing } from '../lib/tracing';
 import { createActivityDeps } from './deps';
 import { ensureHousekeepingScheduleOn } from './schedule';
 import { registerOverdueGauge, workerRegistry } from './metrics';
@@ -90,6 +91,8 @@ export async function startWorker(opts: {
   db: Db;
   log: Logger;
   workflowBundlePath?: string;
+  /** The process's tracing (startTracingFromConfig); activity and workflow spans are made only with it. */
+  tracing?: Tracing;
 }): Promise<RunningWorker> {
   const { config, log } = opts;
   const address = temporalAddress(config);
@@ -114,6 +117,7 @@ export async function startWorker(opts: {
       workflowBundlePath: bundle,
       tuning: config.worker,
       extra: versioningOptions(config.deployment),
+      tracing: opts.tracing,
     });
     log.info(
       {
@@ -121,6 +125,7 @@ export async function startWorker(opts: {
         namespace: config.temporal.namespace,
         taskQueue: config.temporal.taskQueue,
         bundle: bundle ?? 'from source',
+        tracing: opts.tracing ? 'on' : 'off',
         tuning: config.worker,
         ...(config.deployment.buildId
           ? { deployment: config.deployment.name, buildId: config.deployment.buildId }
@@ -155,7 +160,8 @@ async function main(): Promise<void> {
   const config = loadConfigOrExit('worker');
   const databaseUrl = requireDatabaseUrl(config, 'worker');
   requireSmtpInProduction(config, 'worker');
-  const log = createLogger(config.logLevel, 'worker');
+  const log = createLogger(config.logLevel, 'worker', { format: logFormatFor(config) });
+  const tracing = startTracingFromConfig(config, 'orderly-worker');
   installTemporalRuntime(log, config);
   const handle = await createDb({ url: databaseUrl });
   let running: RunningWorker | undefined;
@@ -169,12 +175,13 @@ async function main(): Promise<void> {
     await runMigrations(handle);
     log.info({ db: handle.location }, 'database ready');
     if (stopRequested) return;
-    running = await startWorker({ config, db: handle.db, log });
+    running = await startWorker({ config, db: handle.db, log, tracing });
     if (stopRequested) requestShutdown(running.worker);
     await running.done;
   } finally {
     await running?.stop();
     await handle.close();
+    await tracing?.shutdown();
     removeSignals();
     log.info('worker stopped');
   }

@@ -6,6 +6,8 @@ import { createActivities, type ActivityDeps } from '../activities';
 import type { Config, WorkerTuning } from '../lib/config';
 import { businessMetricsInterceptor } from './metrics';
 import { encryptingDataConverter } from '../lib/payload-codec';
+import type { Tracing } from '../lib/tracing';
+import { tracingWorkerOptions, WORKFLOW_INTERCEPTOR_MODULES } from './tracing';
 
 export const WORKFLOWS_PATH = require.resolve('../workflows');
 /** True when this file runs compiled (dist/workers/worker.js, production); false under tsx and jest. */
@@ -36,6 +38,8 @@ export interface CreateWorkerOptions {
   workflowBundlePath?: string;
   /** Task slots and sticky cache size (config.worker); the SDK's defaults when absent. */
   tuning?: WorkerTuning;
+  /** Where activity and workflow spans go; without it they are not made (workflow spans are dropped). */
+  tracing?: Tracing;
   extra?: Partial<WorkerOptions>;
 }
 
@@ -58,16 +62,22 @@ export function versioningOptions(deployment: Config['deployment']): Pick<Worker
 
 export async function createWorker(opts: CreateWorkerOptions): Promise<Worker> {
   const bundlePath = opts.workflowBundlePath ?? defaultWorkflowBundle();
+  const traced = tracingWorkerOptions(opts.tracing, bundlePath ? [] : WORKFLOW_INTERCEPTOR_MODULES);
   return Worker.create({
     connection: opts.connection,
     namespace: opts.namespace,
     taskQueue: opts.taskQueue,
     activities: createActivities(opts.deps),
     ...(bundlePath ? { workflowBundle: { codePath: bundlePath } } : { workflowsPath: WORKFLOWS_PATH }),
+    // A prebuilt bundle has the workflow interceptors inside (scripts/build-workflow-bundle.ts).
+    sinks: traced.sinks,
+    interceptors: {
+      ...traced.interceptors,
+      // Business metrics are counted around activities, never in (replaying) workflow code: workers/metrics.ts.
+      activity: [...(traced.interceptors?.activity ?? []), businessMetricsInterceptor(opts.deps.db)],
+    },
     // Graceful drain: in-flight activities get this long to finish on shutdown.
     shutdownGraceTime: '10s',
-    // Business metrics are counted around activities, never in (replaying) workflow code: workers/metrics.ts.
-    interceptors: { activity: [businessMetricsInterceptor(opts.deps.db)] },
     // Payloads are encrypted with the configuration's keys (docs/security.md), whoever builds the worker.
     dataConverter: encryptingDataConverter(opts.deps.config.payloadKeys),
     ...opts.tuning,
@@ -76,12 +86,14 @@ export async function createWorker(opts: CreateWorkerOptions): Promise<Worker> {
 }
 
 /**
- * Options for replaying recorded histories (scripts/replay.ts, the replay tests): the workflow code, and the same
- * payload codec as the workers, so encrypted histories decrypt with the configuration's keys.
+ * Options for replaying recorded histories (scripts/replay.ts, the replay tests): the workflow code with the workflow
+ * interceptors the workers' bundles carry (traced runs replay down the traced path), and the same payload codec as the
+ * workers, so encrypted histories decrypt with the configuration's keys.
  */
 export function replayOptions(payloadKeys: Config['payloadKeys'], workflowBundlePath?: string): ReplayWorkerOptions {
   return {
     ...(workflowBundlePath ? { workflowBundle: { codePath: workflowBundlePath } } : { workflowsPath: WORKFLOWS_PATH }),
+    ...tracingWorkerOptions(undefined, workflowBundlePath ? [] : WORKFLOW_INTERCEPTOR_MODULES),
     dataConverter: encryptingDataConverter(payloadKeys),
   };
 }

@@ -24,6 +24,7 @@ import { describeCheckout } from '../orders/lookup';
 import { orderIdFor, requestHash } from '../orders/ids';
 import { checkoutStartMetadata } from '../orders/workflow-metadata';
 import { checkoutReplays, checkoutsAccepted } from '../metrics';
+import { logOrder } from '../request-log';
 import { AcceptedSchema, CheckoutBodySchema, IdempotencyHeaderSchema } from '../orders/schemas';
 
 const route = createRoute({
@@ -128,7 +129,7 @@ export function checkoutRoutes(deps: AppDeps) {
     const key = c.req.valid('header')['idempotency-key'];
     const orderId = orderIdFor(user.sub, key);
     const hash = requestHash(body);
-    const log = c.var.log.child({ orderId, workflowId: checkoutWorkflowId(orderId) });
+    const log = logOrder(c, orderId);
 
     const seen = (status: OrderStatus) => {
       checkoutReplays.inc();

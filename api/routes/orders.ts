@@ -7,6 +7,7 @@ import type { AppDeps } from '../env';
 import { BEARER, createRouter } from '../openapi';
 import { conflict, problemResponses } from '../problem';
 import { findOrder } from '../orders/lookup';
+import { logOrder } from '../request-log';
 import {
   CancelBodySchema,
   CancelResultSchema,
@@ -67,7 +68,9 @@ export function ordersRoutes(deps: AppDeps) {
   const router = createRouter();
 
   router.openapi(getRoute, async (c) => {
-    const found = await findOrder(deps, requireUser(c), c.req.valid('param').id);
+    const { id } = c.req.valid('param');
+    logOrder(c, id);
+    const found = await findOrder(deps, requireUser(c), id);
     return c.json(await orderView(deps.db, found), 200);
   });
 
@@ -79,13 +82,17 @@ export function ordersRoutes(deps: AppDeps) {
   });
 
   router.openapi(eventsRoute, async (c) => {
-    const found = await findOrder(deps, requireUser(c), c.req.valid('param').id);
+    const { id } = c.req.valid('param');
+    logOrder(c, id);
+    const found = await findOrder(deps, requireUser(c), id);
     const orderId = found.kind === 'row' ? found.row.id : found.orderId;
     return c.json({ orderId, items: found.kind === 'row' ? await timeline(deps.db, orderId) : [] }, 200);
   });
 
   router.openapi(cancelRoute, async (c) => {
-    const found = await findOrder(deps, requireUser(c), c.req.valid('param').id);
+    const { id } = c.req.valid('param');
+    logOrder(c, id);
+    const found = await findOrder(deps, requireUser(c), id);
     const orderId = found.kind === 'row' ? found.row.id : found.orderId;
     const status = found.kind === 'row' ? found.row.status : found.status;
     if (status === 'failed' || status === 'cancelled') throw conflict(`The order is already ${status}.`);

@@ -12,6 +12,7 @@ import { createRouter, zodProblems } from '../openapi';
 import { badRequest, problemResponses, unauthorized } from '../problem';
 import { WebhookBodySchema } from '../orders/schemas';
 import { SIGNATURE_HEADER, verifyWebhook } from '../orders/webhook-signature';
+import { logOrder } from '../request-log';
 
 const route = createRoute({
   method: 'post',
@@ -66,8 +67,9 @@ export function paymentsRoutes(deps: AppDeps) {
         .where(eq(payments.providerPaymentId, event.data.paymentId));
       orderId = p?.orderId ?? null;
     }
+    if (orderId) logOrder(c, orderId);
     const ignored = (why: string) => {
-      c.var.log.info({ orderId, type: event.type, why }, 'webhook ignored');
+      c.var.log.info({ type: event.type, why }, 'webhook ignored');
       return c.json({ received: true, ignored: true, orderId }, 200);
     };
     if (event.type !== SUCCEEDED) return ignored('event type not handled');
@@ -80,7 +82,7 @@ export function paymentsRoutes(deps: AppDeps) {
       if (err instanceof WorkflowNotFoundError) return ignored('the order workflow is closed or unknown');
       throw err;
     }
-    c.var.log.info({ orderId, workflowId: checkoutWorkflowId(orderId) }, 'payment confirmation signalled');
+    c.var.log.info('payment confirmation signalled');
     return c.json({ received: true, ignored: false, orderId }, 200);
   });
 

@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { bundleWorkflowCode, DefaultLogger } from '@temporalio/worker';
 import { WORKFLOWS_PATH } from '../../workers/worker';
+import { WORKFLOW_INTERCEPTOR_MODULES } from '../../workers/tracing';
 
 export interface Bundles {
   current: string;
@@ -12,7 +13,8 @@ export interface Bundles {
 async function bundle(file: string, interceptors: string[]): Promise<string> {
   const { code } = await bundleWorkflowCode({
     workflowsPath: WORKFLOWS_PATH,
-    workflowInterceptorModules: interceptors,
+    // The tracing interceptors every production bundle carries (scripts/build-workflow-bundle.ts), then the build's own.
+    workflowInterceptorModules: [...WORKFLOW_INTERCEPTOR_MODULES, ...interceptors],
     logger: new DefaultLogger('WARN'),
   });
   fs.mkdirSync(path.dirname(file), { recursive: true });

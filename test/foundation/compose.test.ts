@@ -73,8 +73,10 @@ test('the stack: PostgreSQL, Temporal with schema and namespace jobs and its UI,
     'api',
     'grafana',
     'haproxy',
+    'jaeger',
     'mailpit',
     'migrate',
+    'otel-collector',
     'postgres',
     'prometheus',
     'temporal',
@@ -343,4 +345,42 @@ test('compose Grafana provisions the Prometheus data source and the dashboard fo
   const uids = new Set([...dashboard.matchAll(/"uid":\s*"([^"]+)"/g)].map((m) => m[1]));
   uids.delete(JSON.parse(dashboard).uid);
   expect([...uids]).toEqual(['prometheus']);
+});
+
+test('traces: the api and workers send OTLP to the collector, which forwards to Jaeger, on pinned images', () => {
+  const collector = services['otel-collector']!;
+  const jaeger = services.jaeger!;
+  expect(collector.image).toMatch(/^otel\/opentelemetry-collector:\d+\.\d+\.\d+$/);
+  expect(jaeger.image).toMatch(/^jaegertracing\/all-in-one:\d+\.\d+\.\d+$/);
+  expect(envOf(jaeger).COLLECTOR_OTLP_ENABLED).toBe('true');
+
+  // The collector reads the mounted deploy/ file it is told to read.
+  const mount = collector.volumes!.find((v) => v.startsWith('./deploy/otel-collector/'))!;
+  const [host, container] = mount.split(':');
+  expect(collector.command).toEqual([`--config=${container}`]);
+  const config = parse(fs.readFileSync(path.join(root, host!), 'utf8')) as {
+    receivers: { otlp: { protocols: { http: { endpoint: string } } } };
+    processors: Record<string, unknown>;
+    exporters: Record<string, { endpoint: string }>;
+    service: { pipelines: { traces: { receivers: string[]; processors: string[]; exporters: string[] } } };
+  };
+  const traces = config.service.pipelines.traces;
+  for (const name of traces.receivers) expect(Object.keys(config.receivers)).toContain(name);
+  for (const name of traces.processors) expect(Object.keys(config.processors)).toContain(name);
+  for (const name of traces.exporters) expect(Object.keys(config.exporters)).toContain(name);
+  // Forwarded to Jaeger's OTLP gRPC port, by its service name.
+  expect(traces.exporters.map((e) => config.exporters[e]!.endpoint)).toEqual(['jaeger:4317']);
+  expect(config.receivers.otlp.protocols.http.endpoint).toBe('0.0.0.0:4318');
+
+  // Our processes trace to the collector's OTLP/HTTP port and start after it; the UI and OTLP/HTTP are published.
+  for (const name of ['api', 'worker']) {
+    const config = loadConfig(
+      Object.fromEntries(Object.entries(envOf(services[name]!)).map(([k, v]) => [k, interpolate(v)])),
+    );
+    expect({ name, endpoint: config.tracing.otlpEndpoint }).toEqual({ name, endpoint: 'http://otel-collector:4318' });
+    expect(config.tracing.sampleRatio).toBe(1);
+    expect(services[name]!.depends_on).toMatchObject({ 'otel-collector': { condition: 'service_started' } });
+  }
+  expect(jaeger.ports).toEqual(['16686:16686']);
+  expect(collector.ports).toEqual(['4318:4318']);
 });

@@ -10,6 +10,7 @@ import { mintToken, type Role } from '../../api/auth';
 import type { ActivityDeps } from '../../activities';
 import { loadConfig, type Config } from '../../lib/config';
 import { encryptingDataConverter } from '../../lib/payload-codec';
+import { tracingClientInterceptors, type Tracing } from '../../lib/tracing';
 import { createWorker } from '../../workers/worker';
 import { createActivityDeps } from '../../workers/deps';
 import { createTestDb, type TestDb } from './db';
@@ -22,6 +23,8 @@ export interface HarnessOptions {
   worker?: boolean;
   /** Replace or add activities, e.g. to reach a failure path real parts cannot. */
   activities?: (deps: ActivityDeps) => Partial<Record<string, (...args: never[]) => Promise<unknown>>>;
+  /** Trace the app, the client and the worker (test/observability: an in-memory exporter). */
+  tracing?: Tracing;
 }
 
 export interface CallOptions {
@@ -72,6 +75,7 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
     connection,
     namespace: config.temporal.namespace,
     dataConverter: encryptingDataConverter(config.payloadKeys),
+    interceptors: tracingClientInterceptors(opts.tracing),
   });
   const built = await createActivityDeps({ config, db: db.db, log });
   const deps: ActivityDeps = built.deps;
@@ -88,6 +92,7 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
       deps,
       workflowBundlePath: process.env.ORDERLY_WORKFLOW_BUNDLE,
       tuning: config.worker,
+      tracing: opts.tracing,
       extra: opts.activities
         ? { activities: { ...(await import('../../activities')).createActivities(deps), ...opts.activities(deps) } }
         : { shutdownGraceTime: '2s' },
@@ -102,7 +107,7 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
   };
   if (opts.worker !== false) await startWorker();
 
-  const app = createApp({ db: db.db, temporal: client, config, log, clock: () => new Date() });
+  const app = createApp({ db: db.db, temporal: client, config, log, clock: () => new Date(), tracing: opts.tracing });
 
   return {
     app,
