@@ -6,6 +6,8 @@ import { OpenAPIHono } from '@hono/zod-openapi';
 import type { AppDeps, AppEnv } from './env';
 import { authenticate } from './auth';
 import { HttpProblem, problemResponse } from './problem';
+import { allowedMethods, CLOSE_CONNECTION, discardUnreadBody, methodNotAllowed } from './http-hygiene';
+import { InFlightRequests } from './in-flight';
 import { healthRoutes } from './routes/health';
 import { productsRoutes } from './routes/products';
 import { cartsRoutes } from './routes/carts';
@@ -22,6 +24,7 @@ const WRITE_METHODS = new Set(['POST', 'PUT', 'PATCH']);
 
 export function createApp(deps: AppDeps) {
   const app = new OpenAPIHono<AppEnv>();
+  const inFlight = new InFlightRequests();
 
   app.use('*', requestId());
   app.use('*', async (c, next) => {
@@ -29,12 +32,16 @@ export function createApp(deps: AppDeps) {
     c.set('log', deps.log.child({ requestId: c.var.requestId }));
     await next();
   });
+  app.use('*', inFlight.middleware(deps.temporal));
+  app.use('*', discardUnreadBody);
   app.use(
     '*',
     bodyLimit({
       maxSize: MAX_BODY_BYTES,
       onError: () => {
-        throw new HttpProblem(413, `The request body is larger than ${MAX_BODY_BYTES} bytes.`);
+        throw new HttpProblem(413, `The request body is larger than ${MAX_BODY_BYTES} bytes.`, {
+          headers: CLOSE_CONNECTION,
+        });
       },
     }),
   );
@@ -80,14 +87,20 @@ export function createApp(deps: AppDeps) {
     },
   });
 
-  app.notFound((c) =>
-    problemResponse({
+  const allowed = allowedMethods(app.routes);
+  app.notFound((c) => {
+    const allow = allowed(c.req.path);
+    if (allow.length) {
+      const problem = methodNotAllowed(c.req.method, c.req.path, allow);
+      return problemResponse(problem.toBody(c.req.path), problem.headers);
+    }
+    return problemResponse({
       type: 'about:blank',
       title: 'Not Found',
       status: 404,
       detail: `No route for ${c.req.method} ${c.req.path}.`,
-    }),
-  );
+    });
+  });
 
   app.onError((err, c) => {
     const instance = c.req.path;
@@ -107,6 +120,19 @@ export function createApp(deps: AppDeps) {
         instance,
       });
     }
+    if (inFlight.aborted) {
+      // Shutdown cut a Temporal call short (the drain timeout passed): the client may retry on another replica.
+      return problemResponse(
+        {
+          type: 'about:blank',
+          title: 'Service Unavailable',
+          status: 503,
+          detail: 'The API is shutting down.',
+          instance,
+        },
+        { 'retry-after': '1', connection: 'close' },
+      );
+    }
     (c.var.log ?? deps.log).error({ err }, 'unhandled error');
     return problemResponse({
       type: 'about:blank',
@@ -117,7 +143,7 @@ export function createApp(deps: AppDeps) {
     });
   });
 
-  return app;
+  return Object.assign(app, { inFlight });
 }
 
 export type App = ReturnType<typeof createApp>;
