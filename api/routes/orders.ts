@@ -93,6 +93,7 @@ export function ordersRoutes(deps: AppDeps) {
     if (c.req.header('content-length') !== '0' && c.req.raw.body)
       body = (c.req.valid('json') as CancelRequest | undefined) ?? {};
     let result: CheckoutStatus;
+    c.var.log.info({ orderId, workflowId: checkoutWorkflowId(orderId) }, 'cancel requested');
     try {
       result = await deps.temporal.workflow
         .getHandle(checkoutWorkflowId(orderId))
