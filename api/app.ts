@@ -8,6 +8,7 @@ import { authenticate } from './auth';
 import { HttpProblem, problemResponse } from './problem';
 import { allowedMethods, CLOSE_CONNECTION, discardUnreadBody, methodNotAllowed } from './http-hygiene';
 import { InFlightRequests } from './in-flight';
+import { withMiddlewareStatuses } from './openapi-statuses';
 import { healthRoutes } from './routes/health';
 import { productsRoutes } from './routes/products';
 import { cartsRoutes } from './routes/carts';
@@ -78,14 +79,17 @@ export function createApp(deps: AppDeps) {
     scheme: 'bearer',
     bearerFormat: 'JWT',
   });
-  app.doc31('/openapi.json', {
+  const docConfig = {
     openapi: '3.1.0',
     info: {
       title: 'Orderly API',
       version: '0.1.0',
       description: 'Catalog, carts, checkout and orders. Errors are RFC 9457 application/problem+json.',
     },
-  });
+  };
+  let doc: ReturnType<typeof app.getOpenAPI31Document> | undefined;
+  // The statuses the middleware adds (401, 413, 415, 400) are stated on every operation they apply to.
+  app.get('/openapi.json', (c) => c.json((doc ??= withMiddlewareStatuses(app.getOpenAPI31Document(docConfig)))));
 
   const allowed = allowedMethods(app.routes);
   app.notFound((c) => {

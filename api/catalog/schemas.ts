@@ -10,7 +10,7 @@ const currency = z
   .string()
   .regex(/^[A-Z]{3}$/, 'must be an ISO 4217 code: three upper-case letters')
   .refine((v) => CURRENCIES.has(v), 'is not an ISO 4217 currency code')
-  .openapi({ example: 'EUR' });
+  .openapi({ example: 'EUR', enum: [...CURRENCIES] });
 
 const productFields = {
   sku: z
@@ -47,7 +47,7 @@ export const ProductPatchSchema = z
     active: productFields.active.optional(),
   })
   .refine((v) => Object.keys(v).length > 0, 'name at least one field to change')
-  .openapi('ProductPatch');
+  .openapi('ProductPatch', { minProperties: 1 });
 
 export type ProductInput = z.infer<typeof ProductInputSchema>;
 export type ProductPatch = z.infer<typeof ProductPatchSchema>;
@@ -95,7 +95,10 @@ export const ProductListQuerySchema = z
       .min(1)
       .max(1024)
       .optional()
-      .openapi({ param: { description: 'nextCursor of the previous page.' } }),
+      .openapi({
+        pattern: '^[A-Za-z0-9_-]+$',
+        param: { description: 'nextCursor of the previous page (opaque); any other is 400.' },
+      }),
     category: z.string().min(1).max(100).optional(),
     minPrice: uint(MAX_INT)
       .optional()

@@ -18,7 +18,8 @@ export const ShippingAddressSchema = z
 export const CheckoutBodySchema = z
   .object({
     cartId: z.uuid(),
-    email: z.email().max(254),
+    // The pattern is the one z.email() checks (stricter than JSON Schema's "email" format).
+    email: z.email().max(254).openapi({ pattern: z.regexes.email.source }),
     shippingAddress: ShippingAddressSchema,
     payment: z.object({ method: z.literal('card'), token: z.string().min(1).max(200) }).strict(),
   })
@@ -95,13 +96,19 @@ export const OrderPageSchema = z
 export const OrderListQuerySchema = z.object({
   status: z.enum(ORDER_STATUS).optional(),
   limit: z.coerce.number().int().min(1).max(100).default(20),
-  cursor: z.string().max(200).optional(),
+  cursor: z.string().max(200).optional().openapi({
+    pattern: '^[A-Za-z0-9_-]+$',
+    description: 'nextCursor of the previous page (opaque); any other is 400.',
+  }),
 });
 
 export const EventsSchema = z.object({ orderId: z.uuid(), items: z.array(EventSchema) }).openapi('OrderTimeline');
 
 export const CancelBodySchema = z
-  .object({ reason: z.string().trim().min(1).max(200).optional() })
+  .object({
+    // The pattern states what trim().min(1) checks: at least one character that is not white space.
+    reason: z.string().trim().min(1).max(200).optional().openapi({ pattern: '\\S' }),
+  })
   .strict()
   .openapi('CancelRequest');
 

@@ -60,7 +60,10 @@ const cancelRoute = createRoute({
     params: OrderIdParamSchema,
     body: { required: false, content: { 'application/json': { schema: CancelBodySchema } } },
   },
-  responses: { 200: ok(CancelResultSchema, 'The resulting status'), ...problemResponses(400, 401, 404, 409) },
+  responses: {
+    200: ok(CancelResultSchema, 'The resulting status'),
+    ...problemResponses(400, 401, 404, 409, 413, 415, 503),
+  },
 });
 
 export function ordersRoutes(deps: AppDeps) {
