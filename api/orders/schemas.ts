@@ -97,8 +97,8 @@ export const OrderListQuerySchema = z.object({
   status: z.enum(ORDER_STATUS).optional(),
   limit: z.coerce.number().int().min(1).max(100).default(20),
   cursor: z.string().max(200).optional().openapi({
-    pattern: '^[A-Za-z0-9_-]+$',
-    description: 'nextCursor of the previous page (opaque); any other is 400.',
+    pattern: '^[A-Za-z0-9_-]*$',
+    description: 'nextCursor of the previous page (opaque; empty: the first page); any other is 400.',
   }),
 });
 
