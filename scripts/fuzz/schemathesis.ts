@@ -22,33 +22,46 @@ export const FUZZ_CHECKS = [
 
 const root = path.resolve(__dirname, '..', '..');
 const requirements = path.join(__dirname, 'requirements.txt');
-const venv = path.join(root, '.tools', 'schemathesis', SCHEMATHESIS_VERSION);
-const st = path.join(venv, 'bin', 'st');
+const home = path.join(root, '.tools', 'schemathesis', SCHEMATHESIS_VERSION);
+/** Where a plain `pip install --target` puts it when python3 has no venv module (Debian without python3-venv). */
+const target = path.join(home, 'site');
+const CLI = 'import sys; from schemathesis.cli import schemathesis; sys.exit(schemathesis())';
 
-function works(): boolean {
-  const r = spawnSync(st, ['--version'], { encoding: 'utf8', timeout: 60_000 });
+/** How to run `st`: the venv's script, or python3 with the --target folder on its path. */
+function candidates(): string[][] {
+  return [
+    [path.join(home, 'bin', 'st')],
+    ['python3', '-c', `import sys; sys.path.insert(0, ${JSON.stringify(target)}); ${CLI}`],
+  ];
+}
+
+function works(cmd: string[]): boolean {
+  if (cmd[0] !== 'python3' && !fs.existsSync(cmd[0]!)) return false;
+  if (cmd[0] === 'python3' && !fs.existsSync(target)) return false;
+  const r = spawnSync(cmd[0]!, [...cmd.slice(1), '--version'], { encoding: 'utf8', timeout: 60_000 });
   return r.status === 0 && r.stdout.includes(SCHEMATHESIS_VERSION);
 }
 
-/** The `st` binary, installing the pinned set into .tools/ the first time. */
-export function resolveSchemathesis(log: (msg: string) => void = (m) => console.error(`[fuzz] ${m}`)): string {
-  if (fs.existsSync(st) && works()) return st;
-  log(`installing schemathesis==${SCHEMATHESIS_VERSION} from PyPI into ${path.relative(root, venv)}`);
-  const run = (cmd: string, args: string[]) => {
-    const r = spawnSync(cmd, args, { stdio: ['ignore', 'inherit', 'inherit'], timeout: 600_000 });
-    if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed (exit ${r.status ?? r.signal})`);
-  };
-  run('python3', ['-m', 'venv', '--clear', venv]);
-  run(path.join(venv, 'bin', 'pip'), [
-    'install',
-    '--quiet',
-    '--disable-pip-version-check',
-    '--no-input',
-    '-r',
-    requirements,
-  ]);
-  if (!works()) throw new Error(`schemathesis ${SCHEMATHESIS_VERSION} did not install into ${venv}`);
-  return st;
+function exec(cmd: string, args: string[]): boolean {
+  const r = spawnSync(cmd, args, { stdio: ['ignore', 'inherit', 'inherit'], timeout: 600_000 });
+  return r.status === 0;
+}
+
+const PIP = ['install', '--quiet', '--disable-pip-version-check', '--no-input', '-r', requirements];
+
+/** The command that runs `st`, installing the pinned set into .tools/ the first time. */
+export function resolveSchemathesis(log: (msg: string) => void = (m) => console.error(`[fuzz] ${m}`)): string[] {
+  const found = candidates().find(works);
+  if (found) return found;
+  log(`installing schemathesis==${SCHEMATHESIS_VERSION} from PyPI into ${path.relative(root, home)}`);
+  if (exec('python3', ['-m', 'venv', '--clear', home])) exec(path.join(home, 'bin', 'pip'), PIP);
+  else exec('python3', ['-m', 'pip', ...PIP, '--target', target]);
+  const installed = candidates().find(works);
+  if (!installed)
+    throw new Error(
+      `schemathesis ${SCHEMATHESIS_VERSION} did not install into ${home}: python3 with pip (or venv) is needed`,
+    );
+  return installed;
 }
 
 export interface FuzzRun {
@@ -81,7 +94,7 @@ export interface FuzzFigures {
 }
 
 /** Runs schemathesis once and reads its summary and HAR report back into figures. */
-export async function runSchemathesis(bin: string, run: FuzzRun): Promise<FuzzFigures> {
+export async function runSchemathesis(st: string[], run: FuzzRun): Promise<FuzzFigures> {
   fs.mkdirSync(run.reportDir, { recursive: true });
   const har = path.join(run.reportDir, `${run.label}.har`);
   const args = [
@@ -121,7 +134,10 @@ export async function runSchemathesis(bin: string, run: FuzzRun): Promise<FuzzFi
   let output = '';
   const exitCode = await new Promise<number>((resolve, reject) => {
     // Its working directory is the report folder: schemathesis keeps its example database (.schemathesis/) there.
-    const child = spawn(bin, args, { cwd: run.reportDir, env: { ...process.env, NO_COLOR: '1', COLUMNS: '120' } });
+    const child = spawn(st[0]!, [...st.slice(1), ...args], {
+      cwd: run.reportDir,
+      env: { ...process.env, NO_COLOR: '1', COLUMNS: '120' },
+    });
     child.stdout.on('data', (d: Buffer) => (output += d.toString()));
     child.stderr.on('data', (d: Buffer) => (output += d.toString()));
     const killer = setTimeout(() => child.kill('SIGKILL'), (run.maxTime + 300) * 1000);

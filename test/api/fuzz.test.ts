@@ -15,7 +15,7 @@ jest.setTimeout(900_000);
 
 let h: Harness;
 let server: ApiServer;
-let st: string;
+let st: string[];
 beforeAll(async () => {
   st = resolveSchemathesis();
   h = await startHarness();
