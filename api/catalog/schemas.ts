@@ -17,9 +17,9 @@ const productFields = {
     .string()
     .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, 'letters, digits, . _ - (1 to 64)')
     .openapi({ example: 'TEA-001' }),
-  name: z.string().trim().min(1).max(200).openapi({ example: 'Green tea' }),
+  name: z.string().trim().min(1).max(200).openapi({ example: 'Green tea', pattern: '\\S' }),
   description: z.string().max(5000),
-  category: z.string().trim().min(1).max(100).openapi({ example: 'tea' }),
+  category: z.string().trim().min(1).max(100).openapi({ example: 'tea', pattern: '\\S' }),
   priceCents: z.number().int().min(0).max(MAX_INT).openapi({ example: 1250 }),
   currency,
   stock: z.number().int().min(0).max(MAX_INT).openapi({ example: 40 }),

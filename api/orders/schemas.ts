@@ -2,14 +2,17 @@
 import { z } from '@hono/zod-openapi';
 import { ORDER_STATUS, PAYMENT_STATE } from '../../contract';
 
+/** What trim().min(1) checks, as a schema keyword: at least one character that is not white space. */
+const NON_BLANK = '\\S';
+
 export const ShippingAddressSchema = z
   .object({
-    name: z.string().trim().min(1).max(200),
-    line1: z.string().trim().min(1).max(200),
+    name: z.string().trim().min(1).max(200).openapi({ pattern: NON_BLANK }),
+    line1: z.string().trim().min(1).max(200).openapi({ pattern: NON_BLANK }),
     line2: z.string().trim().max(200).optional(),
-    city: z.string().trim().min(1).max(100),
+    city: z.string().trim().min(1).max(100).openapi({ pattern: NON_BLANK }),
     region: z.string().trim().max(100).optional(),
-    postalCode: z.string().trim().min(1).max(20),
+    postalCode: z.string().trim().min(1).max(20).openapi({ pattern: NON_BLANK }),
     country: z.string().regex(/^[A-Z]{2}$/, 'ISO 3166-1 alpha-2 country code, e.g. DE'),
   })
   .strict()
@@ -106,8 +109,7 @@ export const EventsSchema = z.object({ orderId: z.uuid(), items: z.array(EventSc
 
 export const CancelBodySchema = z
   .object({
-    // The pattern states what trim().min(1) checks: at least one character that is not white space.
-    reason: z.string().trim().min(1).max(200).optional().openapi({ pattern: '\\S' }),
+    reason: z.string().trim().min(1).max(200).optional().openapi({ pattern: NON_BLANK }),
   })
   .strict()
   .openapi('CancelRequest');

@@ -114,7 +114,7 @@ if (require.main === module) {
   const opts: FuzzOptions = {
     maxExamples: int('FUZZ_EXAMPLES', 20),
     seed: int('FUZZ_SEED', 14),
-    maxTime: int('FUZZ_MAX_TIME', 300),
+    maxTime: int('FUZZ_MAX_TIME', 420),
     minRequests: int('FUZZ_MIN_REQUESTS', 5000),
     reportDir,
   };

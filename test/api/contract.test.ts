@@ -9,7 +9,7 @@ let doc: { paths: Record<string, Record<string, { responses: Record<string, unkn
 beforeAll(async () => {
   h = await startHarness({ worker: false });
   doc = (await h.call('GET', '/openapi.json')).body;
-});
+}, 180_000);
 afterAll(async () => {
   await h?.close();
 });
