@@ -10,7 +10,7 @@ NPM_STAMP := node_modules/.package-lock.json
 TSX := node_modules/.bin/tsx
 
 .PHONY: help start test install temporal-cli node-lts build typecheck lint format format-check jest bundle migrate seed clean \
-	cluster cluster-tools test-cluster chaos chaos-short
+	cluster cluster-tools test-cluster chaos chaos-short fuzz
 
 help:
 	@echo "make start   run Orderly: Temporal dev server + Web UI, embedded database, worker and API"
@@ -25,6 +25,7 @@ help:
 	@echo "make chaos   fault scenarios under load on the production topology, invariants checked (docs/chaos.md)"
 	@echo "make chaos-short  the same, fewer checkouts per scenario (CI)"
 	@echo "make clean   remove build output and local state under .data/"
+	@echo "make fuzz    schemathesis (from PyPI into .tools/) against /openapi.json, admin and customer, >= 5,000 requests"
 
 $(NPM_STAMP): package-lock.json
 	@command -v node >/dev/null || { echo "Node.js 20.19+ is needed (https://nodejs.org)"; exit 1; }
@@ -99,3 +100,8 @@ chaos: cluster-tools
 
 chaos-short: cluster-tools
 	CHAOS_ORDERS=$${CHAOS_ORDERS:-40} $(TSX) scripts/chaos/main.ts
+
+# Schemathesis against a running Orderly on loopback, as admin and as customer (docs/testing.md); FUZZ_EXAMPLES,
+# FUZZ_SEED, FUZZ_MAX_TIME, FUZZ_MIN_REQUESTS tune it. A short version runs in `make test` (test/api/fuzz.test.ts).
+fuzz: install temporal-cli
+	$(TSX) scripts/fuzz/main.ts

@@ -7,6 +7,9 @@ import { OpenAPIHono } from '@hono/zod-openapi';
 import type { AppDeps, AppEnv } from './env';
 import { authenticate } from './auth';
 import { HttpProblem, problemResponse } from './problem';
+import { allowedMethods, CLOSE_CONNECTION, discardUnreadBody, methodNotAllowed } from './http-hygiene';
+import { InFlightRequests } from './in-flight';
+import { withMiddlewareStatuses } from './openapi-statuses';
 import { healthRoutes } from './routes/health';
 import { productsRoutes } from './routes/products';
 import { cartsRoutes } from './routes/carts';
@@ -29,6 +32,7 @@ const WRITE_METHODS = new Set(['POST', 'PUT', 'PATCH']);
 
 export function createApp(deps: AppDeps) {
   const app = new OpenAPIHono<AppEnv>();
+  const inFlight = new InFlightRequests();
 
   // The server span first, so every line logged for the request carries its trace id; none without tracing.
   if (deps.tracing) app.use('*', httpSpans());
@@ -40,13 +44,17 @@ export function createApp(deps: AppDeps) {
     c.set('log', deps.log.child({ requestId: c.var.requestId }));
     await next();
   });
+  app.use('*', inFlight.middleware(deps.temporal));
+  app.use('*', discardUnreadBody);
   app.use('*', requestLog);
   app.use(
     '*',
     bodyLimit({
       maxSize: MAX_BODY_BYTES,
       onError: () => {
-        throw new HttpProblem(413, `The request body is larger than ${MAX_BODY_BYTES} bytes.`);
+        throw new HttpProblem(413, `The request body is larger than ${MAX_BODY_BYTES} bytes.`, {
+          headers: CLOSE_CONNECTION,
+        });
       },
     }),
   );
@@ -96,23 +104,32 @@ export function createApp(deps: AppDeps) {
     scheme: 'bearer',
     bearerFormat: 'JWT',
   });
-  app.doc31('/openapi.json', {
+  const docConfig = {
     openapi: '3.1.0',
     info: {
       title: 'Orderly API',
       version: '0.1.0',
       description: 'Catalog, carts, checkout and orders. Errors are RFC 9457 application/problem+json.',
     },
-  });
+  };
+  let doc: ReturnType<typeof app.getOpenAPI31Document> | undefined;
+  // The statuses the middleware adds (401, 413, 415, 400) are stated on every operation they apply to.
+  app.get('/openapi.json', (c) => c.json((doc ??= withMiddlewareStatuses(app.getOpenAPI31Document(docConfig)))));
 
-  app.notFound((c) =>
-    problemResponse({
+  const allowed = allowedMethods(app.routes);
+  app.notFound((c) => {
+    const allow = allowed(c.req.path);
+    if (allow.length) {
+      const problem = methodNotAllowed(c.req.method, c.req.path, allow);
+      return problemResponse(problem.toBody(c.req.path), problem.headers);
+    }
+    return problemResponse({
       type: 'about:blank',
       title: 'Not Found',
       status: 404,
       detail: `No route for ${c.req.method} ${c.req.path}.`,
-    }),
-  );
+    });
+  });
 
   app.onError((err, c) => {
     const instance = c.req.path;
@@ -132,6 +149,19 @@ export function createApp(deps: AppDeps) {
         instance,
       });
     }
+    if (inFlight.aborted) {
+      // Shutdown cut a Temporal call short (the drain timeout passed): the client may retry on another replica.
+      return problemResponse(
+        {
+          type: 'about:blank',
+          title: 'Service Unavailable',
+          status: 503,
+          detail: 'The API is shutting down.',
+          instance,
+        },
+        { 'retry-after': '1', connection: 'close' },
+      );
+    }
     (c.var.log ?? deps.log).error({ err }, 'unhandled error');
     return problemResponse({
       type: 'about:blank',
@@ -142,7 +172,7 @@ export function createApp(deps: AppDeps) {
     });
   });
 
-  return app;
+  return Object.assign(app, { inFlight });
 }
 
 export type App = ReturnType<typeof createApp>;

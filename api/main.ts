@@ -1,6 +1,7 @@
 /**
  * The API process: Hono on @hono/node-server with one Temporal client; on SIGINT/SIGTERM it stops accepting,
- * lets in-flight requests finish, then closes the client and the database. `serveApi` is shared with `make start`.
+ * lets in-flight requests finish (aborting the Temporal calls of those still waiting after the drain timeout),
+ * then closes the client and the database. `serveApi` is shared with `make start`.
  */
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -13,9 +14,12 @@ import { createLogger, logFormatFor, type Logger } from '../lib/logger';
 import { encryptingDataConverter } from '../lib/payload-codec';
 import { startTracingFromConfig, tracingClientInterceptors } from '../lib/tracing';
 import { createApp, type App } from './app';
+import { answerParserErrors } from './http-hygiene';
 
 /** In-flight requests get this long to finish on shutdown before their connections are cut. */
 const DRAIN_TIMEOUT_MS = 10_000;
+/** After their Temporal calls are aborted, requests get this long to answer (503) before their sockets are cut. */
+const ABORT_GRACE_MS = 2_000;
 
 export class PortInUseError extends Error {
   constructor(
@@ -38,6 +42,7 @@ export interface ApiServer {
 
 export async function serveApi(app: App, opts: { host: string; port: number; log: Logger }): Promise<ApiServer> {
   const server = createAdaptorServer({ fetch: app.fetch }) as Server;
+  answerParserErrors(server);
   await new Promise<void>((resolve, reject) => {
     const onError = (err: NodeJS.ErrnoException) => {
       reject(err.code === 'EADDRINUSE' ? new PortInUseError(opts.host, opts.port) : err);
@@ -53,18 +58,27 @@ export async function serveApi(app: App, opts: { host: string; port: number; log
   opts.log.info({ url }, 'api listening');
   let closing: Promise<void> | undefined;
   const close = () =>
-    (closing ??= new Promise<void>((resolve) => {
-      const timer = setTimeout(() => {
-        opts.log.warn('requests still running after the drain timeout; closing their connections');
-        server.closeAllConnections();
-      }, DRAIN_TIMEOUT_MS);
-      server.close(() => {
-        clearTimeout(timer);
-        resolve();
-      });
+    (closing ??= (async () => {
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       // Keep-alive sockets with no request in flight would otherwise hold close() open.
       server.closeIdleConnections();
-    }));
+      if (!(await app.inFlight.settled(DRAIN_TIMEOUT_MS))) {
+        opts.log.warn(
+          { requests: app.inFlight.size },
+          'requests still running after the drain timeout; aborting their Temporal calls',
+        );
+        app.inFlight.abort();
+        if (!(await app.inFlight.settled(ABORT_GRACE_MS)))
+          opts.log.warn({ requests: app.inFlight.size }, 'requests still running after the abort');
+      }
+      // Answers still being written (a 503 above says connection: close) get a moment before sockets are cut.
+      server.closeIdleConnections();
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([closed, new Promise((resolve) => (timer = setTimeout(resolve, ABORT_GRACE_MS)))]);
+      clearTimeout(timer);
+      server.closeAllConnections();
+      await closed;
+    })());
   return { port, url, close };
 }
 

@@ -22,3 +22,10 @@ export const text = (params?: StringParams) => build(false, params);
 
 /** Text that may span lines (tab, LF and CR allowed): a product description. */
 export const multilineText = (params?: StringParams) => build(true, params);
+
+/**
+ * The OpenAPI `pattern` of a required one-line field that is trimmed: the text rule, and at least one character that
+ * is not white space (a blank value trims to empty and is refused). Give it last, after `.trim().min(1)`.
+ */
+const SINGLE_LINE_CHAR = SINGLE_LINE_TEXT.source.slice(1, -2);
+export const NON_BLANK_TEXT = `^${SINGLE_LINE_CHAR}*${SINGLE_LINE_CHAR.replace('[^', '[^\\s')}${SINGLE_LINE_CHAR}*$`;

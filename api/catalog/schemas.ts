@@ -1,7 +1,7 @@
 /** Zod schemas of the catalog and cart API: they validate requests and generate the OpenAPI document. */
 import { z } from '@hono/zod-openapi';
 import { MAX_LINE_QUANTITY, MAX_PRICE_CENTS } from '../../contract';
-import { multilineText, text } from '../text';
+import { multilineText, NON_BLANK_TEXT, text } from '../text';
 
 const MAX_INT = 1_000_000_000;
 
@@ -11,16 +11,16 @@ const currency = z
   .string()
   .regex(/^[A-Z]{3}$/, 'must be an ISO 4217 code: three upper-case letters')
   .refine((v) => CURRENCIES.has(v), 'is not an ISO 4217 currency code')
-  .openapi({ example: 'EUR' });
+  .openapi({ example: 'EUR', enum: [...CURRENCIES] });
 
 const productFields = {
   sku: z
     .string()
     .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, 'letters, digits, . _ - (1 to 64)')
     .openapi({ example: 'TEA-001' }),
-  name: text().trim().min(1).max(200).openapi({ example: 'Green tea' }),
+  name: text().trim().min(1).max(200).openapi({ example: 'Green tea', pattern: NON_BLANK_TEXT }),
   description: multilineText().max(5000),
-  category: text().trim().min(1).max(100).openapi({ example: 'tea' }),
+  category: text().trim().min(1).max(100).openapi({ example: 'tea', pattern: NON_BLANK_TEXT }),
   priceCents: z.number().int().min(0).max(MAX_PRICE_CENTS).openapi({ example: 1250 }),
   currency,
   stock: z.number().int().min(0).max(MAX_INT).openapi({ example: 40 }),
@@ -48,7 +48,7 @@ export const ProductPatchSchema = z
     active: productFields.active.optional(),
   })
   .refine((v) => Object.keys(v).length > 0, 'name at least one field to change')
-  .openapi('ProductPatch');
+  .openapi('ProductPatch', { minProperties: 1 });
 
 export type ProductInput = z.infer<typeof ProductInputSchema>;
 export type ProductPatch = z.infer<typeof ProductPatchSchema>;
@@ -95,7 +95,10 @@ export const ProductListQuerySchema = z
       .min(1)
       .max(1024)
       .optional()
-      .openapi({ param: { description: 'nextCursor of the previous page.' } }),
+      .openapi({
+        pattern: '^[A-Za-z0-9_-]+$',
+        param: { description: 'nextCursor of the previous page (opaque); any other is 400.' },
+      }),
     category: text().min(1).max(100).optional(),
     minPrice: uint(MAX_INT)
       .optional()

@@ -1,16 +1,16 @@
 /** Request and response schemas of checkout, orders and the payment webhook (they also generate the OpenAPI doc). */
 import { z } from '@hono/zod-openapi';
 import { ORDER_STATUS, PAYMENT_STATE } from '../../contract';
-import { text } from '../text';
+import { NON_BLANK_TEXT, text } from '../text';
 
 export const ShippingAddressSchema = z
   .object({
-    name: text().trim().min(1).max(200),
-    line1: text().trim().min(1).max(200),
+    name: text().trim().min(1).max(200).openapi({ pattern: NON_BLANK_TEXT }),
+    line1: text().trim().min(1).max(200).openapi({ pattern: NON_BLANK_TEXT }),
     line2: text().trim().max(200).optional(),
-    city: text().trim().min(1).max(100),
+    city: text().trim().min(1).max(100).openapi({ pattern: NON_BLANK_TEXT }),
     region: text().trim().max(100).optional(),
-    postalCode: text().trim().min(1).max(20),
+    postalCode: text().trim().min(1).max(20).openapi({ pattern: NON_BLANK_TEXT }),
     country: z.string().regex(/^[A-Z]{2}$/, 'ISO 3166-1 alpha-2 country code, e.g. DE'),
   })
   .strict()
@@ -19,7 +19,8 @@ export const ShippingAddressSchema = z
 export const CheckoutBodySchema = z
   .object({
     cartId: z.uuid(),
-    email: z.email().max(254),
+    // The pattern is the one z.email() checks (stricter than JSON Schema's "email" format).
+    email: z.email().max(254).openapi({ pattern: z.regexes.email.source }),
     shippingAddress: ShippingAddressSchema,
     payment: z.object({ method: z.literal('card'), token: text().min(1).max(200) }).strict(),
   })
@@ -95,13 +96,18 @@ export const OrderPageSchema = z
 export const OrderListQuerySchema = z.object({
   status: z.enum(ORDER_STATUS).optional(),
   limit: z.coerce.number().int().min(1).max(100).default(20),
-  cursor: text().max(200).optional(),
+  cursor: text().max(200).optional().openapi({
+    pattern: '^[A-Za-z0-9_-]*$',
+    description: 'nextCursor of the previous page (opaque; empty: the first page); any other is 400.',
+  }),
 });
 
 export const EventsSchema = z.object({ orderId: z.uuid(), items: z.array(EventSchema) }).openapi('OrderTimeline');
 
 export const CancelBodySchema = z
-  .object({ reason: text().trim().min(1).max(200).optional() })
+  .object({
+    reason: text().trim().min(1).max(200).optional().openapi({ pattern: NON_BLANK_TEXT }),
+  })
   .strict()
   .openapi('CancelRequest');
 

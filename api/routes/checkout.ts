@@ -46,7 +46,7 @@ const route = createRoute({
       content: { 'application/json': { schema: AcceptedSchema } },
     },
     200: { description: 'Seen before: the same order', content: { 'application/json': { schema: AcceptedSchema } } },
-    ...problemResponses(400, 401, 404, 409, 413, 415, 422),
+    ...problemResponses(400, 401, 404, 409, 413, 415, 422, 503),
   },
 });
 

@@ -24,7 +24,8 @@ const PutPreferencesSchema = z
       .array(z.enum(NOTIFICATION_CHANNELS))
       .min(1)
       .max(NOTIFICATION_CHANNELS.length)
-      .refine((list) => new Set(list).size === list.length, 'channels must not repeat'),
+      .refine((list) => new Set(list).size === list.length, 'channels must not repeat')
+      .openapi({ uniqueItems: true }),
     /** E.164, e.g. +447700900123. Omitted: unchanged; null: removed. */
     phone: z
       .string()

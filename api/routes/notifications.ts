@@ -42,7 +42,10 @@ const ListQuerySchema = z.object({
   kind: z.enum(NOTIFICATION_KINDS).optional(),
   channel: z.enum(NOTIFICATION_CHANNELS).optional(),
   limit: z.coerce.number().int().min(1).max(100).default(20),
-  cursor: text().max(200).optional(),
+  cursor: text().max(200).optional().openapi({
+    pattern: '^[A-Za-z0-9_-]*$',
+    description: 'nextCursor of the previous page (opaque; empty: the first page); any other is 400.',
+  }),
 });
 
 const PageSchema = z
@@ -82,7 +85,7 @@ const resendRoute = createRoute({
   request: { params: z.object({ id: z.uuid() }) },
   responses: {
     202: { description: 'Resend started', content: { 'application/json': { schema: ResendSchema } } },
-    ...problemResponses(401, 403, 404, 409),
+    ...problemResponses(400, 401, 403, 404, 409, 503),
   },
 });
 

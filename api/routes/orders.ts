@@ -61,7 +61,10 @@ const cancelRoute = createRoute({
     params: OrderIdParamSchema,
     body: { required: false, content: { 'application/json': { schema: CancelBodySchema } } },
   },
-  responses: { 200: ok(CancelResultSchema, 'The resulting status'), ...problemResponses(400, 401, 404, 409) },
+  responses: {
+    200: ok(CancelResultSchema, 'The resulting status'),
+    ...problemResponses(400, 401, 404, 409, 413, 415, 503),
+  },
 });
 
 export function ordersRoutes(deps: AppDeps) {
@@ -100,6 +103,7 @@ export function ordersRoutes(deps: AppDeps) {
     if (c.req.header('content-length') !== '0' && c.req.raw.body)
       body = (c.req.valid('json') as CancelRequest | undefined) ?? {};
     let result: CheckoutStatus;
+    c.var.log.info({ orderId, workflowId: checkoutWorkflowId(orderId) }, 'cancel requested');
     try {
       result = await deps.temporal.workflow
         .getHandle(checkoutWorkflowId(orderId))

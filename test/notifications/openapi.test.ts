@@ -26,7 +26,7 @@ test('the notifications and preferences routes make a valid OpenAPI 3.1 document
   if (!result.valid) throw new Error(compileErrors(result));
   const statuses = (p: string, m: string) => Object.keys((doc.paths as any)[p][m].responses).sort();
   expect(statuses('/notifications', 'get')).toEqual(['200', '400', '401', '403']);
-  expect(statuses('/notifications/{id}/resend', 'post')).toEqual(['202', '401', '403', '404', '409']);
+  expect(statuses('/notifications/{id}/resend', 'post')).toEqual(['202', '400', '401', '403', '404', '409', '503']);
   expect(statuses('/customers/me/preferences', 'get')).toEqual(['200', '401']);
   expect(statuses('/customers/me/preferences', 'put')).toEqual(['200', '400', '401', '413', '415', '422']);
   expect((doc.paths as any)['/notifications'].get.security).toEqual([{ bearerAuth: [] }]);
