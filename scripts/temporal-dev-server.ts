@@ -2,7 +2,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import net from 'node:net';
 import { Connection } from '@temporalio/client';
-import { searchAttributeRegistrations } from '../contract';
+import { temporal } from '@temporalio/proto';
+import { ORDER_SEARCH_ATTRIBUTES, searchAttributeRegistrations } from '../contract';
 
 export interface DevServer {
   address: string;
@@ -57,8 +58,9 @@ export function portInUse(port: number, host = '127.0.0.1'): Promise<boolean> {
 }
 
 /**
- * `--search-attribute Name=Type` for each of the checkout's search attributes: the dev server registers them at every
- * start (also on an existing --db-filename), and a checkout cannot start or upsert them on a server without them.
+ * `--search-attribute Name=Type` for each of the checkout's search attributes: the dev server registers them when it
+ * creates its database, and a checkout cannot start or upsert them on a server without them. An existing
+ * --db-filename made before an attribute existed does not get it from the flag: ensureSearchAttributes adds it.
  */
 export function searchAttributeFlags(): string[] {
   return searchAttributeRegistrations().flatMap((pair) => ['--search-attribute', pair]);
@@ -84,6 +86,28 @@ async function waitUntilServing(address: string, child: ChildProcess, timeoutMs:
     }
   }
   throw new Error(`temporal dev server at ${address} did not answer within ${timeoutMs} ms: ${String(lastError)}`);
+}
+
+const INDEXED_VALUE_TYPES = {
+  KEYWORD: temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD,
+  INT: temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_INT,
+  BOOL: temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_BOOL,
+} as const;
+
+/** Registers whichever of the checkout's search attributes the namespace lacks (a dev database from an older run). */
+async function ensureSearchAttributes(address: string, namespace: string): Promise<void> {
+  const conn = await Connection.connect({ address, interceptors: [] });
+  try {
+    const { customAttributes } = await conn.operatorService.listSearchAttributes({ namespace });
+    const missing = ORDER_SEARCH_ATTRIBUTES.filter((key) => !(key.name in (customAttributes ?? {})));
+    if (missing.length === 0) return;
+    await conn.operatorService.addSearchAttributes({
+      namespace,
+      searchAttributes: Object.fromEntries(missing.map((key) => [key.name, INDEXED_VALUE_TYPES[key.type]])),
+    });
+  } finally {
+    await conn.close();
+  }
 }
 
 export async function startDevServer(opts: DevServerOptions): Promise<DevServer> {
@@ -115,6 +139,7 @@ export async function startDevServer(opts: DevServerOptions): Promise<DevServer>
   };
   try {
     await waitUntilServing(address, child, opts.readyTimeoutMs ?? 60_000);
+    await ensureSearchAttributes(address, opts.namespace ?? 'default');
   } catch (err) {
     await stop();
     throw err;

@@ -296,8 +296,14 @@ export async function checkout(input: CheckoutInput): Promise<CheckoutResult> {
   // After a Temporal cancellation the wait for handlers rejects at once: the execution then ends Canceled, after the
   // compensations that cancellation ran.
   const finish = async (): Promise<CheckoutResult> => {
-    await Promise.all(notifications);
-    await condition(allHandlersFinished);
+    const settle = async () => {
+      await Promise.all(notifications);
+      await condition(allHandlersFinished);
+    };
+    // A Temporal cancel is an order cancel to the end: the execution completes with the order's outcome. Before
+    // SEARCH_ATTRIBUTES_VERSION these waits threw in the cancelled scope and the execution ended Canceled.
+    if (indexed) await CancellationScope.nonCancellable(settle);
+    else await settle();
     return { orderId, status, paymentState, failureReason };
   };
   const throwIfCancelled = () => {

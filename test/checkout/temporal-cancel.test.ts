@@ -104,14 +104,16 @@ async function cancelWhileHeld(orderId: string, gate: Gate, step: CheckoutStatus
   gate.open();
 }
 
-/** Cancels as the Web UI does and waits for the execution to close (a Temporal cancel ends it Canceled). */
+/** Cancels as the Web UI does and waits for the execution to close: it completes, with the order's outcome. */
 async function cancelAndSettle(orderId: string) {
   await handleOf(orderId).cancel();
-  return waitFor(
+  const closed = await waitFor(
     `the checkout of ${orderId} to close`,
     async () => (await handleOf(orderId).describe()).status.name,
     (s) => s !== 'RUNNING',
   );
+  expect(closed).toBe('COMPLETED');
+  return closed;
 }
 
 test('while the stock is being reserved: the hold made after the cancel is released, nothing charged', async () => {
