@@ -99,3 +99,9 @@ chaos: cluster-tools
 
 chaos-short: cluster-tools
 	CHAOS_ORDERS=$${CHAOS_ORDERS:-40} $(TSX) scripts/chaos/main.ts
+
+# stripe-mock for the Stripe provider's tests (built once per version into .tools/ with go install; the tests also
+# build it when missing). CI runs it as its own phase so its time shows.
+.PHONY: stripe-mock
+stripe-mock: install
+	@$(TSX) scripts/cluster/tools.ts stripe-mock

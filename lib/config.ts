@@ -43,7 +43,7 @@ const schema = z
     SMTP_SINK_PORT: port.default(2525),
     MAIL_FROM: z.string().min(3).default('Orderly <orders@orderly.local>'),
     AUTH_JWT_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
-    PAYMENT_PROVIDER: z.enum(['sandbox']).default('sandbox'),
+    PAYMENT_PROVIDER: z.enum(['sandbox', 'stripe']).default('sandbox'),
     PAYMENT_WEBHOOK_SECRET: z.string().min(16, 'must be at least 16 characters').optional(),
     PAYMENT_CONFIRMATION_TIMEOUT: duration.default(DEFAULT_PAYMENT_CONFIRMATION_TIMEOUT),
     CANCELLATION_WINDOW: duration.default(DEFAULT_CANCELLATION_WINDOW),
@@ -54,11 +54,21 @@ const schema = z
     WORKER_WORKFLOW_TASK_SLOTS: count(2, 40),
     WORKER_LOCAL_ACTIVITY_SLOTS: count(1, 100),
     WORKER_STICKY_CACHE_SIZE: count(0, 1000),
+    // The Stripe provider (docs/payments.md): required when PAYMENT_PROVIDER=stripe.
+    STRIPE_SECRET_KEY: z.preprocess((v) => (v === '' ? undefined : v), z.string().min(1).optional()),
+    STRIPE_WEBHOOK_SECRET: z.preprocess((v) => (v === '' ? undefined : v), z.string().min(1).optional()),
+    STRIPE_API_BASE: optionalUrl,
   })
   .superRefine((env, ctx) => {
     if (env.NODE_ENV === 'production') {
       for (const name of ['AUTH_JWT_SECRET', 'PAYMENT_WEBHOOK_SECRET'] as const) {
         if (!env[name]) ctx.addIssue({ code: 'custom', path: [name], message: 'required when NODE_ENV=production' });
+      }
+    }
+    if (env.PAYMENT_PROVIDER === 'stripe') {
+      for (const name of ['STRIPE_SECRET_KEY', 'STRIPE_WEBHOOK_SECRET'] as const) {
+        if (!env[name])
+          ctx.addIssue({ code: 'custom', path: [name], message: 'required when PAYMENT_PROVIDER=stripe' });
       }
     }
     // The SDK would only warn and lower the slots; a cached workflow per running workflow task is what it needs.
@@ -92,7 +102,13 @@ export interface Config {
   deployment: { name: string; buildId: string | undefined; workflowBundlePath: string | undefined };
   smtp: { url: string | undefined; sinkPort: number; from: string };
   auth: { jwtSecret: string };
-  payment: { provider: Env['PAYMENT_PROVIDER']; webhookSecret: string; confirmationTimeout: string };
+  payment: {
+    provider: Env['PAYMENT_PROVIDER'];
+    webhookSecret: string;
+    confirmationTimeout: string;
+    /** Set when PAYMENT_PROVIDER=stripe (both secrets are then required). */
+    stripe?: { secretKey: string; webhookSecret: string; apiBase: string | undefined };
+  };
   cancellationWindow: string;
   notify: { smsWebhookUrl: string | undefined; pushWebhookUrl: string | undefined };
   worker: WorkerTuning;
@@ -146,6 +162,15 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       provider: e.PAYMENT_PROVIDER,
       webhookSecret: e.PAYMENT_WEBHOOK_SECRET ?? `${DEV_SECRET}-webhook`,
       confirmationTimeout: e.PAYMENT_CONFIRMATION_TIMEOUT,
+      ...(e.PAYMENT_PROVIDER === 'stripe'
+        ? {
+            stripe: {
+              secretKey: e.STRIPE_SECRET_KEY!,
+              webhookSecret: e.STRIPE_WEBHOOK_SECRET!,
+              apiBase: e.STRIPE_API_BASE,
+            },
+          }
+        : {}),
     },
     cancellationWindow: e.CANCELLATION_WINDOW,
     notify: { smsWebhookUrl: e.NOTIFY_SMS_WEBHOOK_URL, pushWebhookUrl: e.NOTIFY_PUSH_WEBHOOK_URL },
