@@ -105,3 +105,9 @@ chaos-short: cluster-tools
 # FUZZ_SEED, FUZZ_MAX_TIME, FUZZ_MIN_REQUESTS tune it. A short version runs in `make test` (test/api/fuzz.test.ts).
 fuzz: install temporal-cli
 	$(TSX) scripts/fuzz/main.ts
+
+# stripe-mock for the Stripe provider's tests (built once per version into .tools/ with go install; the tests also
+# build it when missing). CI runs it as its own phase so its time shows.
+.PHONY: stripe-mock
+stripe-mock: install
+	@$(TSX) scripts/cluster/tools.ts stripe-mock

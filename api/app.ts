@@ -16,6 +16,7 @@ import { cartsRoutes } from './routes/carts';
 import { checkoutRoutes } from './routes/checkout';
 import { ordersRoutes } from './routes/orders';
 import { paymentsRoutes } from './routes/payments';
+import { stripeWebhookRoutes } from './routes/stripe-webhook';
 import { notificationsRoutes } from './routes/notifications';
 import { customersRoutes } from './routes/customers';
 import { docsRoutes } from './routes/docs';
@@ -89,6 +90,7 @@ export function createApp(deps: AppDeps) {
   app.route('/', checkoutRoutes(deps));
   app.route('/', ordersRoutes(deps));
   app.route('/', paymentsRoutes(deps));
+  app.route('/', stripeWebhookRoutes(deps));
   app.route('/', notificationsRoutes(deps));
   app.route('/', customersRoutes(deps));
   app.route('/', docsRoutes());

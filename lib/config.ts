@@ -77,7 +77,7 @@ const schema = z
     SMTP_SINK_PORT: port.default(2525),
     MAIL_FROM: z.string().min(3).default('Orderly <orders@orderly.local>'),
     AUTH_JWT_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
-    PAYMENT_PROVIDER: z.enum(['sandbox']).default('sandbox'),
+    PAYMENT_PROVIDER: z.enum(['sandbox', 'stripe']).default('sandbox'),
     PAYMENT_WEBHOOK_SECRET: z.string().min(16, 'must be at least 16 characters').optional(),
     PAYMENT_CONFIRMATION_TIMEOUT: duration.default(DEFAULT_PAYMENT_CONFIRMATION_TIMEOUT),
     CANCELLATION_WINDOW: duration.default(DEFAULT_CANCELLATION_WINDOW),
@@ -139,6 +139,10 @@ const schema = z
     OTEL_TRACES_SAMPLER_ARG: z.coerce.number().min(0).max(1).default(1),
     OTEL_SERVICE_NAME: z.preprocess((v) => (v === '' ? undefined : v), z.string().min(1).max(100).optional()),
     LOG_FORMAT: z.enum(['auto', 'json', 'pretty']).default('auto'),
+    // The Stripe provider (docs/payments.md): required when PAYMENT_PROVIDER=stripe.
+    STRIPE_SECRET_KEY: z.preprocess((v) => (v === '' ? undefined : v), z.string().min(1).optional()),
+    STRIPE_WEBHOOK_SECRET: z.preprocess((v) => (v === '' ? undefined : v), z.string().min(1).optional()),
+    STRIPE_API_BASE: optionalUrl,
   })
   .superRefine((env, ctx) => {
     if (env.NODE_ENV === 'production') {
@@ -158,6 +162,12 @@ const schema = z
         path: ['PAYLOAD_KEY_ID'],
         message: 'required with more than one key in PAYLOAD_KEYS: the id of the key new payloads use',
       });
+    if (env.PAYMENT_PROVIDER === 'stripe') {
+      for (const name of ['STRIPE_SECRET_KEY', 'STRIPE_WEBHOOK_SECRET'] as const) {
+        if (!env[name])
+          ctx.addIssue({ code: 'custom', path: [name], message: 'required when PAYMENT_PROVIDER=stripe' });
+      }
+    }
     // The SDK would only warn and lower the slots; a cached workflow per running workflow task is what it needs.
     if (env.WORKER_STICKY_CACHE_SIZE > 0 && env.WORKER_WORKFLOW_TASK_SLOTS > env.WORKER_STICKY_CACHE_SIZE) {
       ctx.addIssue({
@@ -189,7 +199,13 @@ export interface Config {
   deployment: { name: string; buildId: string | undefined; workflowBundlePath: string | undefined };
   smtp: { url: string | undefined; sinkPort: number; from: string };
   auth: { jwtSecret: string };
-  payment: { provider: Env['PAYMENT_PROVIDER']; webhookSecret: string; confirmationTimeout: string };
+  payment: {
+    provider: Env['PAYMENT_PROVIDER'];
+    webhookSecret: string;
+    confirmationTimeout: string;
+    /** Set when PAYMENT_PROVIDER=stripe (both secrets are then required). */
+    stripe?: { secretKey: string; webhookSecret: string; apiBase: string | undefined };
+  };
   cancellationWindow: string;
   notify: { smsWebhookUrl: string | undefined; pushWebhookUrl: string | undefined };
   worker: WorkerTuning;
@@ -299,6 +315,15 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       provider: e.PAYMENT_PROVIDER,
       webhookSecret: e.PAYMENT_WEBHOOK_SECRET ?? `${DEV_SECRET}-webhook`,
       confirmationTimeout: e.PAYMENT_CONFIRMATION_TIMEOUT,
+      ...(e.PAYMENT_PROVIDER === 'stripe'
+        ? {
+            stripe: {
+              secretKey: e.STRIPE_SECRET_KEY!,
+              webhookSecret: e.STRIPE_WEBHOOK_SECRET!,
+              apiBase: e.STRIPE_API_BASE,
+            },
+          }
+        : {}),
     },
     cancellationWindow: e.CANCELLATION_WINDOW,
     notify: { smsWebhookUrl: e.NOTIFY_SMS_WEBHOOK_URL, pushWebhookUrl: e.NOTIFY_PUSH_WEBHOOK_URL },

@@ -4,6 +4,7 @@ import type { Db } from '../db/client';
 import type { Config } from '../lib/config';
 import type { Logger } from '../lib/logger';
 import { createSandboxProvider } from '../activities/payments/sandbox';
+import { createStripeProvider } from '../activities/payments/stripe';
 import { createNotificationChannels } from '../activities/notifications/build';
 
 export interface BuiltDeps {
@@ -13,8 +14,10 @@ export interface BuiltDeps {
 }
 
 export async function createActivityDeps(opts: { config: Config; db: Db; log: Logger }): Promise<BuiltDeps> {
-  // PAYMENT_PROVIDER only allows 'sandbox' today; a real provider would be chosen here.
-  const payments = createSandboxProvider(opts.db);
+  const stripe = opts.config.payment.stripe;
+  const payments = stripe
+    ? createStripeProvider({ secretKey: stripe.secretKey, apiBase: stripe.apiBase, db: opts.db })
+    : createSandboxProvider(opts.db);
   const notify = createNotificationChannels(opts.config, opts.log);
   const deps: ActivityDeps = {
     db: opts.db,

@@ -24,6 +24,8 @@ export const VERSIONS = {
   prometheusDeb: '2.42.0+ds-5+deb12u1',
   prometheus: '2.42.0',
   postgresMajor: '15',
+  /** Stripe's API mock, which the Stripe provider's tests run (docs/payments.md). */
+  stripeMock: '0.203.0',
 } as const;
 
 export const root = path.resolve(__dirname, '..', '..');
@@ -53,7 +55,7 @@ interface GoTool {
   probe: string[];
 }
 
-const GO_TOOLS: Record<'temporal' | 'ui' | 'mailpit', GoTool> = {
+const GO_TOOLS: Record<'temporal' | 'ui' | 'mailpit' | 'stripeMock', GoTool> = {
   temporal: {
     name: 'Temporal server and temporal-sql-tool',
     dir: 'temporal-server',
@@ -77,6 +79,13 @@ const GO_TOOLS: Record<'temporal' | 'ui' | 'mailpit', GoTool> = {
     version: `v${VERSIONS.mailpit}`,
     packages: [{ pkg: 'github.com/axllent/mailpit', binary: 'mailpit' }],
     probe: ['version', '--no-release-check'],
+  },
+  stripeMock: {
+    name: 'stripe-mock',
+    dir: 'stripe-mock',
+    version: `v${VERSIONS.stripeMock}`,
+    packages: [{ pkg: 'github.com/stripe/stripe-mock', binary: 'stripe-mock' }],
+    probe: ['-version'],
   },
 };
 
@@ -228,6 +237,30 @@ export function prometheusTools(log: Log): PrometheusTools {
   return tools;
 }
 
+/**
+ * stripe-mock, built once per version into .tools/, and its bundled fixtures (copied from the module Go downloaded),
+ * which the tests start it with after setting the states they need.
+ */
+export function stripeMock(log: Log = (m) => console.error(`[tools] ${m}`)): { binary: string; fixtures: string } {
+  const [binary] = goTool(GO_TOOLS.stripeMock, log);
+  const fixtures = path.join(path.dirname(binary!), 'fixtures3.json');
+  if (!fs.existsSync(fixtures)) {
+    const mod = `${GO_TOOLS.stripeMock.packages[0]!.pkg}@${GO_TOOLS.stripeMock.version}`;
+    const r = spawnSync('go', ['mod', 'download', '-json', mod], {
+      encoding: 'utf8',
+      env: { ...process.env, GOTOOLCHAIN: VERSIONS.goToolchain, GOFLAGS: '-mod=mod' },
+      timeout: 600_000,
+    });
+    const dir = r.status === 0 ? (JSON.parse(r.stdout) as { Dir?: string }).Dir : undefined;
+    const source = dir && path.join(dir, 'embedded', 'openapi', 'fixtures3.json');
+    if (!source || !fs.existsSync(source)) {
+      throw new ToolMissing(`stripe-mock's fixtures could not be found: go mod download ${mod} failed: ${r.stderr}`);
+    }
+    fs.copyFileSync(source, fixtures);
+  }
+  return { binary: binary!, fixtures };
+}
+
 /** Finds or builds every program the cluster runs; throws ToolMissing naming the first one it cannot provide. */
 export function provisionTools(log: Log = (m) => console.error(`[cluster tools] ${m}`)): Tools {
   const [temporalServer, temporalSqlTool] = goTool(GO_TOOLS.temporal, log);
@@ -252,6 +285,11 @@ export function provisionTools(log: Log = (m) => console.error(`[cluster tools] 
 
 if (require.main === module) {
   try {
+    if (process.argv[2] === 'stripe-mock') {
+      const started = Date.now();
+      console.log(`stripe-mock      ${stripeMock().binary} (${Date.now() - started} ms)`);
+      process.exit(0);
+    }
     const tools = provisionTools();
     for (const [name, bin] of Object.entries(tools))
       console.log(`${name.padEnd(16)} ${typeof bin === 'string' ? bin : bin.prometheus}`);

@@ -1,0 +1,89 @@
+/**
+ * POST /payments/stripe/webhook: Stripe's event callback, when PAYMENT_PROVIDER=stripe. Authenticated by the SDK's
+ * Stripe-Signature check against STRIPE_WEBHOOK_SECRET, then routed like POST /payments/webhook: an intent the
+ * customer authorized (3-D Secure done) signals the order's workflow (paymentConfirmed).
+ */
+import { createRoute, z } from '@hono/zod-openapi';
+import { WorkflowNotFoundError } from '@temporalio/client';
+import Stripe from 'stripe';
+import { eq } from 'drizzle-orm';
+import { payments } from '../../db/schema';
+import { PAYMENT_CONFIRMED_SIGNAL, checkoutWorkflowId } from '../../contract';
+import type { AppDeps } from '../env';
+import { createRouter } from '../openapi';
+import { problemResponses, unauthorized } from '../problem';
+
+const route = createRoute({
+  method: 'post',
+  path: '/payments/stripe/webhook',
+  tags: ['payments'],
+  summary: 'Stripe event callback (Stripe-Signature, verified with STRIPE_WEBHOOK_SECRET)',
+  description:
+    "payment_intent.amount_capturable_updated and payment_intent.succeeded signal the order's workflow " +
+    '(paymentConfirmed). payment_intent.payment_failed, payment_intent.canceled and charge.refunded are acknowledged ' +
+    "and logged: the workflow's own calls and its confirmation timeout decide those. Repeats are harmless.",
+  responses: {
+    200: {
+      description: 'Received',
+      content: {
+        'application/json': {
+          schema: z.object({ received: z.boolean(), ignored: z.boolean(), orderId: z.string().nullable() }),
+        },
+      },
+    },
+    ...problemResponses(401),
+  },
+});
+
+/** With manual capture, a 3-D Secure success is amount_capturable_updated; succeeded follows a capture. */
+const AUTHORIZED = new Set(['payment_intent.amount_capturable_updated', 'payment_intent.succeeded']);
+
+export function stripeWebhookRoutes(deps: AppDeps) {
+  const router = createRouter();
+  const secret = deps.config.payment.stripe?.webhookSecret;
+  if (!secret) return router;
+
+  router.openapi(route, async (c) => {
+    // The signature covers the exact bytes, so read the raw body before parsing anything.
+    const raw = await c.req.text();
+    let event: Stripe.Event;
+    try {
+      event = Stripe.webhooks.constructEvent(raw, c.req.header('stripe-signature') ?? '', secret);
+    } catch (err) {
+      throw unauthorized(`Stripe signature rejected: ${err instanceof Error ? err.message : String(err)}.`);
+    }
+    const object = event.data.object as { object?: string; id?: string; payment_intent?: unknown };
+    const paymentId =
+      object.object === 'payment_intent'
+        ? object.id
+        : typeof object.payment_intent === 'string'
+          ? object.payment_intent
+          : undefined;
+    let orderId: string | null = null;
+    if (paymentId) {
+      const [p] = await deps.db
+        .select({ orderId: payments.orderId })
+        .from(payments)
+        .where(eq(payments.providerPaymentId, paymentId));
+      orderId = p?.orderId ?? null;
+    }
+    const ignored = (why: string) => {
+      c.var.log.info({ orderId, type: event.type, eventId: event.id, why }, 'stripe webhook ignored');
+      return c.json({ received: true, ignored: true, orderId }, 200);
+    };
+    if (!AUTHORIZED.has(event.type)) return ignored('event type not routed to the workflow');
+    if (!orderId) return ignored('unknown payment');
+    try {
+      await deps.temporal.workflow
+        .getHandle(checkoutWorkflowId(orderId))
+        .signal(PAYMENT_CONFIRMED_SIGNAL, { paymentId });
+    } catch (err) {
+      if (err instanceof WorkflowNotFoundError) return ignored('the order workflow is closed or unknown');
+      throw err;
+    }
+    c.var.log.info({ orderId, eventId: event.id }, 'stripe payment confirmation signalled');
+    return c.json({ received: true, ignored: false, orderId }, 200);
+  });
+
+  return router;
+}
