@@ -10,7 +10,7 @@ NPM_STAMP := node_modules/.package-lock.json
 TSX := node_modules/.bin/tsx
 
 .PHONY: help start test install temporal-cli node-lts build typecheck lint format format-check jest bundle migrate seed clean \
-	cluster cluster-tools test-cluster chaos chaos-short fuzz
+	cluster cluster-tools test-cluster chaos chaos-short test-tools fuzz
 
 help:
 	@echo "make start   run Orderly: Temporal dev server + Web UI, embedded database, worker and API"
@@ -106,8 +106,7 @@ chaos-short: cluster-tools
 fuzz: install temporal-cli
 	$(TSX) scripts/fuzz/main.ts
 
-# stripe-mock for the Stripe provider's tests (built once per version into .tools/ with go install; the tests also
-# build it when missing). CI runs it as its own phase so its time shows.
-.PHONY: stripe-mock
-stripe-mock: install
-	@$(TSX) scripts/cluster/tools.ts stripe-mock
+# What the jest suite starts besides the Temporal CLI, each once per version into .tools/: stripe-mock (Go build),
+# promtool (Debian's prometheus package), schemathesis (PyPI). The tests provide them too; CI runs this as its own phase.
+test-tools: install
+	@$(TSX) scripts/test-tools.ts

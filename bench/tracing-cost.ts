@@ -1,7 +1,8 @@
 /**
  * `node --import tsx bench/tracing-cost.ts`: CPU per `GET /products/:id` through the real app in process, with
- * request logs and tracing off and on, side by side in one run: four apps on one database, measured in alternating
- * blocks, the minimum of each kept (the least disturbed by other work on the machine). Spans are exported by OTLP/HTTP
+ * metrics, request logs and tracing off and on, side by side in one run: five apps on one database, measured in
+ * alternating blocks, the minimum of each kept (the least disturbed by other work on the machine). Rate limits are
+ * off in all five (traffic control, not observability). Spans are exported by OTLP/HTTP
  * to a loopback sink in a child process. BENCH_RATIO (default 1) is OTEL_TRACES_SAMPLER_ARG; BENCH_REQUESTS (2000) the
  * block size. No HTTP server: what is measured is what observability adds to a request, not the socket work.
  */
@@ -34,7 +35,8 @@ function startSink(): Promise<{ url: string; stop: () => void }> {
 }
 
 async function main() {
-  const config = loadConfig({ NODE_ENV: 'development' });
+  const configOf = (metrics: boolean) =>
+    loadConfig({ NODE_ENV: 'development', RATE_LIMIT_ENABLED: 'false', METRICS_ENABLED: String(metrics) });
   const handle = await createThrowawayDb({ serverUrl: process.env.DATABASE_URL, namePrefix: 'orderly_bench_' });
   const sink = await startSink();
   const ids = Array.from({ length: 500 }, () => randomUUID());
@@ -53,20 +55,21 @@ async function main() {
   const temporal = new Client({ connection: Connection.lazy({ address: '127.0.0.1:7233' }) });
   // Log lines are formatted as in production and dropped: the cost of the line, not of the terminal.
   const devNull = new Writable({ write: (_c, _e, done) => done() });
-  const app = (level: string, traced: boolean) =>
+  const app = (on: { metrics?: boolean; logs?: boolean; tracing?: boolean }) =>
     createApp({
       db: handle.db,
       temporal,
-      config,
-      log: createLogger(level, 'bench', { destination: devNull }),
+      config: configOf(on.metrics ?? false),
+      log: createLogger(on.logs ? 'info' : 'warn', 'bench', { destination: devNull }),
       clock: () => new Date(),
-      tracing: traced ? tracing : undefined,
+      tracing: on.tracing ? tracing : undefined,
     });
   const apps = {
-    off: app('warn', false),
-    'request logs': app('info', false),
-    tracing: app('warn', true),
-    both: app('info', true),
+    off: app({}),
+    metrics: app({ metrics: true }),
+    'request logs': app({ logs: true }),
+    tracing: app({ tracing: true }),
+    everything: app({ metrics: true, logs: true, tracing: true }),
   };
   let i = 0;
   const block = async (target: ReturnType<typeof createApp>) => {
@@ -83,7 +86,9 @@ async function main() {
       best[name] = Math.min(best[name] ?? Infinity, await block(target));
   console.log(`GET /products/:id in process, ${N} requests x ${ROUNDS} rounds, sampling ${RATIO}: µs CPU per request`);
   for (const [name, us] of Object.entries(best))
-    console.log(`  ${name.padEnd(13)} ${us.toFixed(1).padStart(6)}  (+${(us - best.off!).toFixed(1)})`);
+    console.log(
+      `  ${name.padEnd(13)} ${us.toFixed(1).padStart(6)}  (+${(us - best.off!).toFixed(1)}, ${((us / best.off!) * 100).toFixed(0)}%)`,
+    );
   await tracing.shutdown();
   sink.stop();
   await handle.close();

@@ -27,6 +27,7 @@ const UNLIMITED = [
   /^\/openapi\.json$/,
   /^\/docs(\/|$)/,
   /^\/payments\/webhook$/,
+  /^\/payments\/stripe\/webhook$/,
 ];
 const READ_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 

@@ -13,14 +13,18 @@ import type { AppDeps, AppEnv } from '../env';
 import { BEARER, createRouter } from '../openapi';
 import { problemResponses, unauthorized, unprocessable } from '../problem';
 
+/** Standard base64, and the same rule as the OpenAPI pattern, so clients and fuzzers know what is accepted. */
+const BASE64_PATTERN = '^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$';
+const base64 = () => z.base64().openapi({ pattern: BASE64_PATTERN });
+
 /** A Payloads message as protobuf JSON: metadata values and data are base64. */
 const PayloadsSchema = z
   .object({
     payloads: z
       .array(
         z.object({
-          metadata: z.record(z.string(), z.base64()).optional(),
-          data: z.base64().optional(),
+          metadata: z.record(z.string(), base64()).optional(),
+          data: base64().optional(),
         }),
       )
       .max(10_000)

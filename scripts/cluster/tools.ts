@@ -285,11 +285,6 @@ export function provisionTools(log: Log = (m) => console.error(`[cluster tools] 
 
 if (require.main === module) {
   try {
-    if (process.argv[2] === 'stripe-mock') {
-      const started = Date.now();
-      console.log(`stripe-mock      ${stripeMock().binary} (${Date.now() - started} ms)`);
-      process.exit(0);
-    }
     const tools = provisionTools();
     for (const [name, bin] of Object.entries(tools))
       console.log(`${name.padEnd(16)} ${typeof bin === 'string' ? bin : bin.prometheus}`);

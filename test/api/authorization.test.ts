@@ -219,6 +219,16 @@ const ROWS: Row[] = [
     body: () => ({ channels: ['email'] }),
     expect: { anonymous: 401, A: 200, B: 200, admin: 200 },
   },
+  // Served on each replica's own port without a token; the load balancer refuses it from outside (observability.md).
+  { method: 'GET', template: '/metrics', path: () => '/metrics', expect: all(200) },
+  // The codec server decrypts workflow payloads: admins only (security.md).
+  ...(['encode', 'decode'] as const).map((op): Row => ({
+    method: 'POST',
+    template: `/codec/${op}`,
+    path: () => `/codec/${op}`,
+    body: () => ({ payloads: [] }),
+    expect: { anonymous: 401, A: 403, B: 403, admin: 200 },
+  })),
 ];
 let cartForCheckout = '';
 

@@ -12,7 +12,7 @@ import { checkoutWorkflowId } from '../../contract';
 import { loadConfig } from '../../lib/config';
 import { createLogger, logFormatFor } from '../../lib/logger';
 import { startTracing, type Tracing } from '../../lib/tracing';
-import { tracingWorkerOptions } from '../../workers/tracing';
+import { replayOptions } from '../../workers/worker';
 import { startHarness, type Harness } from '../support/harness';
 import { startTestSmtp, type TestSmtp } from '../support/smtp';
 import { waitFor } from '../support/wait';
@@ -130,10 +130,7 @@ test('a checkout is one trace: HTTP, the Temporal client, the workflow, every ac
 
   // The traced run replays against the same bundle: the interceptors changed no command.
   const history = await checkoutHandle(h, orderId).fetchHistory();
-  await Worker.runReplayHistory(
-    { workflowBundle: { codePath: process.env.ORDERLY_WORKFLOW_BUNDLE! }, ...tracingWorkerOptions(undefined, []) },
-    history,
-  );
+  await Worker.runReplayHistory(replayOptions(h.config.payloadKeys, process.env.ORDERLY_WORKFLOW_BUNDLE!), history);
 });
 
 /** A logger whose JSON lines are kept, as the API process writes them. */
