@@ -31,7 +31,16 @@ fi
 
 # Name=Type, as contract/search-attributes.ts defines them.
 SEARCH_ATTRIBUTES="OrderStatus=Keyword PaymentState=Keyword CustomerId=Keyword OrderTotalCents=Int NeedsAttention=Bool"
-existing=$("$cli" operator search-attribute list --namespace "$ns")
+# A namespace just created reaches the frontend's namespace cache a few seconds later ("Namespace ... is not found").
+i=0
+until existing=$("$cli" operator search-attribute list --namespace "$ns" 2>&1); do
+  i=$((i + 1))
+  if [ "$i" -ge 60 ]; then
+    echo "temporal namespace: $ns not visible after 60 s: $existing" >&2
+    exit 1
+  fi
+  sleep 1
+done
 for pair in $SEARCH_ATTRIBUTES; do
   name=${pair%%=*}
   type=${pair#*=}

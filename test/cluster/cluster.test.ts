@@ -160,7 +160,10 @@ test("payloads are encrypted with the cluster's key; the codec server decrypts f
       ],
       { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 },
     );
-  const raw = show();
+  // Search attributes are never encoded (they are indexed; security.md): every other payload must be.
+  const raw = JSON.stringify(JSON.parse(show()), (key, value: unknown) =>
+    key === 'searchAttributes' ? undefined : value,
+  );
   expect(raw).toContain(Buffer.from('binary/encrypted').toString('base64'));
   expect(raw).not.toContain(Buffer.from('json/plain').toString('base64'));
   const admin = await mintToken(cluster.options.jwtSecret, { sub: randomUUID(), role: 'admin' });
