@@ -128,3 +128,10 @@ export const WebhookBodySchema = z.object({
       message: 'data.orderId or data.paymentId is required',
     }),
 });
+
+/** What a payment provider's callback is answered with (the sandbox's and Stripe's webhooks alike). */
+export const WebhookReceiptSchema = z.object({
+  received: z.boolean(),
+  ignored: z.boolean(),
+  orderId: z.string().nullable(),
+});

@@ -2,7 +2,7 @@
  * POST /payments/webhook: the payment provider's callback. Authenticated by its HMAC signature (not a user token)
  * and routed into the order's workflow as the paymentConfirmed signal.
  */
-import { createRoute, z } from '@hono/zod-openapi';
+import { createRoute } from '@hono/zod-openapi';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { eq } from 'drizzle-orm';
 import { payments } from '../../db/schema';
@@ -10,7 +10,7 @@ import { PAYMENT_CONFIRMED_SIGNAL, checkoutWorkflowId } from '../../contract';
 import type { AppDeps } from '../env';
 import { createRouter, zodProblems } from '../openapi';
 import { badRequest, problemResponses, unauthorized } from '../problem';
-import { WebhookBodySchema } from '../orders/schemas';
+import { WebhookBodySchema, WebhookReceiptSchema } from '../orders/schemas';
 import { SIGNATURE_HEADER, verifyWebhook } from '../orders/webhook-signature';
 import { logOrder } from '../request-log';
 
@@ -27,7 +27,7 @@ const route = createRoute({
       description: 'Received',
       content: {
         'application/json': {
-          schema: z.object({ received: z.boolean(), ignored: z.boolean(), orderId: z.string().nullable() }),
+          schema: WebhookReceiptSchema,
         },
       },
     },

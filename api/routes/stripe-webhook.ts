@@ -3,7 +3,7 @@
  * Stripe-Signature check against STRIPE_WEBHOOK_SECRET, then routed like POST /payments/webhook: an intent the
  * customer authorized (3-D Secure done) signals the order's workflow (paymentConfirmed).
  */
-import { createRoute, z } from '@hono/zod-openapi';
+import { createRoute } from '@hono/zod-openapi';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import Stripe from 'stripe';
 import { eq } from 'drizzle-orm';
@@ -12,6 +12,7 @@ import { PAYMENT_CONFIRMED_SIGNAL, checkoutWorkflowId } from '../../contract';
 import type { AppDeps } from '../env';
 import { createRouter } from '../openapi';
 import { problemResponses, unauthorized } from '../problem';
+import { WebhookReceiptSchema } from '../orders/schemas';
 
 const route = createRoute({
   method: 'post',
@@ -27,7 +28,7 @@ const route = createRoute({
       description: 'Received',
       content: {
         'application/json': {
-          schema: z.object({ received: z.boolean(), ignored: z.boolean(), orderId: z.string().nullable() }),
+          schema: WebhookReceiptSchema,
         },
       },
     },
