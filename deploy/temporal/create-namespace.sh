@@ -12,16 +12,23 @@ set -eu
 cli=${TEMPORAL_CLI:-temporal}
 ns=${TEMPORAL_NAMESPACE:-default}
 
+# within WHAT COMMAND...: runs COMMAND once a second until it succeeds, at most 60 times; then names WHAT and fails.
+within() {
+  what=$1
+  shift
+  i=0
+  until "$@" >/dev/null 2>&1; do
+    i=$((i + 1))
+    if [ "$i" -ge 60 ]; then
+      echo "temporal namespace: $what after 60 s" >&2
+      exit 1
+    fi
+    sleep 1
+  done
+}
+
 # The frontend answers before its namespace cache is warm; the CLI retries within its own deadline.
-i=0
-until "$cli" operator cluster health >/dev/null 2>&1; do
-  i=$((i + 1))
-  if [ "$i" -ge 60 ]; then
-    echo "temporal namespace: no healthy server at $TEMPORAL_ADDRESS after 60 s" >&2
-    exit 1
-  fi
-  sleep 1
-done
+within "no healthy server at $TEMPORAL_ADDRESS" "$cli" operator cluster health
 if "$cli" operator namespace describe --namespace "$ns" >/dev/null 2>&1; then
   echo "temporal namespace: $ns exists"
 else
@@ -32,15 +39,8 @@ fi
 # Name=Type, as contract/search-attributes.ts defines them.
 SEARCH_ATTRIBUTES="OrderStatus=Keyword PaymentState=Keyword CustomerId=Keyword OrderTotalCents=Int NeedsAttention=Bool"
 # A namespace just created reaches the frontend's namespace cache a few seconds later ("Namespace ... is not found").
-i=0
-until existing=$("$cli" operator search-attribute list --namespace "$ns" 2>&1); do
-  i=$((i + 1))
-  if [ "$i" -ge 60 ]; then
-    echo "temporal namespace: $ns not visible after 60 s: $existing" >&2
-    exit 1
-  fi
-  sleep 1
-done
+within "$ns not visible" "$cli" operator search-attribute list --namespace "$ns"
+existing=$("$cli" operator search-attribute list --namespace "$ns")
 for pair in $SEARCH_ATTRIBUTES; do
   name=${pair%%=*}
   type=${pair#*=}
