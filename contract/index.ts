@@ -11,3 +11,4 @@ export * from './housekeeping';
 export * from './search-attributes';
 export * from './money';
 export * from './text';
+export * from './webhooks';

@@ -143,6 +143,31 @@ const schema = z
     STRIPE_SECRET_KEY: z.preprocess((v) => (v === '' ? undefined : v), z.string().min(1).optional()),
     STRIPE_WEBHOOK_SECRET: z.preprocess((v) => (v === '' ? undefined : v), z.string().min(1).optional()),
     STRIPE_API_BASE: optionalUrl,
+    // Outgoing event webhooks (docs/webhooks.md): where deliveries may go, and how long a rotated secret still signs.
+    WEBHOOK_ALLOW_PRIVATE_ADDRESSES: z.enum(['true', 'false']).optional(),
+    WEBHOOK_ALLOWED_HOSTS: z.preprocess(
+      (v) => (v === '' ? undefined : v),
+      z
+        .string()
+        .transform((v) =>
+          v
+            .split(',')
+            .map((h) => h.trim().toLowerCase())
+            .filter(Boolean),
+        )
+        .pipe(
+          z.array(
+            z
+              .string()
+              .regex(
+                /^(\*\.)?[a-z0-9]([a-z0-9.-]*[a-z0-9])?$/,
+                'expected host names or *.domain patterns, comma-separated',
+              ),
+          ),
+        )
+        .optional(),
+    ),
+    WEBHOOK_SECRET_ROTATION_GRACE: duration.default('24h'),
   })
   .superRefine((env, ctx) => {
     if (env.NODE_ENV === 'production') {
@@ -229,6 +254,17 @@ export interface Config {
   tracing: { otlpEndpoint: string | undefined; sampleRatio: number; serviceName: string | undefined };
   /** `auto`: pretty on a terminal outside production, JSON otherwise. */
   logFormat: Env['LOG_FORMAT'];
+  webhooks: WebhooksConfig;
+}
+
+/** Outgoing event webhooks (lib/webhook-url.ts, api/routes/webhooks.ts). */
+export interface WebhooksConfig {
+  /** Deliver to private and loopback addresses: true outside production unless set. */
+  allowPrivateAddresses: boolean;
+  /** When set, subscriptions may name only these hosts (exact, or `*.domain`). */
+  allowedHosts: string[] | undefined;
+  /** How long the previous secret still signs deliveries after a rotation. */
+  secretRotationGrace: string;
 }
 
 export interface HousekeepingConfig {
@@ -364,6 +400,13 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       serviceName: e.OTEL_SERVICE_NAME,
     },
     logFormat: e.LOG_FORMAT,
+    webhooks: {
+      allowPrivateAddresses: e.WEBHOOK_ALLOW_PRIVATE_ADDRESSES
+        ? e.WEBHOOK_ALLOW_PRIVATE_ADDRESSES === 'true'
+        : e.NODE_ENV !== 'production',
+      allowedHosts: e.WEBHOOK_ALLOWED_HOSTS,
+      secretRotationGrace: e.WEBHOOK_SECRET_ROTATION_GRACE,
+    },
   };
 }
 
