@@ -26,6 +26,7 @@ import { httpMetrics, initRouteSeries, metricsRoutes, rateLimited, routeOf } fro
 import { codecRoutes } from './routes/codec';
 import { requestLog } from './request-log';
 import { httpSpans } from './http-span';
+import { webhookDeliveriesRoutes } from './routes/webhook-deliveries';
 
 export const MAX_BODY_BYTES = 1024 * 1024;
 
@@ -93,6 +94,7 @@ export function createApp(deps: AppDeps) {
   app.route('/', stripeWebhookRoutes(deps));
   app.route('/', notificationsRoutes(deps));
   app.route('/', customersRoutes(deps));
+  app.route('/', webhookDeliveriesRoutes(deps));
   app.route('/', docsRoutes());
   if (deps.config.metrics.enabled) {
     app.route('/', metricsRoutes());
