@@ -35,7 +35,7 @@ const ENDING = [WEBHOOK_SUBSCRIPTION_DISABLED, WEBHOOK_SUBSCRIPTION_GONE];
 /** Claims, settings and bookkeeping in our own database: retried for as long as the database is away. */
 const WEBHOOK_BOOKKEEPING: ActivityOptions = {
   startToCloseTimeout: '30s',
-  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1m', maximumAttempts: 0 },
+  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1m' }, // no maximumAttempts: unlimited
 };
 /** The admin's email about a disabled subscription: an SMTP outage of about 8.5 minutes is ridden out. */
 const WEBHOOK_ADMIN_EMAIL: ActivityOptions = {
@@ -58,11 +58,11 @@ export async function webhookDispatcher(input: WebhookDispatchInput): Promise<We
     woken = true;
   });
   const settings = await books.webhookDispatchSettings();
-  // The delivery policy comes from configuration: every attempt is retried (no maximum) until it succeeds or the
+  // The delivery policy comes from configuration: an event is retried (no maximumAttempts) until it succeeds or the
   // activity disables the subscription after WEBHOOK_DISABLE_AFTER_FAILURES consecutive failures.
   const { deliverWebhook } = proxyActivities<Activities>({
     startToCloseTimeout: settings.attemptTimeout,
-    retry: { ...settings.retry, maximumAttempts: 0, nonRetryableErrorTypes: ENDING },
+    retry: { ...settings.retry, nonRetryableErrorTypes: ENDING },
   });
   const { subscriptionId } = input;
   let cursor = input.cursor;
