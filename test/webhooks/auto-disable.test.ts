@@ -26,6 +26,8 @@ mailSuite(
       WEBHOOK_ADMIN_EMAIL: 'ops@example.com',
       WEBHOOK_RETRY_INITIAL_INTERVAL: '100ms',
       WEBHOOK_RETRY_MAX_INTERVAL: '200ms',
+      // No waker runs here (test/webhooks/delivery.test.ts has one): new events are found by the poll.
+      WEBHOOK_POLL_INTERVAL: '1s',
     },
   },
 );
@@ -111,15 +113,17 @@ test('a redelivery of a delivery that does not exist is a 404 problem', async ()
 });
 
 test('a receiver answering 410 Gone disables the subscription at once', async () => {
-  r.status = 410;
-  const received = r.received.length;
-  const sub = await subscribe(h, r.url);
+  // A receiver of its own: the other tests' subscriptions still deliver to theirs.
+  const gone = await startReceiver();
+  gone.status = 410;
+  const sub = await subscribe(h, gone.url);
   const who = await shopper(h);
   await placeOrder(h, who, await seedProduct(h, new Map()));
   const result = (await h.client.workflow
     .getHandle(webhookDispatchWorkflowId(sub.id))
     .result()) as WebhookDispatchResult;
   expect(result).toMatchObject({ ended: 'auto_disabled', reason: 'the receiver answered 410 Gone' });
-  expect(r.received.length - received).toBe(1);
+  expect(gone.received).toHaveLength(1);
   expect(await subscriptionRow(h, sub.id)).toMatchObject({ enabled: false, consecutiveFailures: 1 });
+  await gone.stop();
 });

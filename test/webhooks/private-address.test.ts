@@ -24,6 +24,8 @@ const book = checkoutSuite(
       WEBHOOK_ALLOW_PRIVATE_ADDRESSES: 'false',
       WEBHOOK_RETRY_INITIAL_INTERVAL: '100ms',
       WEBHOOK_RETRY_MAX_INTERVAL: '200ms',
+      // No waker runs here (test/webhooks/delivery.test.ts has one): new events are found by the poll.
+      WEBHOOK_POLL_INTERVAL: '1s',
       WEBHOOK_DISABLE_AFTER_FAILURES: '1000',
     },
   },
