@@ -245,10 +245,15 @@ export async function expectInvariants(h: Harness, book: StockBook) {
  * (`temporal workflow show --output json`), the format operators get and `npm run replay` reads.
  */
 export async function maybeRecordHistory(h: Harness, orderId: string, name: string) {
+  await maybeRecordWorkflowHistory(h, checkoutWorkflowId(orderId), `checkout-${name}`);
+}
+
+/** The same for any workflow: test/fixtures/histories/<file>.json, replayed by test/checkout/replay.test.ts. */
+export async function maybeRecordWorkflowHistory(h: Harness, workflowId: string, file: string) {
   if (!process.env.RECORD_HISTORIES) return;
   // Waits for the history to close: a checkout that a Temporal cancellation ended rejects, and is recorded all the same.
   await h.client.workflow
-    .getHandle(checkoutWorkflowId(orderId))
+    .getHandle(workflowId)
     .result()
     .catch(() => undefined);
   const cli = process.env.ORDERLY_TEMPORAL_CLI ?? resolveTemporalCli();
@@ -258,7 +263,7 @@ export async function maybeRecordHistory(h: Harness, orderId: string, name: stri
       'workflow',
       'show',
       '--workflow-id',
-      checkoutWorkflowId(orderId),
+      workflowId,
       '--address',
       process.env.ORDERLY_TEST_TEMPORAL_ADDRESS!,
       '--output',
@@ -268,7 +273,7 @@ export async function maybeRecordHistory(h: Harness, orderId: string, name: stri
   );
   const dir = path.resolve(__dirname, '..', 'fixtures', 'histories');
   fs.mkdirSync(dir, { recursive: true });
-  fs.writeFileSync(path.join(dir, `checkout-${name}.json`), json.endsWith('\n') ? json : `${json}\n`);
+  fs.writeFileSync(path.join(dir, `${file}.json`), json.endsWith('\n') ? json : `${json}\n`);
 }
 
 /**

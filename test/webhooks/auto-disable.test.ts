@@ -5,7 +5,7 @@
  */
 import { webhookDispatchWorkflowId, webhookMessageId, type WebhookDispatchResult } from '../../contract';
 import { mailSuite } from '../notifications/fixtures';
-import { placeOrder, seedProduct, shopper, waitForStatus } from '../checkout/helpers';
+import { maybeRecordWorkflowHistory, placeOrder, seedProduct, shopper, waitForStatus } from '../checkout/helpers';
 import type { Harness } from '../support/harness';
 import type { TestSmtp } from '../support/smtp';
 import { waitFor } from '../support/wait';
@@ -51,6 +51,7 @@ test('three failed attempts in a row disable the subscription, end its dispatche
     .result()) as WebhookDispatchResult;
   expect(result).toMatchObject({ ended: 'auto_disabled', delivered: 0 });
   expect(result.reason).toMatch(/^3 consecutive failed attempts; the last: HTTP 500/);
+  await maybeRecordWorkflowHistory(h, webhookDispatchWorkflowId(sub.id), 'webhook-dispatcher-auto-disabled');
 
   const row = await subscriptionRow(h, sub.id);
   expect(row).toMatchObject({ enabled: false, consecutiveFailures: 3 });
@@ -85,6 +86,7 @@ test('three failed attempts in a row disable the subscription, end its dispatche
     statusCode: 200,
     error: null,
   });
+  await maybeRecordWorkflowHistory(h, res.body.workflowId, 'webhook-redeliver');
   expect(r.received).toHaveLength(4);
   expect(r.received[3]!.id).toBe(webhookMessageId(first!.eventId));
   expectSigned(r.received, sub.secret);
