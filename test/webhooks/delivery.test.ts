@@ -2,6 +2,9 @@
  * Webhook delivery end to end: a real HTTP receiver subscribed through the admin API gets every event of a checkout,
  * signed and in order, through a receiver outage and a worker stopped mid-delivery.
  */
+import { webhookDispatchWorkflowId } from '../../contract';
+import { webhookSubscriptions } from '../../db/schema';
+import { newWebhookSecret } from '../../lib/webhook-signing';
 import { checkoutSuite, placeOrder, seedProduct, shopper, waitForStatus } from '../checkout/helpers';
 import type { Harness } from '../support/harness';
 import { testLogger } from '../support/logs';
@@ -154,4 +157,43 @@ test('a worker stopped mid-delivery: the same webhook-id may arrive twice, never
   }
   for (const ids of idsByEvent.values()) expect(ids.size).toBe(1);
   expect(idsByEvent.size).toBe(expected.length);
+});
+
+test('a worker at start resumes the dispatcher of every enabled subscription, and a disabled one gets none', async () => {
+  const r = await receiver();
+  // Written while no process ran the API hook (a restore, a dispatcher terminated by hand): no dispatcher runs yet.
+  const secret = newWebhookSecret();
+  const [enabled] = await h.db.db
+    .insert(webhookSubscriptions)
+    .values({ url: r.url, events: ['order.confirmed'], secret })
+    .returning();
+  const [disabled] = await h.db.db
+    .insert(webhookSubscriptions)
+    .values({ url: r.url, events: ['*'], secret, enabled: false, disabledReason: 'by hand' })
+    .returning();
+  const handle = h.client.workflow.getHandle(webhookDispatchWorkflowId(enabled!.id));
+  await expect(handle.describe()).rejects.toThrow(/not found/i);
+
+  const restarted = startWebhookWaker({
+    db: h.db.db,
+    client: h.client,
+    taskQueue: h.taskQueue,
+    log: testLogger('warn'),
+  });
+  await restarted.ready;
+  await restarted.close();
+  expect((await handle.describe()).status.name).toBe('RUNNING');
+  const other = h.client.workflow.getHandle(webhookDispatchWorkflowId(disabled!.id));
+  // Woken like every enabled one is, the disabled subscription's dispatcher is not running.
+  await expect(other.describe().then((d) => d.status.name)).rejects.toThrow(/not found/i);
+
+  // It delivers, filtered by event type.
+  const orderId = await confirmedOrder();
+  await waitFor(
+    'order.confirmed at the receiver',
+    async () => receivedFor(r, orderId),
+    (rs) => rs.length >= 1,
+  );
+  expect(receivedFor(r, orderId).map((x) => x.json.type)).toEqual(['order.confirmed']);
+  expectSigned(receivedFor(r, orderId), secret);
 });
