@@ -9,6 +9,7 @@ import { maybeRecordWorkflowHistory, placeOrder, seedProduct, shopper, waitForSt
 import type { Harness } from '../support/harness';
 import type { TestSmtp } from '../support/smtp';
 import { waitFor } from '../support/wait';
+import { webhookAttempts } from '../../workers/metrics';
 import { startReceiver, type TestReceiver } from './receiver';
 import { deliveryRows, expectSigned, subscribe, subscriptionRow } from './fixtures';
 
@@ -94,6 +95,10 @@ test('three failed attempts in a row disable the subscription, end its dispatche
   expect(after).toMatchObject({ status: 'delivered', attempts: 4, lastStatusCode: 200, lastError: null });
   // A redelivery neither counts towards nor resets the subscription's run, and does not enable it.
   expect(await subscriptionRow(h, sub.id)).toMatchObject({ enabled: false });
+
+  // The worker's metrics counted each attempt by outcome.
+  const counted = Object.fromEntries((await webhookAttempts.get()).values.map((v) => [v.labels.outcome, v.value]));
+  expect(counted).toEqual({ delivered: 1, failed: 3, refused: 0 });
 
   // The log shows it.
   const log = await h.call('GET', `/webhooks/subscriptions/${sub.id}/deliveries?limit=100`, { token: admin });
