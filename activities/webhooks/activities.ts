@@ -19,14 +19,7 @@ import {
 import { signingSecrets, signWebhook } from '../../lib/webhook-signing';
 import type { ActivityDeps } from '../deps';
 import { webhookSender, type WebhookResponse, type WebhookSender } from './http';
-import {
-  claimDeliveries,
-  loadAttempt,
-  loadDisabled,
-  recordDelivered,
-  recordFailed,
-  recordRedeliveryFailed,
-} from './store';
+import { claimDeliveries, loadAttempt, loadDisabled, noteFailedAttempt, recordDelivered, recordFailed } from './store';
 
 /** A failed attempt Temporal retries; the type tells the metrics a refused address from a failed request. */
 export const WEBHOOK_ATTEMPT_FAILED = 'WebhookAttemptFailed';
@@ -139,7 +132,7 @@ export function createWebhookActivities(deps: ActivityDeps, sender?: WebhookSend
         await recordDelivered(deps.db, { ...context(input, response), error: null, at }, false);
         return { delivered: true, statusCode: response.statusCode, error: null };
       }
-      await recordRedeliveryFailed(deps.db, { ...context(input, response), error: response.error, at });
+      await noteFailedAttempt(deps.db, { ...context(input, response), error: response.error, at });
       return { delivered: false, statusCode: response.statusCode, error: response.error };
     },
 

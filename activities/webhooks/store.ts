@@ -6,7 +6,7 @@
 import { and, asc, eq, ne, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import { WEBHOOK_CLAIM_BATCH, WEBHOOK_CLAIM_LOOKBACK, type WebhookClaim, type WebhookEventRow } from '../../contract';
-import type { Db } from '../../db/client';
+import type { Db, Tx } from '../../db/client';
 import { parseOneRow } from '../../db/rows';
 import { orderEvents, webhookDeliveries, webhookSubscriptions } from '../../db/schema';
 
@@ -141,15 +141,7 @@ export async function recordFailed(
   opts: { disableAfter: number; disableNow?: string },
 ): Promise<FailureOutcome> {
   return db.transaction(async (tx) => {
-    await tx
-      .update(webhookDeliveries)
-      .set({
-        attempts: sql`${webhookDeliveries.attempts} + 1`,
-        lastStatusCode: rec.statusCode,
-        lastError: rec.error.slice(0, 1000),
-        lastAttemptAt: rec.at,
-      })
-      .where(eq(webhookDeliveries.id, rec.deliveryId));
+    await noteFailedAttempt(tx, rec);
     const [sub] = await tx
       .update(webhookSubscriptions)
       .set({ consecutiveFailures: sql`${webhookSubscriptions.consecutiveFailures} + 1` })
@@ -169,8 +161,8 @@ export async function recordFailed(
   });
 }
 
-/** A redelivery that failed: noted on the row only. */
-export async function recordRedeliveryFailed(db: Db, rec: AttemptRecord & { error: string }): Promise<void> {
+/** A failed attempt on its row: one more attempt, its answer and error. A failed redelivery is noted this way only. */
+export async function noteFailedAttempt(db: Db | Tx, rec: AttemptRecord & { error: string }): Promise<void> {
   await db
     .update(webhookDeliveries)
     .set({
