@@ -19,6 +19,7 @@ import { paymentsRoutes } from './routes/payments';
 import { stripeWebhookRoutes } from './routes/stripe-webhook';
 import { notificationsRoutes } from './routes/notifications';
 import { customersRoutes } from './routes/customers';
+import { webhooksRoutes } from './routes/webhooks';
 import { docsRoutes } from './routes/docs';
 import { rateLimit, type RateLimitPolicy } from './ratelimit/middleware';
 import { documentRateLimits } from './ratelimit/openapi';
@@ -93,6 +94,7 @@ export function createApp(deps: AppDeps) {
   app.route('/', stripeWebhookRoutes(deps));
   app.route('/', notificationsRoutes(deps));
   app.route('/', customersRoutes(deps));
+  app.route('/', webhooksRoutes(deps));
   app.route('/', docsRoutes());
   if (deps.config.metrics.enabled) {
     app.route('/', metricsRoutes());
