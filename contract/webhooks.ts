@@ -76,3 +76,6 @@ export const WEBHOOK_SECRET_PREFIX = 'whsec_';
 
 export const WEBHOOK_DELIVERY_STATUSES = ['pending', 'delivered', 'failed'] as const;
 export type WebhookDeliveryStatus = (typeof WEBHOOK_DELIVERY_STATUSES)[number];
+
+/** What happened to a subscription, as the API tells delivery (AppDeps.onWebhookSubscriptionChanged). */
+export type WebhookSubscriptionChange = 'created' | 'updated' | 'secret_rotated' | 'deleted';
