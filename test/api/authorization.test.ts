@@ -76,6 +76,9 @@ const productInput = () => ({
   stock: 5,
   active: true,
 });
+const subscriptionInput = () => ({ url: 'https://hooks.example.com/matrix', events: ['*'] });
+const adminSubscription = async () =>
+  (await h.call('POST', '/webhooks/subscriptions', { token: adminToken, body: subscriptionInput() })).body.id as string;
 const swapFirstId = (p: string) =>
   p.replace(/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/, randomUUID());
 const all = (n: number): Record<Actor, number> => ({ anonymous: n, A: n, B: n, admin: n });
@@ -219,6 +222,35 @@ const ROWS: Row[] = [
     body: () => ({ channels: ['email'] }),
     expect: { anonymous: 401, A: 200, B: 200, admin: 200 },
   },
+  // Outgoing webhook subscriptions: admins only (webhooks.md).
+  {
+    method: 'POST',
+    template: '/webhooks/subscriptions',
+    path: () => '/webhooks/subscriptions',
+    body: subscriptionInput,
+    expect: { anonymous: 401, A: 403, B: 403, admin: 201 },
+  },
+  {
+    method: 'GET',
+    template: '/webhooks/subscriptions',
+    path: () => '/webhooks/subscriptions',
+    expect: { anonymous: 401, A: 403, B: 403, admin: 200 },
+  },
+  ...(
+    [
+      ['GET', '', 200],
+      ['PATCH', '', 200],
+      ['DELETE', '', 204],
+      ['POST', '/rotate-secret', 200],
+      ['GET', '/deliveries', 200],
+    ] as const
+  ).map(([method, tail, ok]): Row => ({
+    method,
+    template: `/webhooks/subscriptions/{id}${tail}`,
+    path: async () => `/webhooks/subscriptions/${await adminSubscription()}${tail}`,
+    body: method === 'PATCH' ? () => ({ description: 'changed by the matrix' }) : undefined,
+    expect: { anonymous: 401, A: 403, B: 403, admin: ok },
+  })),
   // Served on each replica's own port without a token; the load balancer refuses it from outside (observability.md).
   { method: 'GET', template: '/metrics', path: () => '/metrics', expect: all(200) },
   // The codec server decrypts workflow payloads: admins only (security.md).
