@@ -15,8 +15,16 @@ const EventsSchema = z
   .max(WEBHOOK_EVENT_TYPES.length + 1)
   .transform((types) => (types.includes(WEBHOOK_ALL_EVENTS) ? [WEBHOOK_ALL_EVENTS] : [...new Set(types)]));
 
+/**
+ * What the URL check (lib/webhook-url.ts) accepts, as far as a pattern can say: http(s), a host name, an optional
+ * port, no credentials, no fragment, no space or control character. IP literals are accepted too (where configuration
+ * allows their range) but left out here, so that generated examples are names.
+ */
+export const URL_PATTERN =
+  '^[Hh][Tt][Tt][Pp][Ss]?://[A-Za-z][A-Za-z0-9-]*(\\.[A-Za-z][A-Za-z0-9-]*)*(:[0-9]{1,4})?([/?][^ #\\u0000-\\u001F\\u007F-\\u009F]*)?$';
+
 const UrlSchema = text().min(1).max(MAX_WEBHOOK_URL_LENGTH).openapi({
-  format: 'uri',
+  pattern: URL_PATTERN,
   example: 'https://hooks.example.com/orderly',
   description: 'http(s) only; private and loopback addresses only where configuration allows (docs/webhooks.md).',
 });
@@ -37,7 +45,7 @@ export const UpdateSubscriptionSchema = z
   })
   .strict()
   .refine((b) => Object.keys(b).length > 0, { message: 'give at least one of url, events, description, enabled' })
-  .openapi('WebhookSubscriptionUpdate');
+  .openapi('WebhookSubscriptionUpdate', { minProperties: 1 });
 
 export const SubscriptionSchema = z
   .object({

@@ -78,6 +78,9 @@ const productInput = () => ({
   stock: 5,
   active: true,
 });
+const subscriptionInput = () => ({ url: 'https://hooks.example.com/matrix', events: ['*'] });
+const adminSubscription = async () =>
+  (await h.call('POST', '/webhooks/subscriptions', { token: adminToken, body: subscriptionInput() })).body.id as string;
 /** A logged webhook delivery of A's order (to the discard port: a redelivery's one attempt fails, the answer is 202). */
 let loggedDelivery: { subscriptionId: string; deliveryId: number } | undefined;
 async function webhookDelivery() {
@@ -237,6 +240,35 @@ const ROWS: Row[] = [
     body: () => ({ channels: ['email'] }),
     expect: { anonymous: 401, A: 200, B: 200, admin: 200 },
   },
+  // Outgoing webhook subscriptions: admins only (webhooks.md).
+  {
+    method: 'POST',
+    template: '/webhooks/subscriptions',
+    path: () => '/webhooks/subscriptions',
+    body: subscriptionInput,
+    expect: { anonymous: 401, A: 403, B: 403, admin: 201 },
+  },
+  {
+    method: 'GET',
+    template: '/webhooks/subscriptions',
+    path: () => '/webhooks/subscriptions',
+    expect: { anonymous: 401, A: 403, B: 403, admin: 200 },
+  },
+  ...(
+    [
+      ['GET', '', 200],
+      ['PATCH', '', 200],
+      ['DELETE', '', 204],
+      ['POST', '/rotate-secret', 200],
+      ['GET', '/deliveries', 200],
+    ] as const
+  ).map(([method, tail, ok]): Row => ({
+    method,
+    template: `/webhooks/subscriptions/{id}${tail}`,
+    path: async () => `/webhooks/subscriptions/${await adminSubscription()}${tail}`,
+    body: method === 'PATCH' ? () => ({ description: 'changed by the matrix' }) : undefined,
+    expect: { anonymous: 401, A: 403, B: 403, admin: ok },
+  })),
   // Served on each replica's own port without a token; the load balancer refuses it from outside (observability.md).
   { method: 'GET', template: '/metrics', path: () => '/metrics', expect: all(200) },
   // The codec server decrypts workflow payloads: admins only (security.md).
@@ -247,13 +279,7 @@ const ROWS: Row[] = [
     body: () => ({ payloads: [] }),
     expect: { anonymous: 401, A: 403, B: 403, admin: 200 },
   })),
-  // Outgoing webhooks' delivery log and redelivery: admins only (webhooks.md).
-  {
-    method: 'GET',
-    template: '/webhooks/subscriptions/{id}/deliveries',
-    path: async () => `/webhooks/subscriptions/${(await webhookDelivery()).subscriptionId}/deliveries`,
-    expect: { anonymous: 401, A: 403, B: 403, admin: 200 },
-  },
+  // Outgoing webhooks' redelivery: admins only (webhooks.md).
   {
     method: 'POST',
     template: '/webhooks/subscriptions/{id}/deliveries/{deliveryId}/redeliver',
