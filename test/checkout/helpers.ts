@@ -9,6 +9,7 @@ import {
   cartLines,
   carts,
   inventoryReservations,
+  notifications,
   orderEvents,
   orders,
   products,
@@ -17,7 +18,7 @@ import {
 } from '../../db/schema';
 import { orderIdFor, requestHash } from '../../api/orders/ids';
 import { checkoutWorkflowId, type CheckoutInput } from '../../contract';
-import { createActivities } from '../../activities';
+import { createActivities, type Activities } from '../../activities';
 import { loadConfig } from '../../lib/config';
 import { createLogger } from '../../lib/logger';
 import { createActivityDeps } from '../../workers/deps';
@@ -164,6 +165,22 @@ export async function waitForWorkflowDone(h: Harness, orderId: string, timeoutMs
   );
 }
 
+/** The product's stock on the shelf now. */
+export async function stockOf(h: Harness, productId: string): Promise<number> {
+  const [row] = await h.db.db.select({ stock: products.stock }).from(products).where(eq(products.id, productId));
+  return row!.stock;
+}
+
+/** The kinds of notification the order's customer was sent (or was attempted), in order. */
+export async function notified(h: Harness, orderId: string): Promise<string[]> {
+  const rows = await h.db.db
+    .select({ kind: notifications.kind })
+    .from(notifications)
+    .where(eq(notifications.orderId, orderId))
+    .orderBy(notifications.createdAt);
+  return rows.map((r) => r.kind);
+}
+
 export async function events(h: Harness, orderId: string): Promise<string[]> {
   const rows = await h.db.db.select().from(orderEvents).where(eq(orderEvents.orderId, orderId)).orderBy(orderEvents.id);
   return rows.map((r) => r.type);
@@ -289,6 +306,19 @@ export function checkoutSuite(opts: HarnessOptions, onStart: (h: Harness) => voi
     if (h) await expectInvariants(h, book);
   });
   return book;
+}
+
+/**
+ * checkoutSuite with some activities replaced, to reach failure paths real parts cannot: `replace` gets the real
+ * activities (built from the harness's dependencies) and returns the stand-ins, which call through to them until the
+ * test says otherwise.
+ */
+export function checkoutSuiteReplacing(
+  env: Record<string, string>,
+  replace: (real: Activities) => Partial<Activities>,
+  onStart: (h: Harness) => void,
+): StockBook {
+  return checkoutSuite({ env, activities: (deps) => replace(createActivities(deps)) }, onStart);
 }
 
 /**
