@@ -1,9 +1,5 @@
 /** Shared steps for the checkout tests: seed products and carts, place orders over HTTP, wait, and check invariants. */
-import fs from 'node:fs';
-import path from 'node:path';
 import { randomUUID } from 'node:crypto';
-import { execFileSync } from 'node:child_process';
-import { resolveTemporalCli } from '../../scripts/temporal-cli';
 import { eq, inArray } from 'drizzle-orm';
 import {
   cartLines,
@@ -24,6 +20,7 @@ import { createLogger } from '../../lib/logger';
 import { createActivityDeps } from '../../workers/deps';
 import { startHarness, type Harness, type HarnessOptions } from '../support/harness';
 import { createTestDb, type TestDb } from '../support/db';
+import { saveHistoryFixture } from '../support/temporal-cli';
 import { waitFor } from '../support/wait';
 
 export { waitFor, waitForHistoryEvent, waitForQuery, waitForRetryDue } from '../support/wait';
@@ -268,24 +265,7 @@ export async function maybeRecordHistory(h: Harness, orderId: string, name: stri
     .getHandle(checkoutWorkflowId(orderId))
     .result()
     .catch(() => undefined);
-  const cli = process.env.ORDERLY_TEMPORAL_CLI ?? resolveTemporalCli();
-  const json = execFileSync(
-    cli,
-    [
-      'workflow',
-      'show',
-      '--workflow-id',
-      checkoutWorkflowId(orderId),
-      '--address',
-      process.env.ORDERLY_TEST_TEMPORAL_ADDRESS!,
-      '--output',
-      'json',
-    ],
-    { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 },
-  );
-  const dir = path.resolve(__dirname, '..', 'fixtures', 'histories');
-  fs.mkdirSync(dir, { recursive: true });
-  fs.writeFileSync(path.join(dir, `checkout-${name}.json`), json.endsWith('\n') ? json : `${json}\n`);
+  saveHistoryFixture(checkoutWorkflowId(orderId), `checkout-${name}.json`);
 }
 
 /**
