@@ -8,6 +8,7 @@ import {
   notifications,
   orderEvents,
   orders,
+  payments,
   products,
   sandboxLedger,
   sandboxPayments,
@@ -160,6 +161,12 @@ export async function waitForWorkflowDone(h: Harness, orderId: string, timeoutMs
     (v) => v === 'closed' || v === 'done' || v === 'cancellation_window',
     timeoutMs,
   );
+}
+
+/** The order's row in `payments`, whichever provider wrote it. */
+export async function paymentOf(h: Harness, orderId: string) {
+  const [row] = await h.db.db.select().from(payments).where(eq(payments.orderId, orderId));
+  return row;
 }
 
 /** The product's stock on the shelf now. */

@@ -6,8 +6,6 @@
  * stripe-mock instance answers (test/support/stripe-mock.ts).
  */
 import Stripe from 'stripe';
-import { eq } from 'drizzle-orm';
-import { payments, products } from '../../db/schema';
 import { paymentKey } from '../../activities/payments/activities';
 import { PAYMENT_CONFIRMED_SIGNAL, checkoutWorkflowId } from '../../contract';
 import { startHarness, type Harness } from '../support/harness';
@@ -15,9 +13,11 @@ import { startStripeStates, type StripeStates } from '../support/stripe-mock';
 import {
   checkoutHandle,
   events,
+  paymentOf,
   placeOrder,
   seedProduct,
   shopper,
+  stockOf,
   waitForHistoryEvent,
   waitForStatus,
   waitForWorkflowDone,
@@ -73,17 +73,13 @@ const post = (payload: string, signature: string) =>
   });
 const signed = (payload: string) => Stripe.webhooks.generateTestHeaderString({ payload, secret: SECRET });
 
-const paymentOf = async (orderId: string) =>
-  (await h.db.db.select().from(payments).where(eq(payments.orderId, orderId)))[0];
-const stockOf = async (id: string) => (await h.db.db.select().from(products).where(eq(products.id, id)))[0]!.stock;
-
 /** An order waiting for its customer's 3-D Secure challenge, and its PaymentIntent's id. */
 async function challengedOrder() {
   const who = await shopper(h);
   const p = await seedProduct(h, new Map(), { stock: 2, priceCents: PRICE });
   const orderId = await placeOrder(h, who, p);
   await waitForStatus(h, orderId, ['awaiting_payment']);
-  const row = await paymentOf(orderId);
+  const row = await paymentOf(h, orderId);
   expect(row).toMatchObject({ provider: 'stripe', status: 'requires_action' });
   return { who, p, orderId, intent: row!.providerPaymentId! };
 }
@@ -99,7 +95,7 @@ test('3-D Secure passed: a signed webhook resumes the checkout, which captures a
   const forged = await post(payload, Stripe.webhooks.generateTestHeaderString({ payload, secret: 'whsec_other' }));
   expect(forged.status).toBe(401);
   expect(forged.headers.get('content-type')).toContain('application/problem+json');
-  expect(await paymentOf(orderId)).toMatchObject({ status: 'requires_action' });
+  expect(await paymentOf(h, orderId)).toMatchObject({ status: 'requires_action' });
 
   // The customer passed the challenge: Stripe now holds the intent as an authorization, and says so.
   stripe.use('authorized');
@@ -121,13 +117,13 @@ test('3-D Secure passed: a signed webhook resumes the checkout, which captures a
   expect(calls.filter((r) => r.method === 'POST').map((r) => [r.path, r.idempotencyKey])).toEqual([
     [`/v1/payment_intents/${intent}/capture`, paymentKey(checkoutWorkflowId(orderId), 'capture')],
   ]);
-  expect(await paymentOf(orderId)).toMatchObject({ status: 'captured', amountCents: PRICE });
+  expect(await paymentOf(h, orderId)).toMatchObject({ status: 'captured', amountCents: PRICE });
   const types = await events(h, orderId);
   expect(types).toEqual(
     expect.arrayContaining(['payment.action_required', 'payment.authorized', 'payment.processed', 'order.confirmed']),
   );
   expect(types.indexOf('payment.action_required')).toBeLessThan(types.indexOf('payment.authorized'));
-  expect(await stockOf(p)).toBe(1);
+  expect(await stockOf(h, p)).toBe(1);
 });
 
 test('a customer who cancels during the 3-D Secure challenge gets the PaymentIntent voided; stock back', async () => {
@@ -146,7 +142,7 @@ test('a customer who cancels during the 3-D Secure challenge gets the PaymentInt
   const types = await events(h, orderId);
   expect(types).toEqual(expect.arrayContaining(['payment.voided', 'order.cancelled']));
   expect(types).not.toContain('payment.processed');
-  expect(await stockOf(p)).toBe(2);
+  expect(await stockOf(h, p)).toBe(2);
 });
 
 test('events the workflow does not take are acknowledged and ignored', async () => {

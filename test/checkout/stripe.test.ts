@@ -9,7 +9,7 @@ import { randomUUID } from 'node:crypto';
 import { ApplicationFailure } from '@temporalio/common';
 import { temporal } from '@temporalio/proto';
 import { eq } from 'drizzle-orm';
-import { orderEvents, payments, products } from '../../db/schema';
+import { orderEvents } from '../../db/schema';
 import { createPaymentActivities, paymentKey } from '../../activities/payments/activities';
 import { STRIPE_KEY_METADATA } from '../../activities/payments/stripe';
 import { orderIdFor } from '../../api/orders/ids';
@@ -20,11 +20,13 @@ import {
   checkoutBody,
   checkoutHandle,
   events,
+  paymentOf,
   placeOrder,
   postCheckout,
   seedCart,
   seedProduct,
   shopper,
+  stockOf,
   waitFor,
   waitForStatus,
   waitForWorkflowDone,
@@ -104,9 +106,6 @@ afterAll(async () => {
   await stripe?.stop();
 });
 
-const paymentOf = async (orderId: string) =>
-  (await h.db.db.select().from(payments).where(eq(payments.orderId, orderId)))[0];
-const stockOf = async (id: string) => (await h.db.db.select().from(products).where(eq(products.id, id)))[0]!.stock;
 /** The requests about this order's intent, or its creation, from index `from` on. */
 const callsFor = (paymentId: string, from = 0) =>
   stripe.requests.slice(from).filter((r) => r.path.includes(paymentId) || r.params.get('payment_intent') === paymentId);
@@ -131,7 +130,7 @@ test('a card authorized by Stripe is captured and the order confirmed', async ()
   const orderId = await placeOrder(h, who, p);
   expect(await waitForStatus(h, orderId, ['confirmed'])).toMatchObject({ paymentStatus: 'captured' });
   await waitForWorkflowDone(h, orderId);
-  const payment = await paymentOf(orderId);
+  const payment = await paymentOf(h, orderId);
   expect(payment).toMatchObject({ provider: 'stripe', status: 'captured', amountCents: PRICE });
   const key = paymentKey(checkoutWorkflowId(orderId), 'authorize');
   const create = stripe.requests.find((r) => r.path === '/v1/payment_intents' && r.idempotencyKey === key)!;
@@ -151,7 +150,7 @@ test('a card authorized by Stripe is captured and the order confirmed', async ()
   ]);
   const types = await events(h, orderId);
   expect(types).toEqual(expect.arrayContaining(['payment.authorized', 'payment.processed', 'order.confirmed']));
-  expect(await stockOf(p)).toBe(2);
+  expect(await stockOf(h, p)).toBe(2);
 });
 
 test('a card Stripe declines fails the order with its decline code, with nothing to void; stock back', async () => {
@@ -165,7 +164,7 @@ test('a card Stripe declines fails the order with its decline code, with nothing
     failureReason: 'payment_declined:insufficient_funds',
   });
   await waitForWorkflowDone(h, orderId);
-  expect(await paymentOf(orderId)).toMatchObject({
+  expect(await paymentOf(h, orderId)).toMatchObject({
     provider: 'stripe',
     status: 'failed',
     failureCode: 'insufficient_funds',
@@ -177,7 +176,7 @@ test('a card Stripe declines fails the order with its decline code, with nothing
   const types = await events(h, orderId);
   expect(types).toContain('payment.failed');
   expect(types).not.toContain('payment.authorized');
-  expect(await stockOf(p)).toBe(2);
+  expect(await stockOf(h, p)).toBe(2);
 });
 
 test('a customer cancel in the refund window refunds the captured PaymentIntent; stock back', async () => {
@@ -186,7 +185,7 @@ test('a customer cancel in the refund window refunds the captured PaymentIntent;
   const orderId = await placeOrder(h, who, p);
   await waitForStatus(h, orderId, ['confirmed']);
   await waitForWorkflowDone(h, orderId);
-  const { providerPaymentId: intent } = (await paymentOf(orderId))!;
+  const { providerPaymentId: intent } = (await paymentOf(h, orderId))!;
   // Stripe now holds the captured intent (stripe-mock does not move it by itself).
   stripe.use('captured');
   const from = stripe.requests.length;
@@ -201,11 +200,11 @@ test('a customer cancel in the refund window refunds the captured PaymentIntent;
       { method: 'POST', path: '/v1/refunds', idempotencyKey: paymentKey(checkoutWorkflowId(orderId), 'refund') },
     ],
   });
-  expect(await paymentOf(orderId)).toMatchObject({ status: 'refunded' });
+  expect(await paymentOf(h, orderId)).toMatchObject({ status: 'refunded' });
   const refunded = await h.db.db.select().from(orderEvents).where(eq(orderEvents.orderId, orderId));
   expect(refunded.find((e) => e.type === 'payment.refunded')?.data).toMatchObject({ amountCents: PRICE });
   expect(refunded.map((e) => e.type)).toEqual(expect.arrayContaining(['order.cancelled', 'order.refunded']));
-  expect(await stockOf(p)).toBe(2);
+  expect(await stockOf(h, p)).toBe(2);
 });
 
 test('a failed capture is reconciled by looking the PaymentIntent up, then voided; stock back', async () => {
@@ -215,7 +214,7 @@ test('a failed capture is reconciled by looking the PaymentIntent up, then voide
   const orderId = await placeOrder(h, who, p);
   expect(await waitForStatus(h, orderId, ['failed'])).toMatchObject({ paymentStatus: 'voided' });
   await waitForWorkflowDone(h, orderId);
-  const { providerPaymentId: intent, status } = (await paymentOf(orderId))!;
+  const { providerPaymentId: intent, status } = (await paymentOf(h, orderId))!;
   expect(status).toBe('voided');
   expect(reversal(intent!)).toEqual({
     lookup: { method: 'GET', path: `/v1/payment_intents/${intent}`, idempotencyKey: undefined },
@@ -231,7 +230,7 @@ test('a failed capture is reconciled by looking the PaymentIntent up, then voide
   const types = await events(h, orderId);
   expect(types).toContain('payment.voided');
   expect(types).not.toContain('order.confirmed');
-  expect(await stockOf(p)).toBe(2);
+  expect(await stockOf(h, p)).toBe(2);
 });
 
 test('an authorization whose answer was lost is found by searching its key, and voided when the order is cancelled', async () => {
@@ -256,7 +255,7 @@ test('an authorization whose answer was lost is found by searching its key, and 
     (a) => a.attempt >= 4 && a.state === temporal.api.enums.v1.PendingActivityState.PENDING_ACTIVITY_STATE_SCHEDULED,
   );
   // No answer came back, so the order holds no intent id: only Stripe knows it.
-  expect((await paymentOf(orderId))?.providerPaymentId ?? null).toBeNull();
+  expect((await paymentOf(h, orderId))?.providerPaymentId ?? null).toBeNull();
   await handle.cancel();
 
   expect(await waitForStatus(h, orderId, ['cancelled'])).toMatchObject({
@@ -268,7 +267,7 @@ test('an authorization whose answer was lost is found by searching its key, and 
   expect(new Set(creates.filter((r) => r.lost).map((r) => r.idempotencyKey))).toEqual(new Set([lostKey]));
   const search = stripe.requests.find((r) => r.path === '/v1/payment_intents/search');
   expect(search?.query.get('query')).toBe(`metadata['${STRIPE_KEY_METADATA}']:'${lostKey}'`);
-  const { providerPaymentId: intent } = (await paymentOf(orderId))!;
+  const { providerPaymentId: intent } = (await paymentOf(h, orderId))!;
   expect(intent).toMatch(/^pi_/);
   expect(stripe.requests.filter((r) => r.path === `/v1/payment_intents/${intent}/cancel`).map(brief)).toEqual([
     {
@@ -278,5 +277,5 @@ test('an authorization whose answer was lost is found by searching its key, and 
     },
   ]);
   expect(await events(h, orderId)).toEqual(expect.arrayContaining(['payment.voided', 'order.cancelled']));
-  expect(await stockOf(p)).toBe(2);
+  expect(await stockOf(h, p)).toBe(2);
 }, 60_000);
