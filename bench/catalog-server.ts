@@ -1,10 +1,19 @@
 /**
- * The benchmark's server half: the real app (plus a trivial ceiling route) on a fresh database holding 10,000
- * products, served by @hono/node-server on 127.0.0.1. Prints one JSON line {port, ids, word} when ready.
+ * The catalog bench's server half, one process, three servers on 127.0.0.1 (all @hono/node-server):
+ * - `bare`: a Hono app with one JSON route and none of Orderly's middleware, the ceiling;
+ * - `app`: the real app (metrics on, rate limits on with a quota no run reaches, request logs off) plus a trivial JSON
+ *   route behind the same middleware, on a fresh database holding 10,000 products;
+ * - `observed`: the same app with request logs (to /dev/null) and tracing (every request sampled, exported by
+ *   OTLP/HTTP to a loopback sink in the bench's own process at OTLP_SINK) on as well.
+ * GET /cpu on the bare server gives the CPU seconds used so far by this process and by the PostgreSQL backends serving
+ * the bench's database. Prints one JSON line {ports, db, ids, word} when ready.
  */
 import { randomUUID } from 'node:crypto';
+import fs from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
+import { Hono } from 'hono';
+import pino from 'pino';
 import { sql } from 'drizzle-orm';
 import { Client, Connection } from '@temporalio/client';
 import { createApp } from '../api/app';
@@ -13,6 +22,8 @@ import { products } from '../db/schema';
 import { createThrowawayDb } from '../db/throwaway';
 import { loadConfig } from '../lib/config';
 import { createLogger } from '../lib/logger';
+import { startTracing } from '../lib/tracing';
+import { selfCpuSeconds, treeCpuSeconds } from './report';
 
 export const PRODUCTS = 10_000;
 const WORDS = ['green', 'black', 'oolong', 'white', 'herbal', 'jasmine', 'earl', 'chai', 'matcha', 'rooibos'];
@@ -42,15 +53,21 @@ async function load(handle: DbHandle): Promise<string[]> {
   return ids;
 }
 
+async function listen(fetch: (req: Request) => Response | Promise<Response>) {
+  const server = serve({ fetch, hostname: '127.0.0.1', port: 0 });
+  await new Promise<void>((resolve) => server.once('listening', () => resolve()));
+  return { server, port: (server.address() as AddressInfo).port };
+}
+
 async function main() {
-  // One client address makes every request: the rate limit is off unless RATE_LIMIT_ENABLED=true asks to measure it.
+  // One client address makes every request: the read quota is one no run reaches, so the limit's work is counted.
   const config = loadConfig({
-    RATE_LIMIT_ENABLED: 'false',
     ...process.env,
-    LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
     NODE_ENV: 'development',
+    METRICS_ENABLED: 'true',
+    RATE_LIMIT_ENABLED: 'true',
+    RATE_LIMIT_READ: '9999999/1s',
   });
-  const log = createLogger(config.logLevel, 'bench');
   // A throwaway database next to the given one (or in-memory PGlite), so the bench never touches real data.
   const handle = await createThrowawayDb({
     serverUrl: process.env.DATABASE_URL,
@@ -60,17 +77,47 @@ async function main() {
   const ids = await load(handle);
   // Planner statistics, as autovacuum would gather after a bulk load (PGlite has no autovacuum).
   await handle.db.execute(sql`analyze products`);
+
   // Catalog routes never call Temporal: a lazy connection is never dialled.
   const temporal = new Client({ connection: Connection.lazy({ address: '127.0.0.1:7233' }) });
-  const app = createApp({ db: handle.db, temporal, config, log, clock: () => new Date() });
-  app.get('/__bench/ceiling', (c) => c.json({ ok: true }));
-  const server = serve({ fetch: app.fetch, hostname: '127.0.0.1', port: 0 });
-  await new Promise<void>((resolve) => server.once('listening', () => resolve()));
-  const { port } = server.address() as AddressInfo;
-  process.stdout.write(`${JSON.stringify({ port, db: handle.kind, ids, word: WORDS[3] })}\n`);
+  const deps = { db: handle.db, temporal, config, clock: () => new Date() };
+  const app = createApp({ ...deps, log: createLogger('warn', 'bench') });
+  app.get('/__bench/trivial', (c) => c.json({ ok: true }));
+  const tracing = process.env.OTLP_SINK
+    ? startTracing({ serviceName: 'bench', otlpEndpoint: process.env.OTLP_SINK, sampleRatio: 1 })
+    : undefined;
+  // Lines formatted and written as in production, to a file descriptor that drops them.
+  const devNull = pino.destination({ dest: '/dev/null', sync: false });
+  const observed = createApp({ ...deps, log: createLogger('info', 'bench', { destination: devNull }), tracing });
+
+  const bare = new Hono();
+  bare.get('/', (c) => c.json({ ok: true }));
+  // PostgreSQL's work for the bench: the backends of its own database (other databases' work is not counted).
+  const backendPids = async (): Promise<number[]> => {
+    if (handle.kind !== 'postgres') return [];
+    const rows = await handle.db.execute<{ pid: number }>(
+      sql`select pid from pg_stat_activity where datname = current_database()`,
+    );
+    // postgres.js answers an array of rows.
+    return (rows as unknown as { pid: number }[]).map((r) => Number(r.pid));
+  };
+  bare.get('/cpu', async (c) => {
+    const pids = await backendPids();
+    const db = pids.reduce((sum, pid) => sum + (fs.existsSync(`/proc/${pid}`) ? treeCpuSeconds(pid) : 0), 0);
+    return c.json({ api: selfCpuSeconds(), db, backends: pids.length });
+  });
+
+  const servers = {
+    bare: await listen(bare.fetch),
+    app: await listen(app.fetch),
+    observed: await listen(observed.fetch),
+  };
+  const ports = Object.fromEntries(Object.entries(servers).map(([k, s]) => [k, s.port]));
+  process.stdout.write(`${JSON.stringify({ ports, db: handle.kind, ids, word: WORDS[3] })}\n`);
 
   const stop = async () => {
-    server.close();
+    for (const s of Object.values(servers)) s.server.close();
+    await tracing?.shutdown();
     await handle.close();
     process.exit(0);
   };
