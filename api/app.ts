@@ -40,10 +40,10 @@ export function createApp(deps: AppDeps) {
   // Then the timing, so that every request is timed, including those refused by later middleware.
   if (deps.config.metrics.enabled) app.use('*', httpMetrics());
   app.use('*', requestIds);
-  app.use('*', async (c, next) => {
+  app.use('*', (c, next) => {
     c.set('deps', deps);
     c.set('log', deps.log.child({ requestId: c.get('requestId') }));
-    await next();
+    return next();
   });
   // Catalog reads never call Temporal (api/routes/products.ts).
   const catalogRead = (c: Context) =>

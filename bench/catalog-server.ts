@@ -1,10 +1,10 @@
 /**
- * The catalog bench's server half, one process, three servers on 127.0.0.1 (all @hono/node-server):
+ * The catalog bench's server half, one process, two servers on 127.0.0.1 (both @hono/node-server):
  * - `bare`: a Hono app with one JSON route and none of Orderly's middleware, the ceiling;
  * - `app`: the real app (metrics on, rate limits on with a quota no run reaches, request logs off) plus a trivial JSON
- *   route behind the same middleware, on a fresh database holding 10,000 products;
- * - `observed`: the same app with request logs (to /dev/null) and tracing (every request sampled, exported by
- *   OTLP/HTTP to a loopback sink in the bench's own process at OTLP_SINK) on as well.
+ *   route behind the same middleware, on a fresh database holding 10,000 products. With OTLP_SINK set, request logs
+ *   (to /dev/null) and tracing (exported by OTLP/HTTP to that URL, sampling BENCH_SAMPLE, default 1) are on as well: tracing's
+ *   context manager hooks every promise in the process, so an app with it runs in a process of its own.
  * GET /cpu on the bare server gives the CPU seconds used so far by this process and by the PostgreSQL backends serving
  * the bench's database. Prints one JSON line {ports, db, ids, word} when ready.
  */
@@ -81,14 +81,15 @@ async function main() {
   // Catalog routes never call Temporal: a lazy connection is never dialled.
   const temporal = new Client({ connection: Connection.lazy({ address: '127.0.0.1:7233' }) });
   const deps = { db: handle.db, temporal, config, clock: () => new Date() };
-  const app = createApp({ ...deps, log: createLogger('warn', 'bench') });
-  app.get('/__bench/trivial', (c) => c.json({ ok: true }));
-  const tracing = process.env.OTLP_SINK
-    ? startTracing({ serviceName: 'bench', otlpEndpoint: process.env.OTLP_SINK, sampleRatio: 1 })
-    : undefined;
+  const sink = process.env.OTLP_SINK;
+  const sampleRatio = Number(process.env.BENCH_SAMPLE ?? 1);
+  const tracing = sink ? startTracing({ serviceName: 'bench', otlpEndpoint: sink, sampleRatio }) : undefined;
   // Lines formatted and written as in production, to a file descriptor that drops them.
-  const devNull = pino.destination({ dest: '/dev/null', sync: false });
-  const observed = createApp({ ...deps, log: createLogger('info', 'bench', { destination: devNull }), tracing });
+  const log = sink
+    ? createLogger('info', 'bench', { destination: pino.destination({ dest: '/dev/null', sync: false }) })
+    : createLogger('warn', 'bench');
+  const app = createApp({ ...deps, log, tracing });
+  app.get('/__bench/trivial', (c) => c.json({ ok: true }));
 
   const bare = new Hono();
   bare.get('/', (c) => c.json({ ok: true }));
@@ -107,11 +108,7 @@ async function main() {
     return c.json({ api: selfCpuSeconds(), db, backends: pids.length });
   });
 
-  const servers = {
-    bare: await listen(bare.fetch),
-    app: await listen(app.fetch),
-    observed: await listen(observed.fetch),
-  };
+  const servers = { bare: await listen(bare.fetch), app: await listen(app.fetch) };
   const ports = Object.fromEntries(Object.entries(servers).map(([k, s]) => [k, s.port]));
   process.stdout.write(`${JSON.stringify({ ports, db: handle.kind, ids, word: WORDS[3] })}\n`);
 

@@ -19,18 +19,27 @@ const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 16);
 
 interface Ready {
-  ports: { bare: number; app: number; observed: number };
+  ports: { bare: number; app: number };
   db: 'postgres' | 'pglite';
   ids: string[];
   word: string;
 }
 
+/** One bench server process (bench/catalog-server.ts). */
+interface Server extends Ready {
+  cpu(): Promise<{ api: number; db: number }>;
+  stop(): Promise<void>;
+}
+
 interface Side {
   name: string;
-  server: keyof Ready['ports'];
+  server: Server;
+  port: number;
   path: () => string;
+  /** Fill the product cache before measuring. */
+  fill?: boolean;
   /** The side its ratio is taken against, and the target for that ratio. */
-  versus: 'bare' | 'trivial';
+  versus: 'bare' | 'trivial' | 'by id';
   target?: number;
 }
 
@@ -69,14 +78,18 @@ async function startSink(): Promise<{ url: string; close: () => void }> {
   return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, close: () => server.close() };
 }
 
-async function main() {
-  const sink = await startSink();
+async function startServer(env: NodeJS.ProcessEnv): Promise<Server> {
   const tsx = path.join(__dirname, '..', 'node_modules', '.bin', 'tsx');
   const child = spawn(tsx, [path.join(__dirname, 'catalog-server.ts')], {
-    env: { ...process.env, OTLP_SINK: sink.url },
+    env: { ...process.env, ...env },
     stdio: ['pipe', 'pipe', 'inherit'],
   });
   const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+  const stop = async () => {
+    child.stdin!.end();
+    child.kill('SIGTERM');
+    await exited;
+  };
   try {
     const lines = readline.createInterface({ input: child.stdout! });
     const first = await Promise.race([
@@ -88,58 +101,85 @@ async function main() {
       const res = await fetch(`http://127.0.0.1:${ready.ports.bare}/cpu`);
       return (await res.json()) as { api: number; db: number };
     };
+    return { ...ready, cpu, stop };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}
+
+async function main() {
+  const sink = await startSink();
+  const servers: Server[] = [];
+  try {
+    const plain = await startServer({ OTLP_SINK: '' });
+    servers.push(plain);
+    const observed = await startServer({ OTLP_SINK: sink.url, BENCH_SAMPLE: '1' });
+    servers.push(observed);
+    const observedTenth = await startServer({ OTLP_SINK: sink.url, BENCH_SAMPLE: '0.1' });
+    servers.push(observedTenth);
     let i = 0;
-    const byId = () => `/products/${ready.ids[i++ % ready.ids.length]}`;
+    const byId = (ready: Ready) => () => `/products/${ready.ids[i++ % ready.ids.length]}`;
+    const word = plain.word;
+    const app = { server: plain, port: plain.ports.app };
     const sides: Side[] = [
-      { name: 'bare Hono (ceiling)', server: 'bare', path: () => '/', versus: 'bare' },
-      { name: 'trivial route, app middleware', server: 'app', path: () => '/__bench/trivial', versus: 'bare' },
-      { name: 'GET /products/:id (cached)', server: 'app', path: byId, versus: 'bare', target: 0.7 },
+      { name: 'bare Hono (ceiling)', server: plain, port: plain.ports.bare, path: () => '/', versus: 'bare' },
+      { name: 'trivial route, app middleware', ...app, path: () => '/__bench/trivial', versus: 'bare' },
+      { name: 'GET /products/:id (cached)', ...app, path: byId(plain), fill: true, versus: 'bare', target: 0.7 },
       {
         name: 'GET /products?limit=20 (cached)',
-        server: 'app',
+        ...app,
         path: () => '/products?limit=20',
         versus: 'bare',
         target: 0.5,
       },
-      {
-        name: `GET /products?q=${ready.word} (cached)`,
-        server: 'app',
-        path: () => `/products?q=${ready.word}`,
-        versus: 'bare',
-      },
+      { name: `GET /products?q=${word} (cached)`, ...app, path: () => `/products?q=${word}`, versus: 'bare' },
       // Distinct URLs defeat the 1 s listing micro-cache: what a query per request costs.
       {
         name: 'uncached listing',
-        server: 'app',
+        ...app,
         path: () => `/products?limit=20&minPrice=${i++ % 10_000}`,
         versus: 'trivial',
-        target: ready.db === 'postgres' ? 0.3 : undefined,
+        target: plain.db === 'postgres' ? 0.3 : undefined,
       },
       {
         name: 'uncached search',
-        server: 'app',
-        path: () => `/products?q=${ready.word.slice(0, 3)}&minPrice=${i++ % 10_000}`,
+        ...app,
+        path: () => `/products?q=${word.slice(0, 3)}&minPrice=${i++ % 10_000}`,
         versus: 'trivial',
       },
-      { name: 'GET /products/:id, logs+tracing', server: 'observed', path: byId, versus: 'bare' },
+      {
+        name: 'GET /products/:id, logs+tracing',
+        server: observed,
+        port: observed.ports.app,
+        path: byId(observed),
+        fill: true,
+        versus: 'by id',
+      },
+      {
+        name: 'GET /products/:id, logs+tracing 10%',
+        server: observedTenth,
+        port: observedTenth.ports.app,
+        path: byId(observedTenth),
+        fill: true,
+        versus: 'by id',
+      },
     ];
+    const ready = plain;
     console.log(
       `catalog bench: ${ready.db}, ${ready.ids.length} products, ${CONNECTIONS} connections, ` +
         `${SECONDS}s per side, ${ROUNDS} rounds`,
     );
-    // Warm-up: JIT, prepared statements, and one request per id fills each app's product cache.
-    for (const side of sides) {
-      const port = ready.ports[side.server];
-      await load(port, side.path, side.path === byId ? { amount: ready.ids.length } : { duration: 2 });
-    }
+    // Warm-up: JIT, prepared statements.
+    for (const side of sides) await load(side.port, side.path, { duration: 2 });
     const samples = new Map<string, Sample[]>(sides.map((s) => [s.name, []]));
     for (let round = 0; round < ROUNDS; round++) {
       for (const side of round % 2 ? [...sides].reverse() : sides) {
         // The product cache keeps an entry 30 s: fill it again, as a steady stream of browsing keeps it full.
-        if (side.path === byId) await load(ready.ports[side.server], byId, { amount: ready.ids.length });
-        const before = await cpu();
-        const r = await load(ready.ports[side.server], side.path, { duration: SECONDS });
-        const after = await cpu();
+        if (side.fill) await load(side.port, side.path, { amount: ready.ids.length });
+        const before = await side.server.cpu();
+        const r = await load(side.port, side.path, { duration: SECONDS });
+        const after = await side.server.cpu();
         const n = r.requests.total;
         samples.get(side.name)!.push({
           rps: r.requests.average,
@@ -155,7 +195,7 @@ async function main() {
 
     const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
     const of = (name: string) => samples.get(name)!;
-    const reference = { bare: of(sides[0]!.name), trivial: of(sides[1]!.name) };
+    const reference = { bare: of(sides[0]!.name), trivial: of(sides[1]!.name), 'by id': of(sides[2]!.name) };
     const figures = sides.map((side) => {
       const s = of(side.name);
       const ref = reference[side.versus];
@@ -164,7 +204,7 @@ async function main() {
       const byCpu = ratioInterval(s.map((x, k) => (ref[k]!.apiMs + ref[k]!.dbMs) / (x.apiMs + x.dbMs)));
       return {
         side: side.name,
-        path: side.path === byId ? '/products/:id' : side.path(),
+        path: side.fill ? '/products/:id' : side.path(),
         versus: side.versus,
         target: side.target ?? null,
         rps: mean(s.map((x) => x.rps)),
@@ -212,9 +252,7 @@ async function main() {
       process.exitCode = 1;
     }
   } finally {
-    child.stdin!.end();
-    child.kill('SIGTERM');
-    await exited;
+    await Promise.all(servers.map((s) => s.stop()));
     sink.close();
   }
 }
