@@ -3,8 +3,9 @@
  * - `bare`: a Hono app with one JSON route and none of Orderly's middleware, the ceiling;
  * - `app`: the real app (metrics on, rate limits on with a quota no run reaches, request logs off) plus a trivial JSON
  *   route behind the same middleware, on a fresh database holding 10,000 products. With OTLP_SINK set, request logs
- *   (to BENCH_LOG_FILE, default /dev/null) and tracing (exported by OTLP/HTTP to that URL, sampling BENCH_SAMPLE, default 1) are on as well: tracing's
- *   context manager hooks every promise in the process, so an app with it runs in a process of its own.
+ *   (to BENCH_LOG_FILE, default /dev/null) and tracing (exported by OTLP/HTTP to that URL, sampling BENCH_SAMPLE,
+ *   default 1) are on as well: tracing's context manager hooks every promise in the process, so an app with it runs
+ *   in a process of its own.
  * GET /cpu on the bare server gives the CPU seconds used so far by this process and by the PostgreSQL backends serving
  * the bench's database. Prints one JSON line {ports, db, ids, word} when ready.
  */
