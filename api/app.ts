@@ -2,12 +2,11 @@
 import type { Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import { bodyLimit } from 'hono/body-limit';
-import { requestId } from 'hono/request-id';
 import { OpenAPIHono } from '@hono/zod-openapi';
 import type { AppDeps, AppEnv } from './env';
 import { authenticate } from './auth';
 import { HttpProblem, problemResponse } from './problem';
-import { allowedMethods, CLOSE_CONNECTION, discardUnreadBody, methodNotAllowed } from './http-hygiene';
+import { allowedMethods, CLOSE_CONNECTION, discardUnreadBody, forBodies, methodNotAllowed } from './http-hygiene';
 import { InFlightRequests } from './in-flight';
 import { withMiddlewareStatuses } from './openapi-statuses';
 import { healthRoutes } from './routes/health';
@@ -28,6 +27,7 @@ import { codecRoutes } from './routes/codec';
 import { requestLog } from './request-log';
 import { httpSpans } from './http-span';
 import { webhookDeliveriesRoutes, withWebhookDelivery } from './routes/webhook-deliveries';
+import { requestIds } from './request-id';
 
 export const MAX_BODY_BYTES = 1024 * 1024;
 
@@ -41,25 +41,33 @@ export function createApp(deps: AppDeps) {
   if (deps.tracing) app.use('*', httpSpans());
   // Then the timing, so that every request is timed, including those refused by later middleware.
   if (deps.config.metrics.enabled) app.use('*', httpMetrics());
-  app.use('*', requestId());
-  app.use('*', async (c, next) => {
+  app.use('*', requestIds);
+  app.use('*', (c, next) => {
     c.set('deps', deps);
-    c.set('log', deps.log.child({ requestId: c.var.requestId }));
-    await next();
+    c.set('log', deps.log.child({ requestId: c.get('requestId') }));
+    return next();
   });
-  app.use('*', inFlight.middleware(deps.temporal));
-  app.use('*', discardUnreadBody);
+  // Catalog reads never call Temporal (api/routes/products.ts).
+  const catalogRead = (c: Context) =>
+    (c.req.method === 'GET' || c.req.method === 'HEAD') && c.req.path.startsWith('/products');
+  app.use(
+    '*',
+    inFlight.middleware(deps.temporal, (c) => !catalogRead(c)),
+  );
+  app.use('*', forBodies(discardUnreadBody));
   app.use('*', requestLog);
   app.use(
     '*',
-    bodyLimit({
-      maxSize: MAX_BODY_BYTES,
-      onError: () => {
-        throw new HttpProblem(413, `The request body is larger than ${MAX_BODY_BYTES} bytes.`, {
-          headers: CLOSE_CONNECTION,
-        });
-      },
-    }),
+    forBodies(
+      bodyLimit({
+        maxSize: MAX_BODY_BYTES,
+        onError: () => {
+          throw new HttpProblem(413, `The request body is larger than ${MAX_BODY_BYTES} bytes.`, {
+            headers: CLOSE_CONNECTION,
+          });
+        },
+      }),
+    ),
   );
   // Bodies are JSON; anything else is refused before a handler sees it.
   app.use('*', async (c, next) => {

@@ -58,7 +58,7 @@ export const authenticate: MiddlewareHandler<AppEnv> = async (c, next) => {
   if (header) {
     const match = /^Bearer\s+(\S+)$/i.exec(header);
     if (!match?.[1]) throw unauthorized('The Authorization header must be "Bearer <token>".');
-    const user = await verifyToken(c.var.deps.config.auth.jwtSecret, match[1]);
+    const user = await verifyToken(c.get('deps').config.auth.jwtSecret, match[1]);
     if (!user) throw unauthorized('The bearer token is invalid or expired.');
     c.set('user', user);
   }

@@ -4,7 +4,7 @@
  */
 import type { Server } from 'node:http';
 import type { Duplex } from 'node:stream';
-import type { MiddlewareHandler } from 'hono';
+import type { Env, MiddlewareHandler } from 'hono';
 import type { AppEnv } from './env';
 import { HttpProblem, PROBLEM_CONTENT_TYPE } from './problem';
 
@@ -13,6 +13,14 @@ export const CLOSE_CONNECTION = { connection: 'close' } as const;
 
 /** How long an unread body may take to arrive after the answer is ready, before the connection is closed instead. */
 const DISCARD_TIMEOUT_MS = 2_000;
+
+/**
+ * Runs `middleware` only for requests that may carry a body. A GET or HEAD never has one in the Fetch API, and asking
+ * (`c.req.raw.body`) makes @hono/node-server build a full WHATWG Request that its fast path otherwise skips.
+ */
+export function forBodies<E extends Env>(middleware: MiddlewareHandler<E>): MiddlewareHandler<E> {
+  return (c, next) => (c.req.method === 'GET' || c.req.method === 'HEAD' ? next() : middleware(c, next));
+}
 
 /**
  * After the response is decided: a body nobody read (a 401, 404 or 415 before validation) is read and dropped, so the

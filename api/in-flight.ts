@@ -4,7 +4,7 @@
  */
 import { setMaxListeners } from 'node:events';
 import type { Client } from '@temporalio/client';
-import type { MiddlewareHandler } from 'hono';
+import type { Context, MiddlewareHandler } from 'hono';
 import type { AppEnv } from './env';
 
 export class InFlightRequests {
@@ -20,9 +20,22 @@ export class InFlightRequests {
     return this.running.size;
   }
 
-  /** Every Temporal call made while answering a request carries the shutdown signal. */
-  middleware(temporal: Client): MiddlewareHandler<AppEnv> {
+  /**
+   * Every Temporal call made while answering a request carries the shutdown signal. Requests for which
+   * `mayCallTemporal` says no (catalog reads) are only counted: a signal and an async context per request are a
+   * visible share of a cached read.
+   */
+  middleware(temporal: Client, mayCallTemporal: (c: Context) => boolean = () => true): MiddlewareHandler<AppEnv> {
     return async (c, next) => {
+      if (!mayCallTemporal(c)) {
+        const done = next();
+        this.running.add(done);
+        try {
+          return await done;
+        } finally {
+          this.running.delete(done);
+        }
+      }
       // One signal per request, linked to the shutdown signal only while the request runs: Temporal calls add
       // listeners to the signal they are given, which must not pile up on one that lives as long as the process.
       const own = new AbortController();

@@ -55,8 +55,9 @@ export function initRouteSeries(routes: readonly { method: string; path: string 
  * UNMATCHED_ROUTE. Middleware registered for every method is skipped: the handler is the last route for one method.
  */
 export function routeOf(c: Context): string {
-  const handlers = matchedRoutes(c).filter((r) => r.method !== 'ALL');
-  return handlers.at(-1)?.path ?? UNMATCHED_ROUTE;
+  const routes = matchedRoutes(c);
+  for (let i = routes.length - 1; i >= 0; i--) if (routes[i]!.method !== 'ALL') return routes[i]!.path;
+  return UNMATCHED_ROUTE;
 }
 
 /** Times every request, errors included (onError has answered by the time next() returns). */

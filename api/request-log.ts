@@ -13,7 +13,7 @@ export const requestLog: MiddlewareHandler<AppEnv> = async (c, next) => {
   try {
     await next();
   } finally {
-    const log = c.var.log;
+    const log = c.get('log');
     // Checked first: with LOG_LEVEL=warn the line costs nothing to build.
     if (log.isLevelEnabled('info')) {
       const status = c.res.status;

@@ -28,16 +28,31 @@ function isTrusted(list: BlockList, address: string): boolean {
   return family !== 0 && list.check(address, family === 4 ? 'ipv4' : 'ipv6');
 }
 
-/** The peer address of the connection; undefined when the app is called without one (app.request in tests). */
-function peerAddress(c: Context): string | undefined {
+interface Peer {
+  list: BlockList;
+  address: string;
+  trusted: boolean;
+}
+
+/** Per connection: its peer's address and whether that is a trusted proxy, worked out on its first request. */
+const peers = new WeakMap<object, Peer>();
+
+/** The peer of the connection; 'unknown' when the app is called without one (app.request in tests). */
+function peerOf(c: Context, list: BlockList): Peer {
   const env = c.env as { incoming?: { socket?: { remoteAddress?: string } } } | undefined;
-  const address = env?.incoming?.socket?.remoteAddress;
-  return address ? plain(address) : undefined;
+  const socket = env?.incoming?.socket;
+  let peer = socket && peers.get(socket);
+  if (peer?.list === list) return peer;
+  const raw = socket?.remoteAddress;
+  const address = raw ? plain(raw) : 'unknown';
+  peer = { list, address, trusted: isTrusted(list, address) };
+  if (socket && raw) peers.set(socket, peer);
+  return peer;
 }
 
 export function clientIp(c: Context, trusted: BlockList): string {
-  const peer = peerAddress(c) ?? 'unknown';
-  if (!isTrusted(trusted, peer)) return peer;
+  const { address: peer, trusted: peerTrusted } = peerOf(c, trusted);
+  if (!peerTrusted) return peer;
   const hops = (c.req.header('x-forwarded-for') ?? '')
     .split(',')
     .map((s) => plain(s.trim()))

@@ -11,6 +11,7 @@ import type { RateLimitConfig, RateLimitRule } from '../../lib/config';
 import type { Logger } from '../../lib/logger';
 import type { AppEnv } from '../env';
 import { HttpProblem } from '../problem';
+import { setResponseHeader } from '../request-id';
 import { batchedLimiter } from './batched';
 import { clientIp, trustedProxyList } from './client-ip';
 import { sharedLimiter, storeLimiterOf, type Limiter, type Verdict } from './limiters';
@@ -86,7 +87,8 @@ export function rateLimit(opts: RateLimitOptions): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
     const policy = policyOf(c.req.method, c.req.path);
     if (!policy) return next();
-    const key = c.var.user ? `u:${c.var.user.sub}` : `ip:${clientIp(c, trusted)}`;
+    const user = c.get('user');
+    const key = user ? `u:${user.sub}` : `ip:${clientIp(c, trusted)}`;
     const verdict = await limiters[policy].consume(key);
     const headers = headersOf(policy, config[policy], verdict);
     if (!verdict.allowed) {
@@ -99,6 +101,7 @@ export function rateLimit(opts: RateLimitOptions): MiddlewareHandler<AppEnv> {
       });
     }
     await next();
-    for (const [name, value] of Object.entries(headers)) c.res.headers.set(name, value);
+    setResponseHeader(c, 'RateLimit-Policy', headers['RateLimit-Policy']!);
+    setResponseHeader(c, 'RateLimit', headers.RateLimit!);
   };
 }

@@ -117,13 +117,14 @@ export function productsRoutes(deps: AppDeps) {
   router.openapi(listRoute, async (c) => {
     const query = c.req.valid('query');
     // Admins may see hidden products: only public pages (the same for every non-admin caller) are cached.
-    const cacheable = c.var.user?.role !== 'admin';
+    const user = c.get('user');
+    const cacheable = user?.role !== 'admin';
     const url = c.req.url;
     const key = url.slice(url.indexOf('?') + 1 || url.length);
     let body = cacheable ? store.pages.get(key) : undefined;
     if (body === undefined) {
       const epoch = store.pages.epoch;
-      body = JSON.stringify(await list(query, c.var.user));
+      body = JSON.stringify(await list(query, user));
       if (cacheable) store.pages.set(key, body, epoch);
     }
     // Already-serialised JSON of the documented ProductPage; the typed c.json would serialise it again.
@@ -133,7 +134,7 @@ export function productsRoutes(deps: AppDeps) {
   router.openapi(getRoute, async (c) => {
     const id = c.req.param('id');
     const entry = await store.get(id);
-    if (!entry || (!entry.visible && c.var.user?.role !== 'admin')) throw notFound(`Product ${id}`);
+    if (!entry || (!entry.visible && c.get('user')?.role !== 'admin')) throw notFound(`Product ${id}`);
     const cacheControl = entry.visible ? PUBLIC_CACHE_CONTROL : PRIVATE_CACHE_CONTROL;
     if (matches(c.req.header('if-none-match'), entry.etag)) {
       return new Response(null, { status: 304, headers: { etag: entry.etag, 'cache-control': cacheControl } });
