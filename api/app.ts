@@ -27,6 +27,7 @@ import { httpMetrics, initRouteSeries, metricsRoutes, rateLimited, routeOf } fro
 import { codecRoutes } from './routes/codec';
 import { requestLog } from './request-log';
 import { httpSpans } from './http-span';
+import { webhookDeliveriesRoutes, withWebhookDelivery } from './routes/webhook-deliveries';
 
 export const MAX_BODY_BYTES = 1024 * 1024;
 
@@ -94,7 +95,8 @@ export function createApp(deps: AppDeps) {
   app.route('/', stripeWebhookRoutes(deps));
   app.route('/', notificationsRoutes(deps));
   app.route('/', customersRoutes(deps));
-  app.route('/', webhooksRoutes(deps));
+  app.route('/', webhooksRoutes(withWebhookDelivery(deps)));
+  app.route('/', webhookDeliveriesRoutes(deps));
   app.route('/', docsRoutes());
   if (deps.config.metrics.enabled) {
     app.route('/', metricsRoutes());

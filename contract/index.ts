@@ -12,3 +12,4 @@ export * from './search-attributes';
 export * from './money';
 export * from './text';
 export * from './webhooks';
+export * from './webhook-dispatch';

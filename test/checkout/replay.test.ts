@@ -55,6 +55,10 @@ test('the fixtures cover every checkout path', () => {
       // Encrypted (test/security/encryption.test.ts): under the development key, and across a key rotation.
       'encrypted-success',
       'encrypted-key-rotation',
+      // The webhook workflows (test/webhooks/auto-disable.test.ts): a dispatcher that disabled its subscription, and
+      // an admin's redelivery.
+      'webhook-dispatcher-auto-disabled',
+      'webhook-redeliver',
     ]),
   );
 });
