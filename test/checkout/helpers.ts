@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
+import type { temporal } from '@temporalio/proto';
 import { resolveTemporalCli } from '../../scripts/temporal-cli';
 import { eq, inArray } from 'drizzle-orm';
 import {
@@ -94,7 +95,7 @@ export function checkoutBody(cartId: string, token = 'tok_visa') {
 export function checkoutInput(
   customerId: string,
   cartId: string,
-  timeouts: Pick<CheckoutInput, 'paymentConfirmationTimeout' | 'cancellationWindow'> = {
+  timeouts: Pick<CheckoutInput, 'paymentConfirmationTimeout' | 'cancellationWindow' | 'version'> = {
     paymentConfirmationTimeout: '15m',
     cancellationWindow: '1h',
   },
@@ -310,4 +311,35 @@ export function activitiesOnTestDb(): { db: TestDb; acts: ReturnType<typeof crea
     await suite.db?.close();
   });
   return suite;
+}
+
+type HistoryEvent = temporal.api.history.v1.IHistoryEvent;
+
+/** The marker sdk-core records for each local activity (its result, or its failure). */
+export const LOCAL_ACTIVITY_MARKER = 'core_local_activity';
+
+/** A local activity marker's activity type: sdk-core writes it, in plain JSON, in the marker's `data` detail. */
+export function localActivityType(e: HistoryEvent): string | undefined {
+  const marker = e.markerRecordedEventAttributes;
+  if (marker?.markerName !== LOCAL_ACTIVITY_MARKER) return undefined;
+  const data = marker.details?.data?.payloads?.[0]?.data;
+  if (!data) return undefined;
+  const parsed = JSON.parse(Buffer.from(data).toString('utf8')) as { activity_type?: string; activityType?: string };
+  return parsed.activity_type ?? parsed.activityType;
+}
+
+/** The steps a history ran, in order: regular activities as scheduled, local ones as their markers. */
+export function stepsOf(events: HistoryEvent[]): string[] {
+  return events.flatMap(
+    (e) => e.activityTaskScheduledEventAttributes?.activityType?.name ?? localActivityType(e) ?? [],
+  );
+}
+
+/** The failure an activity ended with, regular (ActivityTaskFailed) or local (its marker's failure). */
+export function activityFailureOf(events: HistoryEvent[]) {
+  for (const e of events) {
+    const failure = e.activityTaskFailedEventAttributes?.failure ?? e.markerRecordedEventAttributes?.failure;
+    if (failure) return failure;
+  }
+  return undefined;
 }
