@@ -34,7 +34,7 @@ import { resolveTemporalCli } from '../scripts/temporal-cli';
 import { freePort, startDevServer } from '../scripts/temporal-dev-server';
 import { createActivityDeps } from '../workers/deps';
 import { createWorker } from '../workers/worker';
-import { CHECKOUT_WORKFLOW_TYPE } from '../contract';
+import { CHECKOUT_WORKFLOW_TYPE, checkoutWorkflowId } from '../contract';
 import { completion, whenDone } from './checkout-completion';
 import { machine, printTable, selfCpuSeconds, treeCpuSeconds, writeFigures, type Row } from './report';
 
@@ -204,21 +204,28 @@ async function main() {
     items: number;
     ms: number;
     cpu: Cpu;
+    /** Workflow ids of the measured items, for the sampled histories. */
+    ids: string[];
   }
-  const bare = (name: Side['name'], type: string, eager: boolean): Side => ({
-    name,
-    type,
-    items: 0,
-    ms: 0,
-    cpu: { app: 0, temporal: 0, postgres: 0 },
-    prepare: async (n) =>
-      Array.from({ length: n }, () => async () => {
-        const workflowId = `bare-${randomUUID()}`;
-        const done = whenDone(workflowId);
-        await client.workflow.start(type, { taskQueue: `${taskQueue}-bare`, workflowId, requestEagerStart: eager });
-        await done;
-      }),
-  });
+  const bare = (name: Side['name'], type: string, eager: boolean): Side => {
+    const side: Side = {
+      name,
+      type,
+      items: 0,
+      ms: 0,
+      cpu: { app: 0, temporal: 0, postgres: 0 },
+      ids: [],
+      prepare: async (n) =>
+        Array.from({ length: n }, () => async () => {
+          const workflowId = `bare-${randomUUID()}`;
+          const done = whenDone(workflowId);
+          await client.workflow.start(type, { taskQueue: `${taskQueue}-bare`, workflowId, requestEagerStart: eager });
+          await done;
+          side.ids.push(workflowId);
+        }),
+    };
+    return side;
+  };
   const sides: Side[] = [
     {
       name: 'checkout',
@@ -226,10 +233,12 @@ async function main() {
       items: 0,
       ms: 0,
       cpu: { app: 0, temporal: 0, postgres: 0 },
+      ids: [],
       prepare: async (n) =>
         (await shoppers(n)).map((s) => async () => {
           const { orderId } = await post(s);
           await whenDone(orderId);
+          sides[0]!.ids.push(checkoutWorkflowId(orderId));
         }),
     },
     bare('bare', 'bareCheckout', false),
@@ -290,7 +299,28 @@ async function main() {
       total,
     };
   };
-  const figures = Object.fromEntries(sides.map((s) => [s.name, perItem(s)]));
+  /**
+   * What the last 20 histories of a side hold, per item: events, and workflow tasks that timed out or failed. A task
+   * that timed out (an overloaded worker missed its deadline) runs again, local activities included: on this shared
+   * machine that is the main cause of a run's CPU per checkout going up.
+   */
+  const histories = async (side: Side) => {
+    const sample = side.ids.slice(-20);
+    const counts = { events: 0, taskTimeouts: 0, taskFailures: 0 };
+    for (const id of sample) {
+      const events = (await client.workflow.getHandle(id).fetchHistory()).events ?? [];
+      counts.events += events.length;
+      counts.taskTimeouts += events.filter((e) => e.workflowTaskTimedOutEventAttributes).length;
+      counts.taskFailures += events.filter((e) => e.workflowTaskFailedEventAttributes).length;
+    }
+    return {
+      events: counts.events / sample.length,
+      taskTimeouts: counts.taskTimeouts / sample.length,
+      taskFailures: counts.taskFailures / sample.length,
+    };
+  };
+  const sampled = Object.fromEntries(await Promise.all(sides.map(async (s) => [s.name, await histories(s)] as const)));
+  const figures = Object.fromEntries(sides.map((s) => [s.name, { ...perItem(s), history: sampled[s.name]! }]));
   const reference = figures.bare!.total;
 
   // Latency at half the measured rate: accept (202) to confirmed (confirmOrder done), over about 20 s.
@@ -347,6 +377,8 @@ async function main() {
       'PostgreSQL ms': handle.kind === 'pglite' ? null : f.postgres,
       'total ms': f.total,
       'x bare': f.total / reference,
+      'events/item': f.history.events,
+      'task timeouts/item': f.history.taskTimeouts,
     };
   });
   const run = {

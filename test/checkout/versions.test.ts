@@ -48,6 +48,25 @@ async function shape(orderId: string) {
   };
 }
 
+/** Starts a checkout as an older API did, with the given input version, and waits for its confirmed result. */
+async function startAsOlderApi(version: number | undefined): Promise<string> {
+  const who = await shopper(h);
+  const p = await seedProduct(h, book, { stock: 2 });
+  const cartId = await seedCart(h, who.id, [{ productId: p, quantity: 1 }]);
+  const input = checkoutInput(who.id, cartId, {
+    paymentConfirmationTimeout: h.config.payment.confirmationTimeout,
+    cancellationWindow: h.config.cancellationWindow,
+    version,
+  });
+  const handle = await h.client.workflow.start(CHECKOUT_WORKFLOW_TYPE, {
+    taskQueue: h.taskQueue,
+    workflowId: checkoutWorkflowId(input.orderId),
+    args: [input],
+  });
+  expect(await handle.result()).toMatchObject({ status: 'confirmed', paymentState: 'captured' });
+  return input.orderId;
+}
+
 /** The retired path started an abandoned notifyOrder workflow under this id; none may exist. */
 async function expectNoNotifyOrder(orderId: string) {
   await expect(
@@ -81,20 +100,7 @@ test('a checkout the API starts carries the version, publishes its search attrib
 });
 
 test('a checkout started without a version (as an older API did) also notifies in-line, with no marker and no child', async () => {
-  const who = await shopper(h);
-  const p = await seedProduct(h, book, { stock: 2 });
-  const cartId = await seedCart(h, who.id, [{ productId: p, quantity: 1 }]);
-  const input = checkoutInput(who.id, cartId, {
-    paymentConfirmationTimeout: h.config.payment.confirmationTimeout,
-    cancellationWindow: h.config.cancellationWindow,
-  });
-  const { orderId } = input;
-  const handle = await h.client.workflow.start(CHECKOUT_WORKFLOW_TYPE, {
-    taskQueue: h.taskQueue,
-    workflowId: checkoutWorkflowId(orderId),
-    args: [input],
-  });
-  expect(await handle.result()).toMatchObject({ status: 'confirmed', paymentState: 'captured' });
+  const orderId = await startAsOlderApi(undefined);
   const got = await shape(orderId);
   expect(got).toMatchObject({
     version: undefined,
@@ -109,21 +115,7 @@ test('a checkout started without a version (as an older API did) also notifies i
 });
 
 test('a version-3 checkout (started by an API a version behind) runs its steps as regular activities, as recorded', async () => {
-  const who = await shopper(h);
-  const p = await seedProduct(h, book, { stock: 2 });
-  const cartId = await seedCart(h, who.id, [{ productId: p, quantity: 1 }]);
-  const input = checkoutInput(who.id, cartId, {
-    paymentConfirmationTimeout: h.config.payment.confirmationTimeout,
-    cancellationWindow: h.config.cancellationWindow,
-    version: 3,
-  });
-  const handle = await h.client.workflow.start(CHECKOUT_WORKFLOW_TYPE, {
-    taskQueue: h.taskQueue,
-    workflowId: checkoutWorkflowId(input.orderId),
-    args: [input],
-  });
-  expect(await handle.result()).toMatchObject({ status: 'confirmed', paymentState: 'captured' });
-  const got = await shape(input.orderId);
+  const got = await shape(await startAsOlderApi(3));
   expect(got).toMatchObject({ version: 3, markers: 0, localActivities: 0, searchAttributeUpserts: 2 });
   expect(got.activities).toEqual(got.steps);
   expect(got.activities).toEqual(expect.arrayContaining(['createOrder', 'authorizePayment', 'sendOrderNotification']));
