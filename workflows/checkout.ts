@@ -108,8 +108,9 @@ const undo = proxyActivities<Acts>(COMPENSATION);
  * With `local` (LOCAL_STEPS_VERSION on) they are local activities: the worker runs them inside the workflow task and
  * records each result as a marker, so the steps up to the cancellation window cost one workflow task instead of a
  * server round trip each. The presets keep their meaning: each attempt's timeout, the backoff and the attempts are the
- * same; a backoff up to LOCAL_RETRY_THRESHOLD (5 s) waits in the worker, a longer one on a server timer. A step is idempotent either way (a worker that dies mid-task makes the next one run it again, as a regular
- * activity's retry would): payment calls carry their idempotency keys (workflow id plus step).
+ * same; a backoff up to LOCAL_RETRY_THRESHOLD (5 s) waits in the worker, a longer one on a server timer. A step is
+ * idempotent either way (a worker that dies mid-task makes the next one run it again, as a regular activity's retry
+ * would): payment calls carry their idempotency keys (workflow id plus step).
  */
 function stepActivities(waitOnCancel: boolean, local: boolean) {
   const cancellation: ActivityOptions = waitOnCancel
