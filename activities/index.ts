@@ -9,6 +9,7 @@ import { createPaymentActivities } from './payments/activities';
 import { createCartReminderActivities } from './housekeeping/cart-reminders';
 import { createCartHousekeepingActivities } from './housekeeping/carts';
 import { createStuckOrderActivities } from './housekeeping/stuck-orders';
+import { createWebhookActivities } from './webhooks/activities';
 
 export type { ActivityDeps };
 
@@ -22,6 +23,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createCartHousekeepingActivities(deps),
     ...createCartReminderActivities(deps),
     ...createStuckOrderActivities(deps),
+    ...createWebhookActivities(deps),
   });
 }
 

@@ -19,6 +19,7 @@ import { paymentsRoutes } from './routes/payments';
 import { stripeWebhookRoutes } from './routes/stripe-webhook';
 import { notificationsRoutes } from './routes/notifications';
 import { customersRoutes } from './routes/customers';
+import { webhooksRoutes } from './routes/webhooks';
 import { docsRoutes } from './routes/docs';
 import { rateLimit, type RateLimitPolicy } from './ratelimit/middleware';
 import { documentRateLimits } from './ratelimit/openapi';
@@ -26,6 +27,7 @@ import { httpMetrics, initRouteSeries, metricsRoutes, rateLimited, routeOf } fro
 import { codecRoutes } from './routes/codec';
 import { requestLog } from './request-log';
 import { httpSpans } from './http-span';
+import { webhookDeliveriesRoutes, withWebhookDelivery } from './routes/webhook-deliveries';
 
 export const MAX_BODY_BYTES = 1024 * 1024;
 
@@ -93,6 +95,8 @@ export function createApp(deps: AppDeps) {
   app.route('/', stripeWebhookRoutes(deps));
   app.route('/', notificationsRoutes(deps));
   app.route('/', customersRoutes(deps));
+  app.route('/', webhooksRoutes(withWebhookDelivery(deps)));
+  app.route('/', webhookDeliveriesRoutes(deps));
   app.route('/', docsRoutes());
   if (deps.config.metrics.enabled) {
     app.route('/', metricsRoutes());

@@ -2,6 +2,7 @@
 import type { Client } from '@temporalio/client';
 import type { Db } from '../db/client';
 import type { Listen } from '../db/listen';
+import type { WebhookSubscriptionChange } from '../contract';
 import type { Config } from '../lib/config';
 import type { Logger } from '../lib/logger';
 import type { Tracing } from '../lib/tracing';
@@ -30,6 +31,11 @@ export interface AppDeps {
   onRateLimited?: (policy: RateLimitPolicy) => void;
   /** The process's tracing: with it, every request gets a server span (named by route template). */
   tracing?: Tracing;
+  /**
+   * Called after a webhook subscription is created, changed, rotated or deleted (api/routes/webhooks.ts), so delivery
+   * can pick the change up at once. Unset: a no-op. A failure is logged; the admin's change stands.
+   */
+  onWebhookSubscriptionChanged?: (id: string, change: WebhookSubscriptionChange) => Promise<void> | void;
 }
 
 export interface AppEnv {

@@ -11,3 +11,5 @@ export * from './housekeeping';
 export * from './search-attributes';
 export * from './money';
 export * from './text';
+export * from './webhooks';
+export * from './webhook-dispatch';

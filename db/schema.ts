@@ -1,7 +1,14 @@
 /** The single source of truth for Orderly's tables. Money is integer minor units plus an ISO 4217 currency. */
 import { sql, type SQL } from 'drizzle-orm';
-import { NOTIFICATION_CHANNELS, NOTIFICATION_KINDS, ORDER_STATUS, PAYMENT_STATE } from '../contract';
 import {
+  NOTIFICATION_CHANNELS,
+  NOTIFICATION_KINDS,
+  ORDER_STATUS,
+  PAYMENT_STATE,
+  WEBHOOK_DELIVERY_STATUSES,
+} from '../contract';
+import {
+  bigint,
   bigserial,
   boolean,
   char,
@@ -314,4 +321,49 @@ export const rateLimits = pgTable(
     expire: ts('expire'),
   },
   (t) => [index('rate_limits_expire_idx').on(t.expire)],
+);
+
+/**
+ * Outgoing webhook subscriptions (docs/webhooks.md), managed by admins. `events` holds event types or ['*'] for all.
+ * During a secret rotation's grace period deliveries are signed with both `secret` and `previous_secret`.
+ */
+export const webhookSubscriptions = pgTable('webhook_subscriptions', {
+  id: uuid('id').primaryKey().defaultRandom(),
+  url: text('url').notNull(),
+  events: text('events').array().notNull(),
+  description: text('description'),
+  /** Standard Webhooks format: `whsec_` and the base64 of 32 random bytes. */
+  secret: text('secret').notNull(),
+  previousSecret: text('previous_secret'),
+  previousSecretExpiresAt: ts('previous_secret_expires_at'),
+  enabled: boolean('enabled').notNull().default(true),
+  disabledReason: text('disabled_reason'),
+  consecutiveFailures: integer('consecutive_failures').notNull().default(0),
+  createdAt: ts('created_at').notNull().defaultNow(),
+  updatedAt: ts('updated_at').notNull().defaultNow(),
+});
+
+/** The delivery log: one row per (subscription, order event), read from order_events as an outbox. */
+export const webhookDeliveries = pgTable(
+  'webhook_deliveries',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    subscriptionId: uuid('subscription_id')
+      .notNull()
+      .references(() => webhookSubscriptions.id, { onDelete: 'cascade' }),
+    eventId: bigint('event_id', { mode: 'number' })
+      .notNull()
+      .references(() => orderEvents.id, { onDelete: 'cascade' }),
+    status: text('status', { enum: WEBHOOK_DELIVERY_STATUSES }).notNull(),
+    attempts: integer('attempts').notNull().default(0),
+    lastStatusCode: integer('last_status_code'),
+    lastError: text('last_error'),
+    lastAttemptAt: ts('last_attempt_at'),
+    deliveredAt: ts('delivered_at'),
+    createdAt: ts('created_at').notNull().defaultNow(),
+  },
+  (t) => [
+    uniqueIndex('webhook_deliveries_subscription_event').on(t.subscriptionId, t.eventId),
+    index('webhook_deliveries_subscription_status_idx').on(t.subscriptionId, t.status, t.eventId),
+  ],
 );

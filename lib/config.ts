@@ -143,6 +143,39 @@ const schema = z
     STRIPE_SECRET_KEY: z.preprocess((v) => (v === '' ? undefined : v), z.string().min(1).optional()),
     STRIPE_WEBHOOK_SECRET: z.preprocess((v) => (v === '' ? undefined : v), z.string().min(1).optional()),
     STRIPE_API_BASE: optionalUrl,
+    // Outgoing event webhooks (docs/webhooks.md): where deliveries may go, and how long a rotated secret still signs.
+    WEBHOOK_ALLOW_PRIVATE_ADDRESSES: z.enum(['true', 'false']).optional(),
+    WEBHOOK_ALLOWED_HOSTS: z.preprocess(
+      (v) => (v === '' ? undefined : v),
+      z
+        .string()
+        .transform((v) =>
+          v
+            .split(',')
+            .map((h) => h.trim().toLowerCase())
+            .filter(Boolean),
+        )
+        .pipe(
+          z.array(
+            z
+              .string()
+              .regex(
+                /^(\*\.)?[a-z0-9]([a-z0-9.-]*[a-z0-9])?$/,
+                'expected host names or *.domain patterns, comma-separated',
+              ),
+          ),
+        )
+        .optional(),
+    ),
+    WEBHOOK_SECRET_ROTATION_GRACE: duration.default('24h'),
+    // Outgoing webhook delivery (docs/webhooks.md "Delivery").
+    WEBHOOK_TIMEOUT: duration.default('10s'),
+    WEBHOOK_RETRY_INITIAL_INTERVAL: duration.default('10s'),
+    WEBHOOK_RETRY_MAX_INTERVAL: duration.default('1h'),
+    WEBHOOK_RETRY_BACKOFF: z.coerce.number().min(1).max(10).default(2),
+    WEBHOOK_DISABLE_AFTER_FAILURES: count(1, 30),
+    WEBHOOK_POLL_INTERVAL: duration.default('30s'),
+    WEBHOOK_ADMIN_EMAIL: z.preprocess((v) => (v === '' ? undefined : v), z.email().optional()),
   })
   .superRefine((env, ctx) => {
     if (env.NODE_ENV === 'production') {
@@ -229,6 +262,30 @@ export interface Config {
   tracing: { otlpEndpoint: string | undefined; sampleRatio: number; serviceName: string | undefined };
   /** `auto`: pretty on a terminal outside production, JSON otherwise. */
   logFormat: Env['LOG_FORMAT'];
+  webhooks: WebhooksConfig;
+  /** Outgoing webhook delivery: the HTTP timeout, Temporal's retry backoff, auto-disable and the admin to tell. */
+  webhookDelivery: WebhookDeliveryConfig;
+}
+
+/** Outgoing event webhooks (lib/webhook-url.ts, api/routes/webhooks.ts). */
+export interface WebhooksConfig {
+  /** Deliver to private and loopback addresses: true outside production unless set. */
+  allowPrivateAddresses: boolean;
+  /** When set, subscriptions may name only these hosts (exact, or `*.domain`). */
+  allowedHosts: string[] | undefined;
+  /** How long the previous secret still signs deliveries after a rotation. */
+  secretRotationGrace: string;
+}
+
+export interface WebhookDeliveryConfig {
+  timeout: string;
+  retry: { initialInterval: string; maximumInterval: string; backoffCoefficient: number };
+  /** Consecutive failed attempts after which a subscription is disabled. */
+  disableAfterFailures: number;
+  /** Longest a dispatcher waits between claims without a wake-up. */
+  pollInterval: string;
+  /** Who is emailed when a subscription is disabled; nobody (a log line only) when unset. */
+  adminEmail: string | undefined;
 }
 
 export interface HousekeepingConfig {
@@ -364,6 +421,24 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       serviceName: e.OTEL_SERVICE_NAME,
     },
     logFormat: e.LOG_FORMAT,
+    webhooks: {
+      allowPrivateAddresses: e.WEBHOOK_ALLOW_PRIVATE_ADDRESSES
+        ? e.WEBHOOK_ALLOW_PRIVATE_ADDRESSES === 'true'
+        : e.NODE_ENV !== 'production',
+      allowedHosts: e.WEBHOOK_ALLOWED_HOSTS,
+      secretRotationGrace: e.WEBHOOK_SECRET_ROTATION_GRACE,
+    },
+    webhookDelivery: {
+      timeout: e.WEBHOOK_TIMEOUT,
+      retry: {
+        initialInterval: e.WEBHOOK_RETRY_INITIAL_INTERVAL,
+        maximumInterval: e.WEBHOOK_RETRY_MAX_INTERVAL,
+        backoffCoefficient: e.WEBHOOK_RETRY_BACKOFF,
+      },
+      disableAfterFailures: e.WEBHOOK_DISABLE_AFTER_FAILURES,
+      pollInterval: e.WEBHOOK_POLL_INTERVAL,
+      adminEmail: e.WEBHOOK_ADMIN_EMAIL,
+    },
   };
 }
 

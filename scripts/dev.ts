@@ -197,6 +197,7 @@ async function main(): Promise<void> {
       log: log.child({ part: 'worker' }),
       workflowBundlePath,
       tracing,
+      listen: handle.listen,
     });
     const runningWorker = worker;
     parts.push({ name: 'worker', stop: () => runningWorker.stop() });

@@ -21,6 +21,10 @@ import { createActivityDeps } from './deps';
 import { ensureHousekeepingScheduleOn } from './schedule';
 import { registerOverdueGauge, workerRegistry } from './metrics';
 import { createWorker, defaultWorkflowBundle, versioningOptions } from './worker';
+import { startWebhookWaker, type WebhookWaker } from './webhooks';
+import type { Listen } from '../db/listen';
+import { Client } from '@temporalio/client';
+import { encryptingDataConverter } from '../lib/payload-codec';
 
 /** Routes the Temporal SDK's own log lines (worker state, workflow and activity `log`) into pino. */
 export function temporalLoggerFor(log: Logger): TemporalLogger {
@@ -98,6 +102,8 @@ export async function startWorker(opts: {
   workflowBundlePath?: string;
   /** The process's tracing (startTracingFromConfig); activity and workflow spans are made only with it. */
   tracing?: Tracing;
+  /** The database's LISTEN: with it, written order events wake the webhook dispatchers (else they poll). */
+  listen?: Listen;
 }): Promise<RunningWorker> {
   const { config, log } = opts;
   const address = temporalAddress(config);
@@ -105,6 +111,7 @@ export async function startWorker(opts: {
   const built = await createActivityDeps({ config, db: opts.db, log });
   let worker: Worker;
   let metrics: MetricsServer | undefined;
+  let webhooks: WebhookWaker | undefined;
   try {
     if (config.metrics.workerPort !== undefined) {
       registerOverdueGauge(opts.db, config.payment.confirmationTimeout);
@@ -139,7 +146,20 @@ export async function startWorker(opts: {
       'worker polling',
     );
     await ensureHousekeepingScheduleOn(connection, config, log);
+    // Outgoing webhooks: every enabled subscription's dispatcher runs, and new order events wake them.
+    webhooks = startWebhookWaker({
+      db: opts.db,
+      listen: opts.listen,
+      client: new Client({
+        connection,
+        namespace: config.temporal.namespace,
+        dataConverter: encryptingDataConverter(config.payloadKeys),
+      }),
+      taskQueue: config.temporal.taskQueue,
+      log,
+    });
   } catch (err) {
+    await webhooks?.close();
     await metrics?.close();
     await built.close();
     await connection.close();
@@ -153,6 +173,7 @@ export async function startWorker(opts: {
         requestShutdown(worker);
         await done.catch((err: unknown) => log.error({ err }, 'worker stopped with an error'));
       } finally {
+        await webhooks?.close();
         await metrics?.close();
         await built.close();
         await connection.close();
@@ -180,7 +201,7 @@ async function main(): Promise<void> {
     await runMigrations(handle);
     log.info({ db: handle.location }, 'database ready');
     if (stopRequested) return;
-    running = await startWorker({ config, db: handle.db, log, tracing });
+    running = await startWorker({ config, db: handle.db, log, tracing, listen: handle.listen });
     if (stopRequested) requestShutdown(running.worker);
     await running.done;
   } finally {

@@ -91,6 +91,31 @@ export const checkoutDuration = new Histogram({
   registers: [workerRegistry],
 });
 
+export const WEBHOOK_OUTCOMES = ['delivered', 'failed', 'refused'] as const;
+const WEBHOOK_ACTIVITIES = ['deliverWebhook', 'redeliverWebhook'];
+
+export const webhookAttempts = new Counter({
+  name: 'orderly_webhook_deliveries_total',
+  help: 'Webhook delivery attempts (retries and redeliveries included), by outcome: delivered (2xx), failed, refused (address not allowed).',
+  labelNames: ['outcome'] as const,
+  registers: [workerRegistry],
+});
+for (const outcome of WEBHOOK_OUTCOMES) webhookAttempts.labels(outcome).inc(0);
+
+/** One webhook attempt's outcome from how its activity ended (workflows/webhooks.ts). */
+function webhookOutcome(result: unknown, err: unknown): (typeof WEBHOOK_OUTCOMES)[number] | undefined {
+  if (err === undefined) {
+    if (result === 'already_delivered') return undefined;
+    return (result as { delivered?: boolean } | undefined)?.delivered === false ? 'failed' : 'delivered';
+  }
+  const type = (err as { type?: string }).type;
+  if (type === 'WebhookAddressRefused') return 'refused';
+  // A subscription found disabled before any request was sent is no attempt.
+  return type === 'WebhookAttemptFailed' || (err as { details?: unknown[] }).details?.[0] === 'auto'
+    ? 'failed'
+    : undefined;
+}
+
 // Known label values start at 0, so rate() and the alerts see a series before the first event.
 for (const reason of FAILURE_REASONS) ordersFailed.labels(reason).inc(0);
 for (const compensation of COMPENSATIONS) {
@@ -137,6 +162,19 @@ class BusinessMetrics implements ActivityInboundCallsInterceptor {
   async execute(input: { args: unknown[] }, next: (input: never) => Promise<unknown>): Promise<unknown> {
     const { activityType, attempt } = this.ctx.info;
     if (attempt > 1 && PAYMENT_ACTIVITIES.includes(activityType)) paymentRetries.labels(activityType).inc();
+    if (WEBHOOK_ACTIVITIES.includes(activityType)) {
+      let result: unknown;
+      try {
+        result = await next(input as never);
+      } catch (err) {
+        const outcome = webhookOutcome(undefined, err);
+        if (outcome) webhookAttempts.labels(outcome).inc();
+        throw err;
+      }
+      const outcome = webhookOutcome(result, undefined);
+      if (outcome) webhookAttempts.labels(outcome).inc();
+      return result;
+    }
     const result = await next(input as never);
     const arg = (input.args[0] ?? {}) as Input;
     try {

@@ -2,3 +2,4 @@
 export * from './notifications';
 export * from './checkout';
 export * from './housekeeping';
+export * from './webhooks';

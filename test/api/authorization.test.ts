@@ -6,6 +6,8 @@
 import { randomUUID } from 'node:crypto';
 import { eq } from 'drizzle-orm';
 import { notifications } from '../../db/schema';
+import { orderEvents, webhookDeliveries, webhookSubscriptions } from '../../db/schema';
+import { newWebhookSecret } from '../../lib/webhook-signing';
 import { checkoutBody, placeOrder, seedCart, seedProduct, shopper, type Shopper } from '../checkout/helpers';
 import { startHarness, type CallResult, type Harness } from '../support/harness';
 import { waitFor } from '../support/wait';
@@ -76,6 +78,25 @@ const productInput = () => ({
   stock: 5,
   active: true,
 });
+const subscriptionInput = () => ({ url: 'https://hooks.example.com/matrix', events: ['*'] });
+const adminSubscription = async () =>
+  (await h.call('POST', '/webhooks/subscriptions', { token: adminToken, body: subscriptionInput() })).body.id as string;
+/** A logged webhook delivery of A's order (to the discard port: a redelivery's one attempt fails, the answer is 202). */
+let loggedDelivery: { subscriptionId: string; deliveryId: number } | undefined;
+async function webhookDelivery() {
+  if (loggedDelivery) return loggedDelivery;
+  const [sub] = await h.db.db
+    .insert(webhookSubscriptions)
+    .values({ url: 'http://127.0.0.1:9/', events: ['*'], secret: newWebhookSecret(), enabled: false })
+    .returning({ id: webhookSubscriptions.id });
+  const [event] = await h.db.db.select().from(orderEvents).where(eq(orderEvents.orderId, orderId)).limit(1);
+  const [row] = await h.db.db
+    .insert(webhookDeliveries)
+    .values({ subscriptionId: sub!.id, eventId: event!.id, status: 'failed' })
+    .returning({ id: webhookDeliveries.id });
+  return (loggedDelivery = { subscriptionId: sub!.id, deliveryId: row!.id });
+}
+
 const swapFirstId = (p: string) =>
   p.replace(/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/, randomUUID());
 const all = (n: number): Record<Actor, number> => ({ anonymous: n, A: n, B: n, admin: n });
@@ -219,6 +240,35 @@ const ROWS: Row[] = [
     body: () => ({ channels: ['email'] }),
     expect: { anonymous: 401, A: 200, B: 200, admin: 200 },
   },
+  // Outgoing webhook subscriptions: admins only (webhooks.md).
+  {
+    method: 'POST',
+    template: '/webhooks/subscriptions',
+    path: () => '/webhooks/subscriptions',
+    body: subscriptionInput,
+    expect: { anonymous: 401, A: 403, B: 403, admin: 201 },
+  },
+  {
+    method: 'GET',
+    template: '/webhooks/subscriptions',
+    path: () => '/webhooks/subscriptions',
+    expect: { anonymous: 401, A: 403, B: 403, admin: 200 },
+  },
+  ...(
+    [
+      ['GET', '', 200],
+      ['PATCH', '', 200],
+      ['DELETE', '', 204],
+      ['POST', '/rotate-secret', 200],
+      ['GET', '/deliveries', 200],
+    ] as const
+  ).map(([method, tail, ok]): Row => ({
+    method,
+    template: `/webhooks/subscriptions/{id}${tail}`,
+    path: async () => `/webhooks/subscriptions/${await adminSubscription()}${tail}`,
+    body: method === 'PATCH' ? () => ({ description: 'changed by the matrix' }) : undefined,
+    expect: { anonymous: 401, A: 403, B: 403, admin: ok },
+  })),
   // Served on each replica's own port without a token; the load balancer refuses it from outside (observability.md).
   { method: 'GET', template: '/metrics', path: () => '/metrics', expect: all(200) },
   // The codec server decrypts workflow payloads: admins only (security.md).
@@ -229,6 +279,16 @@ const ROWS: Row[] = [
     body: () => ({ payloads: [] }),
     expect: { anonymous: 401, A: 403, B: 403, admin: 200 },
   })),
+  // Outgoing webhooks' redelivery: admins only (webhooks.md).
+  {
+    method: 'POST',
+    template: '/webhooks/subscriptions/{id}/deliveries/{deliveryId}/redeliver',
+    path: async () => {
+      const d = await webhookDelivery();
+      return `/webhooks/subscriptions/${d.subscriptionId}/deliveries/${d.deliveryId}/redeliver`;
+    },
+    expect: { anonymous: 401, A: 403, B: 403, admin: 202 },
+  },
 ];
 let cartForCheckout = '';
 

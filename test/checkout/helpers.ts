@@ -1,29 +1,28 @@
 /** Shared steps for the checkout tests: seed products and carts, place orders over HTTP, wait, and check invariants. */
-import fs from 'node:fs';
-import path from 'node:path';
 import { randomUUID } from 'node:crypto';
-import { execFileSync } from 'node:child_process';
 import type { temporal } from '@temporalio/proto';
-import { resolveTemporalCli } from '../../scripts/temporal-cli';
 import { eq, inArray } from 'drizzle-orm';
 import {
   cartLines,
   carts,
   inventoryReservations,
+  notifications,
   orderEvents,
   orders,
+  payments,
   products,
   sandboxLedger,
   sandboxPayments,
 } from '../../db/schema';
 import { orderIdFor, requestHash } from '../../api/orders/ids';
 import { checkoutWorkflowId, type CheckoutInput } from '../../contract';
-import { createActivities } from '../../activities';
+import { createActivities, type Activities } from '../../activities';
 import { loadConfig } from '../../lib/config';
 import { createLogger } from '../../lib/logger';
 import { createActivityDeps } from '../../workers/deps';
 import { startHarness, type Harness, type HarnessOptions } from '../support/harness';
 import { createTestDb, type TestDb } from '../support/db';
+import { saveHistoryFixture } from '../support/temporal-cli';
 import { waitFor } from '../support/wait';
 
 export { waitFor, waitForHistoryEvent, waitForQuery, waitForRetryDue } from '../support/wait';
@@ -165,6 +164,28 @@ export async function waitForWorkflowDone(h: Harness, orderId: string, timeoutMs
   );
 }
 
+/** The order's row in `payments`, whichever provider wrote it. */
+export async function paymentOf(h: Harness, orderId: string) {
+  const [row] = await h.db.db.select().from(payments).where(eq(payments.orderId, orderId));
+  return row;
+}
+
+/** The product's stock on the shelf now. */
+export async function stockOf(h: Harness, productId: string): Promise<number> {
+  const [row] = await h.db.db.select({ stock: products.stock }).from(products).where(eq(products.id, productId));
+  return row!.stock;
+}
+
+/** The kinds of notification the order's customer was sent (or was attempted), in order. */
+export async function notified(h: Harness, orderId: string): Promise<string[]> {
+  const rows = await h.db.db
+    .select({ kind: notifications.kind })
+    .from(notifications)
+    .where(eq(notifications.orderId, orderId))
+    .orderBy(notifications.createdAt);
+  return rows.map((r) => r.kind);
+}
+
 export async function events(h: Harness, orderId: string): Promise<string[]> {
   const rows = await h.db.db.select().from(orderEvents).where(eq(orderEvents.orderId, orderId)).orderBy(orderEvents.id);
   return rows.map((r) => r.type);
@@ -246,30 +267,18 @@ export async function expectInvariants(h: Harness, book: StockBook) {
  * (`temporal workflow show --output json`), the format operators get and `npm run replay` reads.
  */
 export async function maybeRecordHistory(h: Harness, orderId: string, name: string) {
+  await maybeRecordWorkflowHistory(h, checkoutWorkflowId(orderId), `checkout-${name}`);
+}
+
+/** The same for any workflow: test/fixtures/histories/<file>.json, replayed by test/checkout/replay.test.ts. */
+export async function maybeRecordWorkflowHistory(h: Harness, workflowId: string, file: string) {
   if (!process.env.RECORD_HISTORIES) return;
   // Waits for the history to close: a checkout that a Temporal cancellation ended rejects, and is recorded all the same.
   await h.client.workflow
-    .getHandle(checkoutWorkflowId(orderId))
+    .getHandle(workflowId)
     .result()
     .catch(() => undefined);
-  const cli = process.env.ORDERLY_TEMPORAL_CLI ?? resolveTemporalCli();
-  const json = execFileSync(
-    cli,
-    [
-      'workflow',
-      'show',
-      '--workflow-id',
-      checkoutWorkflowId(orderId),
-      '--address',
-      process.env.ORDERLY_TEST_TEMPORAL_ADDRESS!,
-      '--output',
-      'json',
-    ],
-    { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 },
-  );
-  const dir = path.resolve(__dirname, '..', 'fixtures', 'histories');
-  fs.mkdirSync(dir, { recursive: true });
-  fs.writeFileSync(path.join(dir, `checkout-${name}.json`), json.endsWith('\n') ? json : `${json}\n`);
+  saveHistoryFixture(workflowId, `${file}.json`);
 }
 
 /**
@@ -290,6 +299,19 @@ export function checkoutSuite(opts: HarnessOptions, onStart: (h: Harness) => voi
     if (h) await expectInvariants(h, book);
   });
   return book;
+}
+
+/**
+ * checkoutSuite with some activities replaced, to reach failure paths real parts cannot: `replace` gets the real
+ * activities (built from the harness's dependencies) and returns the stand-ins, which call through to them until the
+ * test says otherwise.
+ */
+export function checkoutSuiteReplacing(
+  env: Record<string, string>,
+  replace: (real: Activities) => Partial<Activities>,
+  onStart: (h: Harness) => void,
+): StockBook {
+  return checkoutSuite({ env, activities: (deps) => replace(createActivities(deps)) }, onStart);
 }
 
 /**
@@ -318,14 +340,17 @@ type HistoryEvent = temporal.api.history.v1.IHistoryEvent;
 /** The marker sdk-core records for each local activity (its result, or its failure). */
 export const LOCAL_ACTIVITY_MARKER = 'core_local_activity';
 
-/** A local activity marker's activity type: sdk-core writes it, in plain JSON, in the marker's `data` detail. */
-export function localActivityType(e: HistoryEvent): string | undefined {
+/** What sdk-core writes, in plain JSON, in a local activity marker's `data` detail (undefined for other events). */
+export function localActivityData(e: HistoryEvent): { activity_type?: string; backoff?: unknown } | undefined {
   const marker = e.markerRecordedEventAttributes;
   if (marker?.markerName !== LOCAL_ACTIVITY_MARKER) return undefined;
   const data = marker.details?.data?.payloads?.[0]?.data;
-  if (!data) return undefined;
-  const parsed = JSON.parse(Buffer.from(data).toString('utf8')) as { activity_type?: string; activityType?: string };
-  return parsed.activity_type ?? parsed.activityType;
+  return data ? JSON.parse(Buffer.from(data).toString('utf8')) : undefined;
+}
+
+/** A local activity marker's activity type. */
+export function localActivityType(e: HistoryEvent): string | undefined {
+  return localActivityData(e)?.activity_type;
 }
 
 /** The steps a history ran, in order: regular activities as scheduled, local ones as their markers. */

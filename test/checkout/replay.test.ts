@@ -55,6 +55,10 @@ test('the fixtures cover every checkout path', () => {
       // Encrypted (test/security/encryption.test.ts): under the development key, and across a key rotation.
       'encrypted-success',
       'encrypted-key-rotation',
+      // The webhook workflows (test/webhooks/auto-disable.test.ts): a dispatcher that disabled its subscription, and
+      // an admin's redelivery.
+      'webhook-dispatcher-auto-disabled',
+      'webhook-redeliver',
       // Recorded at version 3, before local activities (the ones above without a prefix are version 4's).
       'v3-success',
       'v3-decline',
