@@ -64,12 +64,18 @@ export interface CheckoutRequest {
  * - 3 (SEARCH_ATTRIBUTES_VERSION): the order's search attributes, the NeedsAttention timer, the wait for an operator's
  *   retry of a compensation out of retries, and forward steps that a Temporal cancel waits for. Below 3 the workflow
  *   runs as version 2 did, so the histories recorded before replay.
+ * - 4 (LOCAL_STEPS_VERSION): the forward steps (createOrder ... confirmOrder, confirmPayment) and the checkout's own
+ *   notifications run as local activities, in the worker that runs the workflow task: a checkout's steps up to its
+ *   cancellation window take one workflow task instead of one per step (docs/checkout.md, "Local activities").
+ *   Below 4 they are regular activities, as recorded.
  * For the next incompatible change: bump it and branch on `input.version`. Workers must be deployed before (or with)
  * the API that starts a new version: a worker a version behind runs the new input down the old path.
  */
-export const CHECKOUT_VERSION = 3;
+export const CHECKOUT_VERSION = 4;
 /** The first CHECKOUT_VERSION whose checkouts publish search attributes (see CHECKOUT_VERSION). */
 export const SEARCH_ATTRIBUTES_VERSION = 3;
+/** The first CHECKOUT_VERSION whose forward steps and notifications run as local activities (see CHECKOUT_VERSION). */
+export const LOCAL_STEPS_VERSION = 4;
 
 /** Input of the checkout workflow: the request plus who asked and the timeouts in force when it was accepted. */
 export interface CheckoutInput {
@@ -88,7 +94,7 @@ export interface CheckoutInput {
   stuckAfter?: string;
   /**
    * CHECKOUT_VERSION of the API that started it; absent on checkouts started before versioned inputs (run as 2). The
-   * workflow branches on it at SEARCH_ATTRIBUTES_VERSION.
+   * workflow branches on it at SEARCH_ATTRIBUTES_VERSION and LOCAL_STEPS_VERSION.
    */
   version?: number;
 }

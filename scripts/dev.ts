@@ -5,7 +5,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { Client, Connection } from '@temporalio/client';
+import { Client } from '@temporalio/client';
 import { mintToken } from '../api/auth';
 import { createApp } from '../api/app';
 import { PortInUseError, serveApi } from '../api/main';
@@ -212,10 +212,10 @@ async function main(): Promise<void> {
     );
     checkpoint();
 
-    const connection = await Connection.connect({ address: temporalAddress(config) });
-    parts.push({ name: 'temporal client', stop: () => connection.close() });
+    // The API's client shares the worker's NativeConnection (closed with the worker), so that checkouts start eagerly:
+    // the first workflow task comes back in the start's answer (api/routes/checkout.ts canStartEagerly).
     const temporal = new Client({
-      connection,
+      connection: runningWorker.connection,
       namespace: config.temporal.namespace,
       dataConverter: encryptingDataConverter(config.payloadKeys),
       interceptors: tracingClientInterceptors(tracing),

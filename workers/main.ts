@@ -86,6 +86,11 @@ export interface RunningWorker {
   metrics?: MetricsServer;
   /** Settles when the worker has stopped (after a shutdown, or on a fatal error). */
   done: Promise<void>;
+  /**
+   * The worker's connection, closed by stop(). A Client built on it in the same process can start checkouts eagerly
+   * (api/routes/checkout.ts canStartEagerly).
+   */
+  connection: NativeConnection;
   /** Stops polling, waits for in-flight tasks (up to the grace time), closes the connection and mail transports. */
   stop(): Promise<void>;
 }
@@ -174,7 +179,7 @@ export async function startWorker(opts: {
         await connection.close();
       }
     })());
-  return { worker, metrics, done, stop };
+  return { worker, metrics, done, stop, connection };
 }
 
 async function main(): Promise<void> {

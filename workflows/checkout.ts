@@ -28,12 +28,14 @@ import {
 import type { createActivities } from '../activities';
 import { Compensations, type CompensationName } from './compensations';
 import { OrderIndex } from './order-index';
+import { proxyLocalSteps } from './local-activities';
 import { notifyCustomer } from './notify-customer';
 import {
   CANCEL_SIGNAL,
   CANCEL_UPDATE,
   DEFAULT_ORDER_STUCK_AFTER,
   INVALID_CART,
+  LOCAL_STEPS_VERSION,
   OUT_OF_STOCK,
   PAYMENT_CONFIRMED_SIGNAL,
   PAYMENT_DECLINED,
@@ -102,16 +104,23 @@ const undo = proxyActivities<Acts>(COMPENSATION);
  * that step to end before the compensations start, so that they undo what it did (a hold or an authorization made
  * after the release or the void had run would be left behind). Checkouts before SEARCH_ATTRIBUTES_VERSION (TRY_CANCEL)
  * replay as they ran.
+ *
+ * With `local` (LOCAL_STEPS_VERSION on) they are local activities: the worker runs them inside the workflow task and
+ * records each result as a marker, so the steps up to the cancellation window cost one workflow task instead of a
+ * server round trip each. The presets keep their meaning: each attempt's timeout, the backoff and the attempts are the
+ * same; a backoff up to LOCAL_RETRY_THRESHOLD (5 s) waits in the worker, a longer one on a server timer. A step is
+ * idempotent either way (a worker that dies mid-task makes the next one run it again, as a regular activity's retry
+ * would): payment calls carry their idempotency keys (workflow id plus step).
  */
-function stepActivities(waitOnCancel: boolean) {
+function stepActivities(waitOnCancel: boolean, local: boolean) {
   const cancellation: ActivityOptions = waitOnCancel
     ? { cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED }
     : {};
-  return {
-    orderActs: proxyActivities<Acts>({ ...ORDER_WRITE, ...cancellation }),
-    stockActs: proxyActivities<Acts>({ ...STOCK, ...cancellation }),
-    paymentActs: proxyActivities<Acts>({ ...PAYMENT, ...cancellation }),
-  };
+  const proxy = (preset: ActivityOptions) =>
+    local
+      ? proxyLocalSteps<Acts>({ ...preset, ...cancellation })
+      : proxyActivities<Acts>({ ...preset, ...cancellation });
+  return { orderActs: proxy(ORDER_WRITE), stockActs: proxy(STOCK), paymentActs: proxy(PAYMENT) };
 }
 
 export const statusQuery = defineQuery<CheckoutStatus>(STATUS_QUERY);
@@ -188,8 +197,10 @@ export async function checkout(input: CheckoutInput): Promise<CheckoutResult> {
   // a Temporal cancel waits for. Older inputs run (and replay) as they did: a version, unlike a patch marker, costs no
   // event and no visibility write.
   const indexed = (input.version ?? 0) >= SEARCH_ATTRIBUTES_VERSION;
+  // Version 4 on: forward steps and notifications as local activities (stepActivities).
+  const local = (input.version ?? 0) >= LOCAL_STEPS_VERSION;
   const index = new OrderIndex(indexed, input.customerId);
-  const { orderActs, stockActs, paymentActs } = stepActivities(indexed);
+  const { orderActs, stockActs, paymentActs } = stepActivities(indexed, local);
 
   let status: OrderStatus = 'pending';
   let step: CheckoutStep = 'creating_order';
@@ -284,7 +295,7 @@ export async function checkout(input: CheckoutInput): Promise<CheckoutResult> {
   // cancelled, and a failure to deliver is recorded by the notification itself, never thrown into the order.
   const notifications: Promise<void>[] = [];
   const notify = async (kind: NotificationKind): Promise<void> => {
-    const sending = CancellationScope.nonCancellable(() => notifyCustomer({ orderId, kind })).then(
+    const sending = CancellationScope.nonCancellable(() => notifyCustomer({ orderId, kind }, { local })).then(
       () => undefined,
       (err: unknown) => {
         if (!(err instanceof ActivityFailure)) throw err;

@@ -5,6 +5,7 @@
  * export this module, so none of these functions is registered as a workflow type.
  */
 import { ActivityFailure, ApplicationFailure, proxyActivities, type ActivityOptions } from '@temporalio/workflow';
+import { proxyLocalSteps } from './local-activities';
 import type { createActivities } from '../activities';
 import {
   CHANNEL_NOT_CONFIGURED,
@@ -56,6 +57,22 @@ export const BOOKKEEPING_RETRY: ActivityOptions = {
 const email = proxyActivities<Activities>(EMAIL_RETRY);
 const webhook = proxyActivities<Activities>(WEBHOOK_RETRY);
 export const books = proxyActivities<Activities>(BOOKKEEPING_RETRY);
+/**
+ * The same calls as local activities, for checkouts from LOCAL_STEPS_VERSION on: run inside the checkout's workflow
+ * task with the same presets (backoffs over LOCAL_RETRY_THRESHOLD wait on a server timer). Claim-before-send keeps a repeat after a
+ * worker's crash from sending twice, as it does for a regular activity's retry.
+ */
+const local = {
+  email: proxyLocalSteps<Activities>(EMAIL_RETRY),
+  webhook: proxyLocalSteps<Activities>(WEBHOOK_RETRY),
+  books: proxyLocalSteps<Activities>(BOOKKEEPING_RETRY),
+};
+const regular = { email, webhook, books };
+
+/** How the calls run: as regular activities (the default) or as local ones (the checkout from version 4). */
+export interface NotifyOptions {
+  local?: boolean;
+}
 
 export type DeliveryResult = 'sent' | 'already_sent' | 'superseded' | 'failed';
 export type DeliveryResults = Partial<Record<ChannelName, DeliveryResult>>;
@@ -67,14 +84,19 @@ function failureText(err: ActivityFailure): string {
 }
 
 /** One channel: send with that channel's retry policy; when it gives up, record the failure and carry on. */
-export async function deliver(input: NotifyOrderInput, channel: ChannelName): Promise<DeliveryResult> {
-  const send = channel === 'email' ? email.sendOrderNotification : webhook.sendOrderNotification;
+export async function deliver(
+  input: NotifyOrderInput,
+  channel: ChannelName,
+  opts: NotifyOptions = {},
+): Promise<DeliveryResult> {
+  const acts = opts.local ? local : regular;
+  const send = channel === 'email' ? acts.email.sendOrderNotification : acts.webhook.sendOrderNotification;
   try {
     const outcome = await send({ ...input, channel });
     return outcome.decision === 'send' ? 'sent' : outcome.decision;
   } catch (err) {
     if (!(err instanceof ActivityFailure)) throw err;
-    await books.recordNotificationFailure({ ...input, channel, error: failureText(err) });
+    await acts.books.recordNotificationFailure({ ...input, channel, error: failureText(err) });
     return 'failed';
   }
 }
@@ -83,15 +105,15 @@ export async function deliver(input: NotifyOrderInput, channel: ChannelName): Pr
  * Notifies the customer on every channel they chose, the channels in parallel. An order that does not exist tells
  * no one. Only bookkeeping that stays down past its retries (or a bug) rejects; a channel that fails is recorded.
  */
-export async function notifyCustomer(input: NotifyOrderInput): Promise<DeliveryResults> {
+export async function notifyCustomer(input: NotifyOrderInput, opts: NotifyOptions = {}): Promise<DeliveryResults> {
   let channels: ChannelName[];
   try {
-    channels = await books.planOrderNotification(input);
+    channels = await (opts.local ? local : regular).books.planOrderNotification(input);
   } catch (err) {
     if (err instanceof ActivityFailure && err.cause instanceof ApplicationFailure && err.cause.type === ORDER_NOT_FOUND)
       return {};
     throw err;
   }
-  const results = await Promise.all(channels.map((channel) => deliver(input, channel)));
+  const results = await Promise.all(channels.map((channel) => deliver(input, channel, opts)));
   return Object.fromEntries(channels.map((channel, i) => [channel, results[i]]));
 }

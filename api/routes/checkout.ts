@@ -1,6 +1,11 @@
 /** POST /checkout: validates the cart, then starts the order's checkout workflow exactly once per Idempotency-Key. */
 import { createRoute } from '@hono/zod-openapi';
-import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
+import {
+  InternalConnectionLikeSymbol,
+  WorkflowExecutionAlreadyStartedError,
+  type Client,
+  type InternalConnectionLike,
+} from '@temporalio/client';
 import { WorkflowIdConflictPolicy, WorkflowIdReusePolicy } from '@temporalio/common';
 import { eq, sql } from 'drizzle-orm';
 import { z } from 'zod';
@@ -26,6 +31,15 @@ import { checkoutStartMetadata } from '../orders/workflow-metadata';
 import { checkoutReplays, checkoutsAccepted } from '../metrics';
 import { logOrder } from '../request-log';
 import { AcceptedSchema, CheckoutBodySchema, IdempotencyHeaderSchema } from '../orders/schemas';
+
+/**
+ * Eager start: when the Temporal client shares a NativeConnection with a worker in this process (`make start`, the
+ * bench), the server hands the checkout's first workflow task back in the start's answer, saving a round trip. The API
+ * processes of `make cluster` connect on their own (no worker beside them), and start the usual way.
+ */
+export function canStartEagerly(client: Client): boolean {
+  return (client.connection as InternalConnectionLike)[InternalConnectionLikeSymbol]?.supportsEagerStart === true;
+}
 
 const route = createRoute({
   method: 'post',
@@ -74,6 +88,7 @@ const keyReused = () =>
   });
 
 export function checkoutRoutes(deps: AppDeps) {
+  const eager = canStartEagerly(deps.temporal);
   const router = createRouter();
 
   /**
@@ -168,6 +183,7 @@ export function checkoutRoutes(deps: AppDeps) {
         ...metadata,
         workflowIdConflictPolicy: WorkflowIdConflictPolicy.FAIL,
         workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
+        requestEagerStart: eager,
       });
     } catch (err) {
       if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;

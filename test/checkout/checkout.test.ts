@@ -5,6 +5,7 @@ import { checkoutWorkflowId } from '../../contract';
 import type { Harness } from '../support/harness';
 import {
   checkoutBody,
+  activityFailureOf,
   checkoutSuite,
   events,
   maybeRecordHistory,
@@ -120,9 +121,8 @@ test('a line short of stock fails the whole reservation with OutOfStock naming i
   expect(await sandboxPaymentOf(h, orderId)).toBeUndefined();
   expect(await events(h, orderId)).toEqual(expect.arrayContaining(['order.created', 'order.failed']));
   const history = await h.client.workflow.getHandle(checkoutWorkflowId(orderId)).fetchHistory();
-  const failure = JSON.stringify(
-    history.events?.find((e) => e.activityTaskFailedEventAttributes)?.activityTaskFailedEventAttributes,
-  );
+  // A local activity's failure is recorded on its marker (docs/checkout.md, "What an operator sees").
+  const failure = JSON.stringify(activityFailureOf(history.events ?? []));
   expect(failure).toContain('OutOfStock');
   expect(failure).toContain(`SKU-${scarce.slice(0, 8)}`);
   await maybeRecordHistory(h, orderId, 'out-of-stock');

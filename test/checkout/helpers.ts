@@ -1,5 +1,6 @@
 /** Shared steps for the checkout tests: seed products and carts, place orders over HTTP, wait, and check invariants. */
 import { randomUUID } from 'node:crypto';
+import type { temporal } from '@temporalio/proto';
 import { eq, inArray } from 'drizzle-orm';
 import {
   cartLines,
@@ -93,7 +94,7 @@ export function checkoutBody(cartId: string, token = 'tok_visa') {
 export function checkoutInput(
   customerId: string,
   cartId: string,
-  timeouts: Pick<CheckoutInput, 'paymentConfirmationTimeout' | 'cancellationWindow'> = {
+  timeouts: Pick<CheckoutInput, 'paymentConfirmationTimeout' | 'cancellationWindow' | 'version'> = {
     paymentConfirmationTimeout: '15m',
     cancellationWindow: '1h',
   },
@@ -332,4 +333,38 @@ export function activitiesOnTestDb(): { db: TestDb; acts: ReturnType<typeof crea
     await suite.db?.close();
   });
   return suite;
+}
+
+type HistoryEvent = temporal.api.history.v1.IHistoryEvent;
+
+/** The marker sdk-core records for each local activity (its result, or its failure). */
+export const LOCAL_ACTIVITY_MARKER = 'core_local_activity';
+
+/** What sdk-core writes, in plain JSON, in a local activity marker's `data` detail (undefined for other events). */
+export function localActivityData(e: HistoryEvent): { activity_type?: string; backoff?: unknown } | undefined {
+  const marker = e.markerRecordedEventAttributes;
+  if (marker?.markerName !== LOCAL_ACTIVITY_MARKER) return undefined;
+  const data = marker.details?.data?.payloads?.[0]?.data;
+  return data ? JSON.parse(Buffer.from(data).toString('utf8')) : undefined;
+}
+
+/** A local activity marker's activity type. */
+export function localActivityType(e: HistoryEvent): string | undefined {
+  return localActivityData(e)?.activity_type;
+}
+
+/** The steps a history ran, in order: regular activities as scheduled, local ones as their markers. */
+export function stepsOf(events: HistoryEvent[]): string[] {
+  return events.flatMap(
+    (e) => e.activityTaskScheduledEventAttributes?.activityType?.name ?? localActivityType(e) ?? [],
+  );
+}
+
+/** The failure an activity ended with, regular (ActivityTaskFailed) or local (its marker's failure). */
+export function activityFailureOf(events: HistoryEvent[]) {
+  for (const e of events) {
+    const failure = e.activityTaskFailedEventAttributes?.failure ?? e.markerRecordedEventAttributes?.failure;
+    if (failure) return failure;
+  }
+  return undefined;
 }

@@ -59,6 +59,20 @@ test('the fixtures cover every checkout path', () => {
       // an admin's redelivery.
       'webhook-dispatcher-auto-disabled',
       'webhook-redeliver',
+      // Recorded at version 3, before local activities (the ones above without a prefix are version 4's).
+      'v3-success',
+      'v3-decline',
+      'v3-out-of-stock',
+      'v3-cancel',
+      'v3-confirmation-timeout',
+      'v3-capture-failure-refund',
+      'v3-capture-failure-void',
+      'v3-refund',
+      'v3-three-d-secure',
+      'v3-void-failed-retried',
+      'v3-refund-failed-in-window-retried',
+      'v3-temporal-cancel',
+      'v3-temporal-cancel-in-window',
     ]),
   );
 });
@@ -96,7 +110,7 @@ test('the encrypted fixtures hold no personal data and replay only with their ke
   const read = (name: string) => JSON.parse(fs.readFileSync(path.join(DIR, `checkout-${name}.json`), 'utf8'));
   const email = 'ada@example.com';
   // A plaintext recording shows what the check looks for; the encrypted ones have none of it.
-  expect(payloadsIn(read('success').events).some((p) => p.data.includes(email))).toBe(true);
+  expect(payloadsIn(read('v3-success').events).some((p) => p.data.includes(email))).toBe(true);
   for (const name of ['encrypted-success', 'encrypted-key-rotation']) {
     const payloads = payloadsIn(read(name).events.map((e: Record<string, unknown>) => ({ ...e, searchAttributes: 0 })));
     expect(payloads.length).toBeGreaterThan(10);

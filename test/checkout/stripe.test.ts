@@ -7,7 +7,6 @@
  */
 import { randomUUID } from 'node:crypto';
 import { ApplicationFailure } from '@temporalio/common';
-import { temporal } from '@temporalio/proto';
 import { eq } from 'drizzle-orm';
 import { orderEvents } from '../../db/schema';
 import { createPaymentActivities, paymentKey } from '../../activities/payments/activities';
@@ -20,6 +19,7 @@ import {
   checkoutBody,
   checkoutHandle,
   events,
+  localActivityData,
   paymentOf,
   placeOrder,
   postCheckout,
@@ -27,7 +27,7 @@ import {
   seedProduct,
   shopper,
   stockOf,
-  waitFor,
+  waitForHistoryEvent,
   waitForStatus,
   waitForWorkflowDone,
 } from './helpers';
@@ -243,17 +243,15 @@ test('an authorization whose answer was lost is found by searching its key, and 
   expect(res.status).toBe(202);
   const orderId = res.body.orderId as string;
   expect(orderId).toBe(orderIdFor(lost.customerId, lost.idempotencyKey));
-  // An operator cancels the stuck checkout while its authorization waits out a retry's backoff (4 s after the third
-  // attempt), so the cancel finds no attempt in flight, whose failure would fail the order instead.
+  // An operator cancels the stuck checkout while its authorization waits out a retry's backoff, so the cancel finds no
+  // attempt in flight, whose failure would fail the order instead. The authorization is a local activity: after its
+  // fifth attempt the backoff (8 s) is longer than LOCAL_RETRY_THRESHOLD, so it waits on a server timer, recorded as a
+  // marker with the backoff.
   const handle = checkoutHandle(h, orderId);
-  await waitFor(
-    'the authorization to wait for its fourth attempt',
-    async () => {
-      const [pending] = (await handle.describe()).raw.pendingActivities ?? [];
-      return { attempt: pending?.attempt ?? 0, state: pending?.state };
-    },
-    (a) => a.attempt >= 4 && a.state === temporal.api.enums.v1.PendingActivityState.PENDING_ACTIVITY_STATE_SCHEDULED,
-  );
+  await waitForHistoryEvent(handle, 'the authorization to wait on a server timer for its next attempt', (e) => {
+    const data = localActivityData(e);
+    return data?.activity_type === 'authorizePayment' && Boolean(data.backoff);
+  });
   // No answer came back, so the order holds no intent id: only Stripe knows it.
   expect((await paymentOf(h, orderId))?.providerPaymentId ?? null).toBeNull();
   await handle.cancel();

@@ -43,6 +43,9 @@ const text = (b: Uint8Array | null | undefined) => (b ? Buffer.from(b).toString(
 function payloadsOf(value: unknown, path = ''): { path: string; payload: RawPayload }[] {
   if (!value || typeof value !== 'object' || value instanceof Uint8Array) return [];
   if (/searchAttributes$/.test(path)) return [];
+  // A local activity's marker data is written by the SDK's core, not by the data converter: the step's name, attempt
+  // and times, in plain JSON, so that operators can read the steps (docs/checkout.md). Its result is encrypted.
+  if (/markerRecordedEventAttributes\.details\.data$/.test(path)) return [];
   const v = value as Record<string, unknown>;
   if (v.metadata && typeof v.metadata === 'object' && 'encoding' in (v.metadata as object))
     return [{ path, payload: v as RawPayload }];
