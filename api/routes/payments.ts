@@ -2,37 +2,21 @@
  * POST /payments/webhook: the payment provider's callback. Authenticated by its HMAC signature (not a user token)
  * and routed into the order's workflow as the paymentConfirmed signal.
  */
-import { createRoute } from '@hono/zod-openapi';
-import { WorkflowNotFoundError } from '@temporalio/client';
-import { eq } from 'drizzle-orm';
-import { payments } from '../../db/schema';
-import { PAYMENT_CONFIRMED_SIGNAL, checkoutWorkflowId } from '../../contract';
 import type { AppDeps } from '../env';
 import { createRouter, zodProblems } from '../openapi';
-import { badRequest, problemResponses, unauthorized } from '../problem';
-import { WebhookBodySchema, WebhookReceiptSchema } from '../orders/schemas';
+import { badRequest, unauthorized } from '../problem';
+import { WebhookBodySchema } from '../orders/schemas';
 import { SIGNATURE_HEADER, verifyWebhook } from '../orders/webhook-signature';
+import { orderOfPayment, paymentWebhookRoute, signalPaymentConfirmed } from '../orders/payment-webhook';
 import { logOrder } from '../request-log';
 
-const route = createRoute({
-  method: 'post',
+const route = paymentWebhookRoute({
   path: '/payments/webhook',
-  tags: ['payments'],
   summary: 'Payment provider callback (HMAC-signed: Orderly-Signature: t=<unix>,v1=<hex sha256 of "<t>.<body>">)',
   description:
     "payment_intent.succeeded signals the order's workflow (paymentConfirmed). Repeats are harmless; a callback for an " +
     'order whose workflow has closed, or of another type, answers 200 {ignored: true}.',
-  responses: {
-    200: {
-      description: 'Received',
-      content: {
-        'application/json': {
-          schema: WebhookReceiptSchema,
-        },
-      },
-    },
-    ...problemResponses(400, 401, 413, 415),
-  },
+  problems: [400, 401, 413, 415],
 });
 
 const SUCCEEDED = 'payment_intent.succeeded';
@@ -60,13 +44,7 @@ export function paymentsRoutes(deps: AppDeps) {
     if (!parsed.success) throw badRequest('The webhook body is invalid.', zodProblems(parsed.error));
     const event = parsed.data;
     let orderId = event.data.orderId ?? null;
-    if (!orderId && event.data.paymentId) {
-      const [p] = await deps.db
-        .select({ orderId: payments.orderId })
-        .from(payments)
-        .where(eq(payments.providerPaymentId, event.data.paymentId));
-      orderId = p?.orderId ?? null;
-    }
+    if (!orderId && event.data.paymentId) orderId = await orderOfPayment(deps.db, event.data.paymentId);
     if (orderId) logOrder(c, orderId);
     const ignored = (why: string) => {
       c.var.log.info({ type: event.type, why }, 'webhook ignored');
@@ -74,14 +52,8 @@ export function paymentsRoutes(deps: AppDeps) {
     };
     if (event.type !== SUCCEEDED) return ignored('event type not handled');
     if (!orderId) return ignored('unknown payment');
-    try {
-      await deps.temporal.workflow
-        .getHandle(checkoutWorkflowId(orderId))
-        .signal(PAYMENT_CONFIRMED_SIGNAL, { paymentId: event.data.paymentId });
-    } catch (err) {
-      if (err instanceof WorkflowNotFoundError) return ignored('the order workflow is closed or unknown');
-      throw err;
-    }
+    if (!(await signalPaymentConfirmed(deps.temporal, orderId, event.data.paymentId)))
+      return ignored('the order workflow is closed or unknown');
     c.var.log.info('payment confirmation signalled');
     return c.json({ received: true, ignored: false, orderId }, 200);
   });

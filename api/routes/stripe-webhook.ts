@@ -3,37 +3,20 @@
  * Stripe-Signature check against STRIPE_WEBHOOK_SECRET, then routed like POST /payments/webhook: an intent the
  * customer authorized (3-D Secure done) signals the order's workflow (paymentConfirmed).
  */
-import { createRoute } from '@hono/zod-openapi';
-import { WorkflowNotFoundError } from '@temporalio/client';
 import Stripe from 'stripe';
-import { eq } from 'drizzle-orm';
-import { payments } from '../../db/schema';
-import { PAYMENT_CONFIRMED_SIGNAL, checkoutWorkflowId } from '../../contract';
 import type { AppDeps } from '../env';
 import { createRouter } from '../openapi';
-import { problemResponses, unauthorized } from '../problem';
-import { WebhookReceiptSchema } from '../orders/schemas';
+import { unauthorized } from '../problem';
+import { orderOfPayment, paymentWebhookRoute, signalPaymentConfirmed } from '../orders/payment-webhook';
 
-const route = createRoute({
-  method: 'post',
+const route = paymentWebhookRoute({
   path: '/payments/stripe/webhook',
-  tags: ['payments'],
   summary: 'Stripe event callback (Stripe-Signature, verified with STRIPE_WEBHOOK_SECRET)',
   description:
     "payment_intent.amount_capturable_updated and payment_intent.succeeded signal the order's workflow " +
     '(paymentConfirmed). payment_intent.payment_failed, payment_intent.canceled and charge.refunded are acknowledged ' +
     "and logged: the workflow's own calls and its confirmation timeout decide those. Repeats are harmless.",
-  responses: {
-    200: {
-      description: 'Received',
-      content: {
-        'application/json': {
-          schema: WebhookReceiptSchema,
-        },
-      },
-    },
-    ...problemResponses(401),
-  },
+  problems: [401],
 });
 
 /** With manual capture, a 3-D Secure success is amount_capturable_updated; succeeded follows a capture. */
@@ -60,28 +43,15 @@ export function stripeWebhookRoutes(deps: AppDeps) {
         : typeof object.payment_intent === 'string'
           ? object.payment_intent
           : undefined;
-    let orderId: string | null = null;
-    if (paymentId) {
-      const [p] = await deps.db
-        .select({ orderId: payments.orderId })
-        .from(payments)
-        .where(eq(payments.providerPaymentId, paymentId));
-      orderId = p?.orderId ?? null;
-    }
+    const orderId = paymentId ? await orderOfPayment(deps.db, paymentId) : null;
     const ignored = (why: string) => {
       c.var.log.info({ orderId, type: event.type, eventId: event.id, why }, 'stripe webhook ignored');
       return c.json({ received: true, ignored: true, orderId }, 200);
     };
     if (!AUTHORIZED.has(event.type)) return ignored('event type not routed to the workflow');
     if (!orderId) return ignored('unknown payment');
-    try {
-      await deps.temporal.workflow
-        .getHandle(checkoutWorkflowId(orderId))
-        .signal(PAYMENT_CONFIRMED_SIGNAL, { paymentId });
-    } catch (err) {
-      if (err instanceof WorkflowNotFoundError) return ignored('the order workflow is closed or unknown');
-      throw err;
-    }
+    if (!(await signalPaymentConfirmed(deps.temporal, orderId, paymentId)))
+      return ignored('the order workflow is closed or unknown');
     c.var.log.info({ orderId, eventId: event.id }, 'stripe payment confirmation signalled');
     return c.json({ received: true, ignored: false, orderId }, 200);
   });

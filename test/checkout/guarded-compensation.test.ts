@@ -6,26 +6,21 @@
  */
 import { ApplicationFailure } from '@temporalio/common';
 import { and, eq } from 'drizzle-orm';
-import { notifications, orderEvents, products } from '../../db/schema';
-import { createInventoryActivities } from '../../activities/inventory/activities';
-import { createOrderActivities } from '../../activities/orders/activities';
-import { createPaymentActivities } from '../../activities/payments/activities';
-import {
-  RETRY_COMPENSATIONS_UPDATE,
-  checkoutWorkflowId,
-  type CheckoutResult,
-  type CheckoutStatus,
-} from '../../contract';
+import { orderEvents } from '../../db/schema';
+import { RETRY_COMPENSATIONS_UPDATE, type CheckoutResult, type CheckoutStatus } from '../../contract';
 import type { Harness } from '../support/harness';
 import {
-  checkoutSuite,
+  checkoutHandle,
+  checkoutSuiteReplacing,
   events,
   maybeRecordHistory,
+  notified,
   orderRow,
   placeOrder,
   sandboxPaymentOf,
   seedProduct,
   shopper,
+  stockOf,
   waitFor,
   waitForStatus,
 } from './helpers';
@@ -50,61 +45,41 @@ beforeEach(() =>
 const outOfRetries = (what: string) =>
   ApplicationFailure.nonRetryable(`${what}: still down after every retry`, 'Unavailable');
 
-const book = checkoutSuite(
-  {
-    env: { CANCELLATION_WINDOW: '1h' },
-    activities: (deps) => {
-      const payment = createPaymentActivities(deps);
-      const stock = createInventoryActivities(deps);
-      const order = createOrderActivities(deps);
-      return {
-        async authorizePayment(input: Parameters<typeof payment.authorizePayment>[0]) {
-          const auth = await payment.authorizePayment(input);
-          return modes.authorize === 'bug' ? undefined : auth;
-        },
-        async reserveInventory(input: { orderId: string }) {
-          if (modes.reserve === 'down') throw outOfRetries('inventory');
-          return stock.reserveInventory(input);
-        },
-        async capturePayment(input: Parameters<typeof payment.capturePayment>[0]) {
-          if (modes.capture === 'refused') throw outOfRetries('capture');
-          return payment.capturePayment(input);
-        },
-        async confirmOrder(input: { orderId: string }) {
-          if (modes.confirm === 'down') throw outOfRetries('confirm');
-          return order.confirmOrder(input);
-        },
-        async reversePayment(input: Parameters<typeof payment.reversePayment>[0]) {
-          if (modes.reverse === 'down') throw outOfRetries('payment provider');
-          return payment.reversePayment(input);
-        },
-      };
+const book = checkoutSuiteReplacing(
+  { CANCELLATION_WINDOW: '1h' },
+  (real) => ({
+    async authorizePayment(input) {
+      const auth = await real.authorizePayment(input);
+      return modes.authorize === 'bug' ? (undefined as unknown as typeof auth) : auth;
     },
-  },
+    async reserveInventory(input) {
+      if (modes.reserve === 'down') throw outOfRetries('inventory');
+      return real.reserveInventory(input);
+    },
+    async capturePayment(input) {
+      if (modes.capture === 'refused') throw outOfRetries('capture');
+      return real.capturePayment(input);
+    },
+    async confirmOrder(input) {
+      if (modes.confirm === 'down') throw outOfRetries('confirm');
+      return real.confirmOrder(input);
+    },
+    async reversePayment(input) {
+      if (modes.reverse === 'down') throw outOfRetries('payment provider');
+      return real.reversePayment(input);
+    },
+  }),
   (started) => (h = started),
 );
 
-const handleOf = (orderId: string) => h.client.workflow.getHandle(checkoutWorkflowId(orderId));
-const stockOf = async (id: string) => (await h.db.db.select().from(products).where(eq(products.id, id)))[0]!.stock;
-
 async function historyOf(orderId: string) {
-  return (await handleOf(orderId).fetchHistory()).events ?? [];
-}
-
-/** The kinds of notification the order's customer was sent (or was attempted), in order. */
-async function notified(orderId: string): Promise<string[]> {
-  const rows = await h.db.db
-    .select({ kind: notifications.kind })
-    .from(notifications)
-    .where(eq(notifications.orderId, orderId))
-    .orderBy(notifications.createdAt);
-  return rows.map((r) => r.kind);
+  return (await checkoutHandle(h, orderId).fetchHistory()).events ?? [];
 }
 
 async function inWindow(orderId: string) {
   return waitFor(
     `order ${orderId} in its cancellation window`,
-    () => handleOf(orderId).query<CheckoutStatus>('status'),
+    () => checkoutHandle(h, orderId).query<CheckoutStatus>('status'),
     (s) => s.step === 'cancellation_window',
   );
 }
@@ -113,18 +88,19 @@ async function inWindow(orderId: string) {
 async function waitingForRetry(orderId: string) {
   return waitFor(
     `order ${orderId} waiting for a retry of its failed compensation`,
-    () => handleOf(orderId).query<CheckoutStatus>('status'),
+    () => checkoutHandle(h, orderId).query<CheckoutStatus>('status'),
     (s) => (s.failedCompensations?.length ?? 0) > 0 && s.status !== 'pending',
   );
 }
 
 /** What an operator runs: `temporal workflow update execute --name retryCompensations`. */
-const retry = (orderId: string) => handleOf(orderId).executeUpdate<CheckoutStatus, []>(RETRY_COMPENSATIONS_UPDATE);
+const retry = (orderId: string) =>
+  checkoutHandle(h, orderId).executeUpdate<CheckoutStatus, []>(RETRY_COMPENSATIONS_UPDATE);
 
 async function awaitingPayment(orderId: string) {
   return waitFor(
     `order ${orderId} awaiting payment`,
-    () => handleOf(orderId).query<CheckoutStatus>('status'),
+    () => checkoutHandle(h, orderId).query<CheckoutStatus>('status'),
     (s) => s.step === 'awaiting_payment',
   );
 }
@@ -144,13 +120,13 @@ test('a bug in workflow code (a TypeError) fails the workflow task and compensat
   const scheduled = history.flatMap((e) => e.activityTaskScheduledEventAttributes?.activityType?.name ?? []);
   expect(scheduled).toEqual(['createOrder', 'reserveInventory', 'authorizePayment']);
   expect(history.some((e) => e.workflowExecutionFailedEventAttributes)).toBe(false);
-  expect((await handleOf(orderId).describe()).status.name).toBe('RUNNING');
+  expect((await checkoutHandle(h, orderId).describe()).status.name).toBe('RUNNING');
   // Nothing was undone: the order waits, its stock held and its card authorized, for fixed code to replay it.
   expect(await orderRow(h, orderId)).toMatchObject({ status: 'pending', paymentStatus: 'authorized' });
-  expect(await stockOf(p)).toBe(2);
+  expect(await stockOf(h, p)).toBe(2);
   expect(await sandboxPaymentOf(h, orderId)).toMatchObject({ status: 'authorized' });
-  expect(await notified(orderId)).toEqual([]);
-  await handleOf(orderId).terminate('test over: the bug is not fixed in this bundle');
+  expect(await notified(h, orderId)).toEqual([]);
+  await checkoutHandle(h, orderId).terminate('test over: the bug is not fixed in this bundle');
 });
 
 test('a void that runs out of retries waits, NeedsAttention, for an operator to retry it; stock and order are undone meanwhile', async () => {
@@ -169,10 +145,10 @@ test('a void that runs out of retries waits, NeedsAttention, for an operator to 
     needsAttention: true,
     failedCompensations: ['reversePayment'],
   });
-  expect((await handleOf(orderId).describe()).status.name).toBe('RUNNING');
+  expect((await checkoutHandle(h, orderId).describe()).status.name).toBe('RUNNING');
   expect(await orderRow(h, orderId)).toMatchObject({ status: 'failed', paymentStatus: 'reversal_failed' });
   expect(await sandboxPaymentOf(h, orderId)).toMatchObject({ status: 'authorized' });
-  expect(await stockOf(p)).toBe(3);
+  expect(await stockOf(h, p)).toBe(3);
   const types = await events(h, orderId);
   expect(types).not.toContain('payment.voided');
   expect(types.indexOf('compensation.failed')).toBeLessThan(types.indexOf('inventory.released'));
@@ -185,7 +161,7 @@ test('a void that runs out of retries waits, NeedsAttention, for an operator to 
     { data: { compensation: 'reversePayment', reason: 'checkout_error', error: expect.stringMatching(/still down/) } },
   ]);
   // The customer is not told "any hold has been released" while it is not.
-  expect(await notified(orderId)).toEqual([]);
+  expect(await notified(h, orderId)).toEqual([]);
 
   // A retry while the provider is still down fails again, and the order keeps waiting.
   expect(await retry(orderId)).toMatchObject({
@@ -198,7 +174,7 @@ test('a void that runs out of retries waits, NeedsAttention, for an operator to 
     needsAttention: false,
     failedCompensations: [],
   });
-  expect(await handleOf(orderId).result()).toEqual<CheckoutResult>({
+  expect(await checkoutHandle(h, orderId).result()).toEqual<CheckoutResult>({
     orderId,
     status: 'failed',
     paymentState: 'voided',
@@ -207,7 +183,7 @@ test('a void that runs out of retries waits, NeedsAttention, for an operator to 
   expect(await orderRow(h, orderId)).toMatchObject({ status: 'failed', paymentStatus: 'voided' });
   expect(await sandboxPaymentOf(h, orderId)).toMatchObject({ status: 'voided' });
   // Told once the money is back, and only then.
-  expect(await notified(orderId)).toEqual(['payment_failed']);
+  expect(await notified(h, orderId)).toEqual(['payment_failed']);
   await maybeRecordHistory(h, orderId, 'void-failed-retried');
 });
 
@@ -234,24 +210,24 @@ test('a refund that fails during a cancel in the window does not fail the workfl
     failureReason: 'cancelled_by_customer',
     needsAttention: true,
   });
-  expect(await stockOf(p)).toBe(5);
+  expect(await stockOf(h, p)).toBe(5);
   expect(await orderRow(h, orderId)).toMatchObject({ status: 'cancelled', paymentStatus: 'reversal_failed' });
   expect(await sandboxPaymentOf(h, orderId)).toMatchObject({ status: 'captured', refundedCents: 0 });
   const types = await events(h, orderId);
   expect(types).toEqual(expect.arrayContaining(['compensation.failed', 'inventory.released', 'order.cancelled']));
   expect(types).not.toContain('payment.refunded');
   expect(types).not.toContain('order.refunded');
-  expect(await notified(orderId)).toEqual(['order_confirmed']);
+  expect(await notified(h, orderId)).toEqual(['order_confirmed']);
 
   modes.reverse = 'real';
   expect(await retry(orderId)).toMatchObject({ paymentState: 'refunded', needsAttention: false });
-  expect(await handleOf(orderId).result()).toMatchObject({
+  expect(await checkoutHandle(h, orderId).result()).toMatchObject({
     status: 'cancelled',
     paymentState: 'refunded',
     failureReason: 'cancelled_by_customer',
   });
   expect(await sandboxPaymentOf(h, orderId)).toMatchObject({ status: 'refunded', refundedCents: 1400 });
-  expect(await notified(orderId)).toEqual(['order_confirmed', 'order_refunded']);
+  expect(await notified(h, orderId)).toEqual(['order_confirmed', 'order_refunded']);
   await maybeRecordHistory(h, orderId, 'refund-failed-in-window-retried');
 });
 
@@ -259,39 +235,45 @@ describe('the customer is told what matches the cause', () => {
   test('a declined card: payment_failed', async () => {
     const who = await shopper(h);
     const orderId = await placeOrder(h, who, await seedProduct(h, book), 'tok_chargeDeclined');
-    expect(await handleOf(orderId).result()).toMatchObject({ status: 'failed', paymentState: 'failed' });
-    expect(await notified(orderId)).toEqual(['payment_failed']);
+    expect(await checkoutHandle(h, orderId).result()).toMatchObject({ status: 'failed', paymentState: 'failed' });
+    expect(await notified(h, orderId)).toEqual(['payment_failed']);
   });
 
   test('out of stock: order_cancelled, nothing charged', async () => {
     const who = await shopper(h);
     const orderId = await placeOrder(h, who, await seedProduct(h, book, { stock: 1 }), 'tok_visa', 2);
-    expect(await handleOf(orderId).result()).toMatchObject({ status: 'failed', failureReason: 'out_of_stock' });
-    expect(await notified(orderId)).toEqual(['order_cancelled']);
+    expect(await checkoutHandle(h, orderId).result()).toMatchObject({
+      status: 'failed',
+      failureReason: 'out_of_stock',
+    });
+    expect(await notified(h, orderId)).toEqual(['order_cancelled']);
   });
 
   test('stock that cannot be reserved past every retry: order_cancelled (not a payment failure)', async () => {
     modes.reserve = 'down';
     const who = await shopper(h);
     const orderId = await placeOrder(h, who, await seedProduct(h, book));
-    expect(await handleOf(orderId).result()).toMatchObject({ status: 'failed', failureReason: 'checkout_error' });
-    expect(await notified(orderId)).toEqual(['order_cancelled']);
+    expect(await checkoutHandle(h, orderId).result()).toMatchObject({
+      status: 'failed',
+      failureReason: 'checkout_error',
+    });
+    expect(await notified(h, orderId)).toEqual(['order_cancelled']);
   });
 
   test('a capture that fails past every retry: payment_failed, authorization voided', async () => {
     modes.capture = 'refused';
     const who = await shopper(h);
     const orderId = await placeOrder(h, who, await seedProduct(h, book));
-    expect(await handleOf(orderId).result()).toMatchObject({ status: 'failed', paymentState: 'voided' });
-    expect(await notified(orderId)).toEqual(['payment_failed']);
+    expect(await checkoutHandle(h, orderId).result()).toMatchObject({ status: 'failed', paymentState: 'voided' });
+    expect(await notified(h, orderId)).toEqual(['payment_failed']);
   });
 
   test('an order that cannot be confirmed after the capture: refunded, order_cancelled', async () => {
     modes.confirm = 'down';
     const who = await shopper(h);
     const orderId = await placeOrder(h, who, await seedProduct(h, book));
-    expect(await handleOf(orderId).result()).toMatchObject({ status: 'failed', paymentState: 'refunded' });
-    expect(await notified(orderId)).toEqual(['order_cancelled']);
+    expect(await checkoutHandle(h, orderId).result()).toMatchObject({ status: 'failed', paymentState: 'refunded' });
+    expect(await notified(h, orderId)).toEqual(['order_cancelled']);
   });
 
   test('a cancel while the payment waits for 3-D Secure: voided, order_cancelled', async () => {
@@ -300,8 +282,8 @@ describe('the customer is told what matches the cause', () => {
     await awaitingPayment(orderId);
     const res = await h.call('POST', `/orders/${orderId}/cancel`, { token: who.token });
     expect(res).toMatchObject({ status: 200, body: { status: 'cancelled', paymentState: 'voided' } });
-    await handleOf(orderId).result();
-    expect(await notified(orderId)).toEqual(['payment_action_required', 'order_cancelled']);
+    await checkoutHandle(h, orderId).result();
+    expect(await notified(h, orderId)).toEqual(['payment_action_required', 'order_cancelled']);
   });
 
   test('a cancel in the window: refunded, order_refunded', async () => {
@@ -310,8 +292,8 @@ describe('the customer is told what matches the cause', () => {
     await inWindow(orderId);
     const res = await h.call('POST', `/orders/${orderId}/cancel`, { token: who.token });
     expect(res).toMatchObject({ status: 200, body: { status: 'cancelled', paymentState: 'refunded' } });
-    await handleOf(orderId).result();
-    expect(await notified(orderId)).toEqual(['order_confirmed', 'order_refunded']);
+    await checkoutHandle(h, orderId).result();
+    expect(await notified(h, orderId)).toEqual(['order_confirmed', 'order_refunded']);
   });
 });
 
@@ -321,15 +303,18 @@ describe('a Temporal cancellation is an order cancel with the same compensations
     const p = await seedProduct(h, book, { stock: 2 });
     const orderId = await placeOrder(h, who, p, 'tok_threeDSecureRequired');
     await awaitingPayment(orderId);
-    await handleOf(orderId).cancel();
-    await expect(handleOf(orderId).result()).resolves.toMatchObject({ status: 'cancelled', paymentState: 'voided' });
-    expect((await handleOf(orderId).describe()).status.name).toBe('COMPLETED');
+    await checkoutHandle(h, orderId).cancel();
+    await expect(checkoutHandle(h, orderId).result()).resolves.toMatchObject({
+      status: 'cancelled',
+      paymentState: 'voided',
+    });
+    expect((await checkoutHandle(h, orderId).describe()).status.name).toBe('COMPLETED');
     expect(await waitForStatus(h, orderId, ['cancelled'])).toMatchObject({
       failureReason: 'cancelled_by_operator',
       paymentStatus: 'voided',
     });
-    expect(await stockOf(p)).toBe(2);
-    expect(await notified(orderId)).toEqual(['payment_action_required', 'order_cancelled']);
+    expect(await stockOf(h, p)).toBe(2);
+    expect(await notified(h, orderId)).toEqual(['payment_action_required', 'order_cancelled']);
     await maybeRecordHistory(h, orderId, 'temporal-cancel');
   });
 
@@ -338,17 +323,20 @@ describe('a Temporal cancellation is an order cancel with the same compensations
     const p = await seedProduct(h, book, { stock: 2 });
     const orderId = await placeOrder(h, who, p);
     await inWindow(orderId);
-    await handleOf(orderId).cancel();
-    await expect(handleOf(orderId).result()).resolves.toMatchObject({ status: 'cancelled', paymentState: 'refunded' });
+    await checkoutHandle(h, orderId).cancel();
+    await expect(checkoutHandle(h, orderId).result()).resolves.toMatchObject({
+      status: 'cancelled',
+      paymentState: 'refunded',
+    });
     expect(await orderRow(h, orderId)).toMatchObject({
       status: 'cancelled',
       failureReason: 'cancelled_by_operator',
       paymentStatus: 'refunded',
     });
     expect(await sandboxPaymentOf(h, orderId)).toMatchObject({ status: 'refunded', refundedCents: 1999 });
-    expect(await stockOf(p)).toBe(2);
+    expect(await stockOf(h, p)).toBe(2);
     expect(await events(h, orderId)).toEqual(expect.arrayContaining(['payment.refunded', 'order.refunded']));
-    expect(await notified(orderId)).toEqual(['order_confirmed', 'order_refunded']);
+    expect(await notified(h, orderId)).toEqual(['order_confirmed', 'order_refunded']);
     await maybeRecordHistory(h, orderId, 'temporal-cancel-in-window');
   });
 });

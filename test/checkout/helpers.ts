@@ -1,28 +1,27 @@
 /** Shared steps for the checkout tests: seed products and carts, place orders over HTTP, wait, and check invariants. */
-import fs from 'node:fs';
-import path from 'node:path';
 import { randomUUID } from 'node:crypto';
-import { execFileSync } from 'node:child_process';
-import { resolveTemporalCli } from '../../scripts/temporal-cli';
 import { eq, inArray } from 'drizzle-orm';
 import {
   cartLines,
   carts,
   inventoryReservations,
+  notifications,
   orderEvents,
   orders,
+  payments,
   products,
   sandboxLedger,
   sandboxPayments,
 } from '../../db/schema';
 import { orderIdFor, requestHash } from '../../api/orders/ids';
 import { checkoutWorkflowId, type CheckoutInput } from '../../contract';
-import { createActivities } from '../../activities';
+import { createActivities, type Activities } from '../../activities';
 import { loadConfig } from '../../lib/config';
 import { createLogger } from '../../lib/logger';
 import { createActivityDeps } from '../../workers/deps';
 import { startHarness, type Harness, type HarnessOptions } from '../support/harness';
 import { createTestDb, type TestDb } from '../support/db';
+import { saveHistoryFixture } from '../support/temporal-cli';
 import { waitFor } from '../support/wait';
 
 export { waitFor, waitForHistoryEvent, waitForQuery, waitForRetryDue } from '../support/wait';
@@ -164,6 +163,28 @@ export async function waitForWorkflowDone(h: Harness, orderId: string, timeoutMs
   );
 }
 
+/** The order's row in `payments`, whichever provider wrote it. */
+export async function paymentOf(h: Harness, orderId: string) {
+  const [row] = await h.db.db.select().from(payments).where(eq(payments.orderId, orderId));
+  return row;
+}
+
+/** The product's stock on the shelf now. */
+export async function stockOf(h: Harness, productId: string): Promise<number> {
+  const [row] = await h.db.db.select({ stock: products.stock }).from(products).where(eq(products.id, productId));
+  return row!.stock;
+}
+
+/** The kinds of notification the order's customer was sent (or was attempted), in order. */
+export async function notified(h: Harness, orderId: string): Promise<string[]> {
+  const rows = await h.db.db
+    .select({ kind: notifications.kind })
+    .from(notifications)
+    .where(eq(notifications.orderId, orderId))
+    .orderBy(notifications.createdAt);
+  return rows.map((r) => r.kind);
+}
+
 export async function events(h: Harness, orderId: string): Promise<string[]> {
   const rows = await h.db.db.select().from(orderEvents).where(eq(orderEvents.orderId, orderId)).orderBy(orderEvents.id);
   return rows.map((r) => r.type);
@@ -256,24 +277,7 @@ export async function maybeRecordWorkflowHistory(h: Harness, workflowId: string,
     .getHandle(workflowId)
     .result()
     .catch(() => undefined);
-  const cli = process.env.ORDERLY_TEMPORAL_CLI ?? resolveTemporalCli();
-  const json = execFileSync(
-    cli,
-    [
-      'workflow',
-      'show',
-      '--workflow-id',
-      workflowId,
-      '--address',
-      process.env.ORDERLY_TEST_TEMPORAL_ADDRESS!,
-      '--output',
-      'json',
-    ],
-    { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 },
-  );
-  const dir = path.resolve(__dirname, '..', 'fixtures', 'histories');
-  fs.mkdirSync(dir, { recursive: true });
-  fs.writeFileSync(path.join(dir, `${file}.json`), json.endsWith('\n') ? json : `${json}\n`);
+  saveHistoryFixture(workflowId, `${file}.json`);
 }
 
 /**
@@ -294,6 +298,19 @@ export function checkoutSuite(opts: HarnessOptions, onStart: (h: Harness) => voi
     if (h) await expectInvariants(h, book);
   });
   return book;
+}
+
+/**
+ * checkoutSuite with some activities replaced, to reach failure paths real parts cannot: `replace` gets the real
+ * activities (built from the harness's dependencies) and returns the stand-ins, which call through to them until the
+ * test says otherwise.
+ */
+export function checkoutSuiteReplacing(
+  env: Record<string, string>,
+  replace: (real: Activities) => Partial<Activities>,
+  onStart: (h: Harness) => void,
+): StockBook {
+  return checkoutSuite({ env, activities: (deps) => replace(createActivities(deps)) }, onStart);
 }
 
 /**

@@ -3,7 +3,6 @@
  * server: by customer, status, payment state and total, and NeedsAttention for a compensation that ran out of retries
  * or an order stuck past ORDER_STUCK_AFTER. Visibility is eventually consistent, so every list is awaited.
  */
-import { execFileSync } from 'node:child_process';
 import { ApplicationFailure } from '@temporalio/common';
 import { createPaymentActivities } from '../../activities/payments/activities';
 import {
@@ -12,8 +11,8 @@ import {
   checkoutWorkflowId,
   type CheckoutStatus,
 } from '../../contract';
-import { resolveTemporalCli } from '../../scripts/temporal-cli';
 import type { Harness } from '../support/harness';
+import { temporalCli } from '../support/temporal-cli';
 import { checkoutSuite, placeOrder, seedProduct, shopper, waitFor, waitForStatus } from './helpers';
 
 let h: Harness;
@@ -96,19 +95,7 @@ test('orders are found by customer, status, payment state and total; the list sh
   );
 
   // The same list from the CLI, as docs/operating.md shows it.
-  const cli = process.env.ORDERLY_TEMPORAL_CLI ?? resolveTemporalCli();
-  const out = execFileSync(
-    cli,
-    [
-      'workflow',
-      'list',
-      '--address',
-      process.env.ORDERLY_TEST_TEMPORAL_ADDRESS!,
-      '--query',
-      `CustomerId="${ada.id}" AND OrderStatus="awaiting_payment"`,
-    ],
-    { encoding: 'utf8' },
-  );
+  const out = temporalCli(['workflow', 'list', '--query', `CustomerId="${ada.id}" AND OrderStatus="awaiting_payment"`]);
   expect(out).toContain(checkoutWorkflowId(waiting));
   expect(out).not.toContain(checkoutWorkflowId(confirmed));
 

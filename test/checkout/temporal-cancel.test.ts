@@ -4,19 +4,18 @@
  * while compensations already run (it changes nothing), and after the refund window (the order is final). Each ends
  * with the right order state and exactly one notification of the outcome.
  */
-import { eq } from 'drizzle-orm';
-import { createInventoryActivities } from '../../activities/inventory/activities';
-import { createPaymentActivities } from '../../activities/payments/activities';
-import { checkoutWorkflowId, type CheckoutStatus } from '../../contract';
-import { notifications, products } from '../../db/schema';
+import type { CheckoutStatus } from '../../contract';
 import type { Harness } from '../support/harness';
 import {
-  checkoutSuite,
+  checkoutHandle,
+  checkoutSuiteReplacing,
+  notified,
   orderRow,
   placeOrder,
   sandboxPaymentOf,
   seedProduct,
   shopper,
+  stockOf,
   waitFor,
   waitForHistoryEvent,
   waitForStatus,
@@ -54,41 +53,24 @@ beforeEach(() => {
 });
 afterEach(() => Object.values(gates).forEach((g) => g.open()));
 
-const book = checkoutSuite(
-  {
-    env: { CANCELLATION_WINDOW: '2s' },
-    activities: (deps) => {
-      const payment = createPaymentActivities(deps);
-      const stock = createInventoryActivities(deps);
-      return {
-        async reserveInventory(input: { orderId: string }) {
-          if (held.reserve) await gates.reserve.pass();
-          return stock.reserveInventory(input);
-        },
-        async authorizePayment(input: Parameters<typeof payment.authorizePayment>[0]) {
-          if (held.authorize) await gates.authorize.pass();
-          return payment.authorizePayment(input);
-        },
-        async reversePayment(input: Parameters<typeof payment.reversePayment>[0]) {
-          if (held.reverse) await gates.reverse.pass();
-          return payment.reversePayment(input);
-        },
-      };
+const book = checkoutSuiteReplacing(
+  { CANCELLATION_WINDOW: '2s' },
+  (real) => ({
+    async reserveInventory(input) {
+      if (held.reserve) await gates.reserve.pass();
+      return real.reserveInventory(input);
     },
-  },
+    async authorizePayment(input) {
+      if (held.authorize) await gates.authorize.pass();
+      return real.authorizePayment(input);
+    },
+    async reversePayment(input) {
+      if (held.reverse) await gates.reverse.pass();
+      return real.reversePayment(input);
+    },
+  }),
   (started) => (h = started),
 );
-
-const handleOf = (orderId: string) => h.client.workflow.getHandle(checkoutWorkflowId(orderId));
-const stockOf = async (id: string) => (await h.db.db.select().from(products).where(eq(products.id, id)))[0]!.stock;
-const notified = async (orderId: string) =>
-  (
-    await h.db.db
-      .select({ kind: notifications.kind })
-      .from(notifications)
-      .where(eq(notifications.orderId, orderId))
-      .orderBy(notifications.createdAt)
-  ).map((r) => r.kind);
 
 /**
  * Cancels while the step's activity is held, and checks that the compensations wait for it: once the workflow has
@@ -96,20 +78,20 @@ const notified = async (orderId: string) =>
  */
 async function cancelWhileHeld(orderId: string, gate: Gate, step: CheckoutStatus['step']) {
   await gate.entered;
-  await handleOf(orderId).cancel();
-  await waitForHistoryEvent(handleOf(orderId), 'the cancel reaching the step in flight', (e) =>
+  await checkoutHandle(h, orderId).cancel();
+  await waitForHistoryEvent(checkoutHandle(h, orderId), 'the cancel reaching the step in flight', (e) =>
     Boolean(e.activityTaskCancelRequestedEventAttributes),
   );
-  expect(await handleOf(orderId).query<CheckoutStatus>('status')).toMatchObject({ step });
+  expect(await checkoutHandle(h, orderId).query<CheckoutStatus>('status')).toMatchObject({ step });
   gate.open();
 }
 
 /** Cancels as the Web UI does and waits for the execution to close: it completes, with the order's outcome. */
 async function cancelAndSettle(orderId: string) {
-  await handleOf(orderId).cancel();
+  await checkoutHandle(h, orderId).cancel();
   const closed = await waitFor(
     `the checkout of ${orderId} to close`,
-    async () => (await handleOf(orderId).describe()).status.name,
+    async () => (await checkoutHandle(h, orderId).describe()).status.name,
     (s) => s !== 'RUNNING',
   );
   expect(closed).toBe('COMPLETED');
@@ -124,9 +106,9 @@ test('while the stock is being reserved: the hold made after the cancel is relea
   await cancelWhileHeld(orderId, gates.reserve, 'reserving_inventory');
   await cancelAndSettle(orderId);
   expect(await waitForStatus(h, orderId, ['cancelled'])).toMatchObject({ failureReason: 'cancelled_by_operator' });
-  expect(await stockOf(p)).toBe(4);
+  expect(await stockOf(h, p)).toBe(4);
   expect(await sandboxPaymentOf(h, orderId)).toBeUndefined();
-  expect(await notified(orderId)).toEqual(['order_cancelled']);
+  expect(await notified(h, orderId)).toEqual(['order_cancelled']);
 });
 
 test('while the card is being authorized: the authorization made after the cancel is voided', async () => {
@@ -141,8 +123,8 @@ test('while the card is being authorized: the authorization made after the cance
     paymentStatus: 'voided',
   });
   expect(await sandboxPaymentOf(h, orderId)).toMatchObject({ status: 'voided' });
-  expect(await stockOf(p)).toBe(3);
-  expect(await notified(orderId)).toEqual(['order_cancelled']);
+  expect(await stockOf(h, p)).toBe(3);
+  expect(await notified(h, orderId)).toEqual(['order_cancelled']);
 });
 
 test('while compensations already run: the cancel changes nothing, one notification with the first reason', async () => {
@@ -151,14 +133,14 @@ test('while compensations already run: the cancel changes nothing, one notificat
   const orderId = await placeOrder(h, who, p, 'tok_threeDSecureRequired');
   await waitFor(
     `order ${orderId} awaiting payment`,
-    () => handleOf(orderId).query<CheckoutStatus>('status'),
+    () => checkoutHandle(h, orderId).query<CheckoutStatus>('status'),
     (s) => s.step === 'awaiting_payment',
   );
   held.reverse = true;
-  await handleOf(orderId).signal('cancel', { reason: 'cancelled_by_customer' });
+  await checkoutHandle(h, orderId).signal('cancel', { reason: 'cancelled_by_customer' });
   await gates.reverse.entered;
-  expect(await handleOf(orderId).query<CheckoutStatus>('status')).toMatchObject({ step: 'compensating' });
-  await handleOf(orderId).cancel();
+  expect(await checkoutHandle(h, orderId).query<CheckoutStatus>('status')).toMatchObject({ step: 'compensating' });
+  await checkoutHandle(h, orderId).cancel();
   gates.reverse.open();
   await cancelAndSettle(orderId);
   expect(await orderRow(h, orderId)).toMatchObject({
@@ -166,20 +148,20 @@ test('while compensations already run: the cancel changes nothing, one notificat
     failureReason: 'cancelled_by_customer',
     paymentStatus: 'voided',
   });
-  expect(await stockOf(p)).toBe(2);
-  expect(await notified(orderId)).toEqual(['payment_action_required', 'order_cancelled']);
+  expect(await stockOf(h, p)).toBe(2);
+  expect(await notified(h, orderId)).toEqual(['payment_action_required', 'order_cancelled']);
 });
 
 test('after the refund window: the workflow has completed, the cancel does nothing and the order stays confirmed', async () => {
   const who = await shopper(h);
   const p = await seedProduct(h, book, { stock: 2 });
   const orderId = await placeOrder(h, who, p);
-  expect(await handleOf(orderId).result()).toMatchObject({ status: 'confirmed', paymentState: 'captured' });
+  expect(await checkoutHandle(h, orderId).result()).toMatchObject({ status: 'confirmed', paymentState: 'captured' });
   // The server takes the request for a closed execution without a word, and nothing runs.
-  await handleOf(orderId).cancel();
-  expect((await handleOf(orderId).describe()).status.name).toBe('COMPLETED');
+  await checkoutHandle(h, orderId).cancel();
+  expect((await checkoutHandle(h, orderId).describe()).status.name).toBe('COMPLETED');
   expect(await orderRow(h, orderId)).toMatchObject({ status: 'confirmed', paymentStatus: 'captured' });
   expect(await sandboxPaymentOf(h, orderId)).toMatchObject({ status: 'captured', refundedCents: 0 });
-  expect(await stockOf(p)).toBe(1);
-  expect(await notified(orderId)).toEqual(['order_confirmed']);
+  expect(await stockOf(h, p)).toBe(1);
+  expect(await notified(h, orderId)).toEqual(['order_confirmed']);
 });

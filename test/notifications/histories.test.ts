@@ -3,14 +3,11 @@
  * with RECORD_HISTORIES=1 it is saved (as `temporal workflow show --output json` prints it) to test/fixtures/histories/,
  * where the replay test checks it on every run from then on.
  */
-import fs from 'node:fs';
-import path from 'node:path';
-import { execFileSync } from 'node:child_process';
 import { Worker } from '@temporalio/worker';
-import { resolveTemporalCli } from '../../scripts/temporal-cli';
 import { replayOptions } from '../../workers/worker';
 import type { Harness } from '../support/harness';
 import type { TestSmtp } from '../support/smtp';
+import { saveHistoryFixture } from '../support/temporal-cli';
 import { waitFor } from '../support/wait';
 import { mailSuite, rowsFor, runNotify, seedOrder, setPrefs } from './fixtures';
 
@@ -27,28 +24,7 @@ async function replayAndMaybeRecord(workflowId: string, name: string) {
   const bundle = process.env.ORDERLY_WORKFLOW_BUNDLE;
   await Worker.runReplayHistory(replayOptions(h.config.payloadKeys, bundle), history, workflowId);
   if (!process.env.RECORD_HISTORIES) return;
-  const cli = process.env.ORDERLY_TEMPORAL_CLI ?? resolveTemporalCli();
-  const json = execFileSync(
-    cli,
-    [
-      'workflow',
-      'show',
-      '--workflow-id',
-      workflowId,
-      '--address',
-      process.env.ORDERLY_TEST_TEMPORAL_ADDRESS!,
-      '--output',
-      'json',
-    ],
-    {
-      encoding: 'utf8',
-      maxBuffer: 64 * 1024 * 1024,
-    },
-  );
-  fs.writeFileSync(
-    path.resolve(__dirname, '..', 'fixtures', 'histories', `notify-${name}.json`),
-    json.endsWith('\n') ? json : `${json}\n`,
-  );
+  saveHistoryFixture(workflowId, `notify-${name}.json`);
 }
 
 test('notifyOrder: sent after an SMTP outage, with a skipped channel', async () => {
