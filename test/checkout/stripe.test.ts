@@ -246,7 +246,7 @@ test('an authorization whose answer was lost is found by searching its key, and 
   // An operator cancels the stuck checkout while its authorization waits out a retry's backoff (4 s after the third
   // attempt), so the cancel finds no attempt in flight, whose failure would fail the order instead.
   const handle = checkoutHandle(h, orderId);
-  await waitFor(
+  const { attempt } = await waitFor(
     'the authorization to wait for its fourth attempt',
     async () => {
       const [pending] = (await handle.describe()).raw.pendingActivities ?? [];
@@ -265,6 +265,8 @@ test('an authorization whose answer was lost is found by searching its key, and 
   await waitForWorkflowDone(h, orderId);
   const creates = stripe.requests.filter((r) => r.path === '/v1/payment_intents');
   expect(new Set(creates.filter((r) => r.lost).map((r) => r.idempotencyKey))).toEqual(new Set([lostKey]));
+  // Each attempt that ran sent the intent twice: the SDK resends once when the connection closes, retries off or not.
+  expect(creates.filter((r) => r.lost)).toHaveLength(2 * (attempt - 1));
   const search = stripe.requests.find((r) => r.path === '/v1/payment_intents/search');
   expect(search?.query.get('query')).toBe(`metadata['${STRIPE_KEY_METADATA}']:'${lostKey}'`);
   const { providerPaymentId: intent } = (await paymentOf(h, orderId))!;
