@@ -341,7 +341,9 @@ type HistoryEvent = temporal.api.history.v1.IHistoryEvent;
 export const LOCAL_ACTIVITY_MARKER = 'core_local_activity';
 
 /** What sdk-core writes, in plain JSON, in a local activity marker's `data` detail (undefined for other events). */
-export function localActivityData(e: HistoryEvent): { activity_type?: string; backoff?: unknown } | undefined {
+export function localActivityData(
+  e: HistoryEvent,
+): { activity_type?: string; attempt?: number; backoff?: unknown } | undefined {
   const marker = e.markerRecordedEventAttributes;
   if (marker?.markerName !== LOCAL_ACTIVITY_MARKER) return undefined;
   const data = marker.details?.data?.payloads?.[0]?.data;

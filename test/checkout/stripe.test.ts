@@ -248,10 +248,11 @@ test('an authorization whose answer was lost is found by searching its key, and 
   // fifth attempt the backoff (8 s) is longer than LOCAL_RETRY_THRESHOLD, so it waits on a server timer, recorded as a
   // marker with the backoff.
   const handle = checkoutHandle(h, orderId);
-  await waitForHistoryEvent(handle, 'the authorization to wait on a server timer for its next attempt', (e) => {
+  const marker = await waitForHistoryEvent(handle, 'the authorization to wait on a server timer', (e) => {
     const data = localActivityData(e);
     return data?.activity_type === 'authorizePayment' && Boolean(data.backoff);
   });
+  const attempts = localActivityData(marker)!.attempt!;
   // No answer came back, so the order holds no intent id: only Stripe knows it.
   expect((await paymentOf(h, orderId))?.providerPaymentId ?? null).toBeNull();
   await handle.cancel();
@@ -263,6 +264,8 @@ test('an authorization whose answer was lost is found by searching its key, and 
   await waitForWorkflowDone(h, orderId);
   const creates = stripe.requests.filter((r) => r.path === '/v1/payment_intents');
   expect(new Set(creates.filter((r) => r.lost).map((r) => r.idempotencyKey))).toEqual(new Set([lostKey]));
+  // Each attempt that ran sent the intent twice: the SDK resends once when the connection closes, retries off or not.
+  expect(creates.filter((r) => r.lost)).toHaveLength(2 * attempts);
   const search = stripe.requests.find((r) => r.path === '/v1/payment_intents/search');
   expect(search?.query.get('query')).toBe(`metadata['${STRIPE_KEY_METADATA}']:'${lostKey}'`);
   const { providerPaymentId: intent } = (await paymentOf(h, orderId))!;
