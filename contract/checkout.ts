@@ -7,6 +7,8 @@ export const CHECKOUT_WORKFLOW_TYPE = 'checkout';
 
 /** Signal names (the CLI uses these strings: `temporal workflow signal --name paymentConfirmed`). */
 export const PAYMENT_CONFIRMED_SIGNAL = 'paymentConfirmed';
+/** The customer's action failed (3-D Secure refused): the checkout ends as a decline with this code. */
+export const PAYMENT_FAILED_SIGNAL = 'paymentFailed';
 export const CANCEL_SIGNAL = 'cancel';
 /** Update name for the API's cancel (validated, answers with the resulting status). */
 export const CANCEL_UPDATE = 'cancelOrder';

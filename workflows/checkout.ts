@@ -38,6 +38,7 @@ import {
   LOCAL_STEPS_VERSION,
   OUT_OF_STOCK,
   PAYMENT_CONFIRMED_SIGNAL,
+  PAYMENT_FAILED_SIGNAL,
   PAYMENT_DECLINED,
   RETRY_COMPENSATIONS_UPDATE,
   SEARCH_ATTRIBUTES_VERSION,
@@ -125,6 +126,7 @@ function stepActivities(waitOnCancel: boolean, local: boolean) {
 
 export const statusQuery = defineQuery<CheckoutStatus>(STATUS_QUERY);
 export const paymentConfirmedSignal = defineSignal<[{ paymentId?: string }?]>(PAYMENT_CONFIRMED_SIGNAL);
+export const paymentFailedSignal = defineSignal<[{ paymentId?: string; declineCode?: string }?]>(PAYMENT_FAILED_SIGNAL);
 export const cancelSignal = defineSignal<[CancelRequest?]>(CANCEL_SIGNAL);
 export const cancelUpdate = defineUpdate<CheckoutStatus, [CancelRequest]>(CANCEL_UPDATE);
 export const retryCompensationsUpdate = defineUpdate<CheckoutStatus, []>(RETRY_COMPENSATIONS_UPDATE);
@@ -208,6 +210,8 @@ export async function checkout(input: CheckoutInput): Promise<CheckoutResult> {
   let deadline: number | null = null;
   let failureReason: string | null = null;
   let paymentConfirmed = false;
+  /** The decline code of a failed customer action (3-D Secure), while the checkout waits for it. */
+  let paymentFailure: string | null = null;
   let cancelReason: string | null = null;
   let totalCents: number | null = null;
   /** The checkout did not reach its cancellation window or an end by its stuckAfter deadline. */
@@ -243,6 +247,10 @@ export async function checkout(input: CheckoutInput): Promise<CheckoutResult> {
   setHandler(statusQuery, snapshot);
   // Early or repeated confirmations are kept: the wait below sees the flag whenever it gets there.
   setHandler(paymentConfirmedSignal, () => void (paymentConfirmed = true));
+  // No history before this signal existed received it, so those replay unchanged; the first failure is kept.
+  setHandler(paymentFailedSignal, (failed) => {
+    paymentFailure ??= storableText(failed?.declineCode || 'authentication_failed');
+  });
   setHandler(cancelSignal, requestCancel);
   setHandler(
     cancelUpdate,
@@ -416,10 +424,12 @@ export async function checkout(input: CheckoutInput): Promise<CheckoutResult> {
       publish();
       await notify('payment_action_required');
       const confirmedInTime = await condition(
-        () => paymentConfirmed || cancelReason !== null,
+        () => paymentConfirmed || paymentFailure !== null || cancelReason !== null,
         Math.max(0, deadline - Date.now()),
       );
       throwIfCancelled();
+      if (!paymentConfirmed && paymentFailure !== null)
+        throw new Abort('failed', `payment_declined:${paymentFailure}`, 'payment_failed');
       if (!confirmedInTime) throw new Abort('failed', 'payment_confirmation_timeout', 'payment_failed');
       await paymentActs.confirmPayment(ref);
       paymentState = 'authorized';

@@ -8,7 +8,7 @@ import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { eq } from 'drizzle-orm';
 import type { Db } from '../../db/client';
 import { payments } from '../../db/schema';
-import { PAYMENT_CONFIRMED_SIGNAL, checkoutWorkflowId } from '../../contract';
+import { PAYMENT_CONFIRMED_SIGNAL, PAYMENT_FAILED_SIGNAL, checkoutWorkflowId } from '../../contract';
 import { problemResponses } from '../problem';
 import { WebhookReceiptSchema } from './schemas';
 
@@ -37,9 +37,22 @@ export async function orderOfPayment(db: Db, paymentId: string): Promise<string 
 }
 
 /** Tells the order's workflow the payment was confirmed; false when that workflow is closed or unknown. */
-export async function signalPaymentConfirmed(temporal: Client, orderId: string, paymentId?: string): Promise<boolean> {
+export function signalPaymentConfirmed(temporal: Client, orderId: string, paymentId?: string): Promise<boolean> {
+  return signalCheckout(temporal, orderId, PAYMENT_CONFIRMED_SIGNAL, { paymentId });
+}
+
+/** Tells the order's workflow the customer's action failed (a decline with this code); false as above. */
+export function signalPaymentFailed(
+  temporal: Client,
+  orderId: string,
+  failure: { paymentId?: string; declineCode?: string },
+): Promise<boolean> {
+  return signalCheckout(temporal, orderId, PAYMENT_FAILED_SIGNAL, failure);
+}
+
+async function signalCheckout(temporal: Client, orderId: string, name: string, arg: object): Promise<boolean> {
   try {
-    await temporal.workflow.getHandle(checkoutWorkflowId(orderId)).signal(PAYMENT_CONFIRMED_SIGNAL, { paymentId });
+    await temporal.workflow.getHandle(checkoutWorkflowId(orderId)).signal(name, arg);
     return true;
   } catch (err) {
     if (err instanceof WorkflowNotFoundError) return false;

@@ -145,6 +145,30 @@ test('a customer who cancels during the 3-D Secure challenge gets the PaymentInt
   expect(await stockOf(h, p)).toBe(2);
 });
 
+test('3-D Secure failed: a signed payment_failed ends the checkout as declined with its code; intent voided', async () => {
+  const { p, orderId, intent } = await challengedOrder();
+  const payload = eventFor('payment_intent.payment_failed', {
+    id: intent,
+    object: 'payment_intent',
+    status: 'requires_payment_method',
+    last_payment_error: { code: 'card_declined', decline_code: 'authentication_required' },
+  });
+  const from = stripe.requests.length;
+  const res = await post(payload, signed(payload));
+  expect(res.status).toBe(200);
+  expect(res.body).toEqual({ received: true, ignored: false, orderId });
+  expect(await waitForStatus(h, orderId, ['failed'])).toMatchObject({
+    failureReason: 'payment_declined:authentication_required',
+  });
+  await waitForWorkflowDone(h, orderId);
+  const calls = stripe.requests.slice(from).filter((r) => r.path.startsWith(`/v1/payment_intents/${intent}`));
+  expect(calls.filter((r) => r.method === 'POST').map((r) => r.path)).toEqual([`/v1/payment_intents/${intent}/cancel`]);
+  const types = await events(h, orderId);
+  expect(types).toEqual(expect.arrayContaining(['payment.voided', 'order.failed']));
+  expect(types).not.toContain('payment.authorized');
+  expect(await stockOf(h, p)).toBe(2);
+});
+
 test('events the workflow does not take are acknowledged and ignored', async () => {
   for (const [type, object] of [
     ['charge.refunded', { id: 'ch_1', object: 'charge', payment_intent: 'pi_unknown' }],
