@@ -75,7 +75,7 @@ export const ProductPageSchema = z
   .object({ items: z.array(ProductSchema), nextCursor: z.string().nullable() })
   .openapi('ProductPage');
 
-export const SORTS = ['price', '-price', 'name', '-name', 'createdAt', '-createdAt'] as const;
+export const SORTS = ['price', '-price', 'name', '-name', 'createdAt', '-createdAt', 'relevance'] as const;
 
 const uint = (max: number) =>
   z
@@ -112,14 +112,20 @@ export const ProductListQuerySchema = z
       .optional()
       .openapi({
         param: {
-          description: 'Full-text search over name, description and category; every word must match, as a prefix.',
+          description:
+            'Search over name, category and description: every word must match as a prefix, or, for words of 4 ' +
+            'letters or more, as a close indexed word (typo tolerance). Results come by relevance unless sort is given.',
         },
       }),
     sort: z
       .enum(SORTS)
       .optional()
       .openapi({
-        param: { description: 'price, name or createdAt; a leading - sorts descending (default -createdAt).' },
+        param: {
+          description:
+            'price, name or createdAt; a leading - sorts descending. relevance (best first) is the default with q, ' +
+            'and without q it means -createdAt, the default otherwise.',
+        },
       }),
     order: z
       .enum(['asc', 'desc'])
@@ -131,6 +137,10 @@ export const ProductListQuerySchema = z
   .refine((v) => v.minPrice === undefined || v.maxPrice === undefined || v.minPrice <= v.maxPrice, {
     message: 'minPrice must not exceed maxPrice',
     path: ['minPrice'],
+  })
+  .refine((v) => !(v.sort === 'relevance' && v.order === 'asc'), {
+    message: 'relevance sorts best first only',
+    path: ['order'],
   })
   .refine((v) => !(v.order && v.sort?.startsWith('-') && v.order === 'asc'), {
     message: 'sort says descending but order says asc',
