@@ -50,7 +50,7 @@ const PLAIN_WORD = /^[\p{L}\p{N}]+$/u;
  * threshold, 0.3 by default) that it is not already a prefix of: "whte" finds "white", "shirt" adds nothing for
  * "shirts".
  */
-export function createSearchQueryBuilder(db: Db) {
+export function createSearchQueryBuilder(db: Db, statementName = 'catalog_search_close_words') {
   const closeWords = db
     .select({ w: sql<string>`q.w`, word: sql<string>`v.word` })
     .from(
@@ -60,7 +60,7 @@ export function createSearchQueryBuilder(db: Db) {
         order by similarity(${searchWords.word}, q.w) desc, ${searchWords.word}
         limit ${sql.raw(String(MAX_CORRECTIONS))}) v`,
     )
-    .prepare('catalog_search_close_words');
+    .prepare(statementName);
 
   return async function searchQuery(q: string | undefined): Promise<SearchQuery | undefined> {
     const ws = q === undefined ? [] : words(q);
