@@ -7,6 +7,7 @@ import type { Db } from '../../db/client';
 import { products, searchWords } from '../../db/schema';
 import type { AuthUser } from '../auth';
 import { forbidden } from '../problem';
+import { LruCache } from './cache';
 
 const ph = sql.placeholder;
 
@@ -44,6 +45,13 @@ export interface SearchQuery {
 
 /** Lexemes that are safe inside a tsquery without quoting; others are never offered as corrections. */
 const PLAIN_WORD = /^[\p{L}\p{N}]+$/u;
+/** The vocabulary holds no word with a digit (migration search_quality), so such a query word is not looked up. */
+const HAS_DIGIT = /\p{N}/u;
+/**
+ * Close words of recent query words: a walk through pages, or the same word under other filters, asks once. A word
+ * added to the vocabulary meanwhile is offered at most this late.
+ */
+export const CLOSE_WORDS_CACHE = { maxEntries: 10_000, ttlMs: 5_000 };
 
 /**
  * Turns q into tsqueries, looking up each longer word's closest indexed words (pg_trgm similarity above its
@@ -62,15 +70,26 @@ export function createSearchQueryBuilder(db: Db, statementName = 'catalog_search
     )
     .prepare(statementName);
 
+  const cache = new LruCache<string[]>(CLOSE_WORDS_CACHE);
+
   return async function searchQuery(q: string | undefined): Promise<SearchQuery | undefined> {
     const ws = q === undefined ? [] : words(q);
     if (ws.length === 0) return undefined;
-    const fuzzy = [...new Set(ws.filter((w) => w.length >= MIN_FUZZY_LENGTH))];
     const close = new Map<string, string[]>();
-    if (fuzzy.length > 0) {
-      for (const { w, word } of await closeWords.execute({ words: fuzzy.join(' ') })) {
-        if (PLAIN_WORD.test(word)) close.set(w, [...(close.get(w) ?? []), word]);
+    const missing: string[] = [];
+    for (const w of new Set(ws)) {
+      if (w.length < MIN_FUZZY_LENGTH || HAS_DIGIT.test(w)) continue;
+      const hit = cache.get(w);
+      if (hit) close.set(w, hit);
+      else missing.push(w);
+    }
+    if (missing.length > 0) {
+      const epoch = cache.epoch;
+      for (const w of missing) close.set(w, []);
+      for (const { w, word } of await closeWords.execute({ words: missing.join(' ') })) {
+        if (PLAIN_WORD.test(word)) close.get(w)?.push(word);
       }
+      for (const w of missing) cache.set(w, close.get(w)!, epoch);
     }
     return {
       exact: ws.map((w) => `${w}:*`).join(' & '),

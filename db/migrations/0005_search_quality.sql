@@ -13,11 +13,12 @@ CREATE INDEX "products_search_idx" ON "products" USING gin ("search_vector");-->
 CREATE INDEX "search_words_trgm_idx" ON "search_words" USING gin ("word" gin_trgm_ops);
 --> statement-breakpoint
 -- Every writer (admin routes, seeds, psql) adds the words of what it wrote. Words are never removed: a stale one only
--- widens a search by a word no product has.
+-- widens a search by a word no product has. Words with digits (sizes, SKUs, years) are left out: a typo in one is
+-- rarely meant for another, and a catalog has many of them, each making every lookup slower.
 CREATE FUNCTION orderly_search_words() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
   INSERT INTO search_words (word)
-    SELECT w FROM unnest(tsvector_to_array(NEW.search_vector)) AS w WHERE length(w) BETWEEN 3 AND 64
+    SELECT w FROM unnest(tsvector_to_array(NEW.search_vector)) AS w WHERE length(w) BETWEEN 3 AND 64 AND w !~ '[0-9]'
     ON CONFLICT DO NOTHING;
   RETURN NULL;
 END
@@ -27,5 +28,5 @@ CREATE TRIGGER products_search_words AFTER INSERT OR UPDATE OF name, description
   FOR EACH ROW EXECUTE FUNCTION orderly_search_words();
 --> statement-breakpoint
 INSERT INTO search_words (word)
-  SELECT DISTINCT w FROM products, unnest(tsvector_to_array(search_vector)) AS w WHERE length(w) BETWEEN 3 AND 64
+  SELECT DISTINCT w FROM products, unnest(tsvector_to_array(search_vector)) AS w WHERE length(w) BETWEEN 3 AND 64 AND w !~ '[0-9]'
   ON CONFLICT DO NOTHING;
