@@ -18,7 +18,7 @@ export interface Cursor {
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-/** Price and score are int columns: a larger key would make the cast fail (a 500, not a 400). */
+/** The relevance score is an int: a larger key would make its cast fail (a 500, not a 400). */
 const MAX_INT4 = 2_147_483_647;
 const MICRO_ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/;
 
@@ -43,11 +43,13 @@ export function decodeCursor(raw: string, field: SortField, dir: SortDir): Curso
   const [s, k, id] = parsed as unknown[];
   if (s !== `${field}:${dir}` || typeof id !== 'string' || !UUID.test(id)) invalid();
   const keyOk =
-    field === 'price' || field === 'relevance'
-      ? Number.isSafeInteger(k) && (k as number) >= 0 && (k as number) <= MAX_INT4
-      : field === 'name'
-        ? typeof k === 'string' && textProblem(k) === undefined
-        : typeof k === 'string' && MICRO_ISO.test(k);
+    field === 'price'
+      ? Number.isSafeInteger(k) && (k as number) >= 0
+      : field === 'relevance'
+        ? Number.isSafeInteger(k) && (k as number) >= 0 && (k as number) <= MAX_INT4
+        : field === 'name'
+          ? typeof k === 'string' && textProblem(k) === undefined
+          : typeof k === 'string' && MICRO_ISO.test(k);
   if (!keyOk) invalid();
   return { s: `${field}:${dir}`, k: k as number | string, id };
 }
