@@ -144,10 +144,6 @@ export const ProductListQuerySchema = z
       .openapi({ param: { description: 'Alternative to the - prefix.' } }),
   })
   .refine(priceRangeInOrder, PRICE_RANGE_MESSAGE)
-  .refine((v) => !(v.sort === 'relevance' && v.order === 'asc'), {
-    message: 'relevance sorts best first only',
-    path: ['order'],
-  })
   .refine((v) => !(v.order && v.sort?.startsWith('-') && v.order === 'asc'), {
     message: 'sort says descending but order says asc',
     path: ['order'],
