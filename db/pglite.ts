@@ -5,6 +5,8 @@ import fs from 'node:fs';
 // from instanceof to walking prototype chains on every query chunk. This file is CommonJS, so its imports are too.
 import { drizzle } from 'drizzle-orm/pglite';
 import { PGlite } from '@electric-sql/pglite';
+// Typo-tolerant search (migration search_quality) needs pg_trgm; PGlite ships it as a contrib extension.
+import { pg_trgm } from '@electric-sql/pglite/contrib/pg_trgm';
 import * as schema from './schema';
 import type { Db, DbHandle } from './client';
 import { listenPglite, subscriptions } from './listen';
@@ -24,7 +26,7 @@ function traced<T extends Queryable>(client: T): T {
 
 export async function createPgliteDb(dataDir: string): Promise<DbHandle> {
   if (!dataDir.startsWith('memory://')) fs.mkdirSync(dataDir, { recursive: true });
-  const client = new PGlite(dataDir);
+  const client = new PGlite(dataDir, { extensions: { pg_trgm } });
   await client.waitReady;
   traced(client);
   const transaction = client.transaction.bind(client);

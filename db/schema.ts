@@ -58,9 +58,10 @@ export const products = pgTable(
     archivedAt: ts('archived_at'),
     /** Bumped on every write; the ETag is derived from it. */
     version: integer('version').notNull().default(1),
+    /** Weighted for ranking (api/catalog/search.ts): a word in the name counts most, then category, then description. */
     searchVector: tsvector('search_vector').generatedAlwaysAs(
       (): SQL =>
-        sql`to_tsvector('simple', coalesce(${products.name}, '') || ' ' || coalesce(${products.description}, '') || ' ' || coalesce(${products.category}, ''))`,
+        sql`setweight(to_tsvector('simple', coalesce(${products.name}, '')), 'A') || setweight(to_tsvector('simple', coalesce(${products.category}, '')), 'B') || setweight(to_tsvector('simple', coalesce(${products.description}, '')), 'C')`,
     ),
     createdAt: ts('created_at').notNull().defaultNow(),
     updatedAt: ts('updated_at').notNull().defaultNow(),
@@ -76,6 +77,15 @@ export const products = pgTable(
     check('products_price_nonnegative', sql`${t.priceCents} >= 0`),
   ],
 );
+
+/**
+ * Every word ever indexed in products.search_vector, for typo tolerance: a query word is matched against this small
+ * table with pg_trgm, and its closest words join the search (api/catalog/search.ts). Filled by a trigger on products
+ * (migration search_quality); words of renamed or deleted products stay, and only ever widen a search to nothing.
+ */
+export const searchWords = pgTable('search_words', { word: text('word').primaryKey() }, (t) => [
+  index('search_words_trgm_idx').using('gin', t.word.op('gin_trgm_ops')),
+]);
 
 export const carts = pgTable(
   'carts',

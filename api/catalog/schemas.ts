@@ -75,7 +75,7 @@ export const ProductPageSchema = z
   .object({ items: z.array(ProductSchema), nextCursor: z.string().nullable() })
   .openapi('ProductPage');
 
-export const SORTS = ['price', '-price', 'name', '-name', 'createdAt', '-createdAt'] as const;
+export const SORTS = ['price', '-price', 'name', '-name', 'createdAt', '-createdAt', 'relevance'] as const;
 
 const uint = (max: number) =>
   z
@@ -84,6 +84,34 @@ const uint = (max: number) =>
     .transform(Number)
     .pipe(z.number().int().max(max));
 const bool = z.enum(['true', 'false']).transform((v) => v === 'true');
+
+/** Query parameters that choose which products a listing (and its facets) covers. */
+const listFilterFields = {
+  category: text().min(1).max(100).optional(),
+  minPrice: uint(MAX_INT)
+    .optional()
+    .openapi({ param: { description: 'Lowest priceCents, inclusive.' } }),
+  maxPrice: uint(MAX_INT)
+    .optional()
+    .openapi({ param: { description: 'Highest priceCents, inclusive.' } }),
+  inStock: bool.optional().openapi({ param: { description: 'true: stock > 0; false: stock = 0.' } }),
+  q: text()
+    .max(200)
+    .optional()
+    .openapi({
+      param: {
+        description:
+          'Search over name, category and description: every word must match as a prefix, or, for words of 4 ' +
+          'letters or more, as a close indexed word (typo tolerance). Results come by relevance unless sort is given.',
+      },
+    }),
+  includeInactive: bool.optional().openapi({ param: { description: 'Admin only: also list inactive products.' } }),
+  includeArchived: bool.optional().openapi({ param: { description: 'Admin only: also list archived products.' } }),
+};
+
+const priceRangeInOrder = (v: { minPrice?: number; maxPrice?: number }) =>
+  v.minPrice === undefined || v.maxPrice === undefined || v.minPrice <= v.maxPrice;
+const PRICE_RANGE_MESSAGE = { message: 'minPrice must not exceed maxPrice', path: ['minPrice'] };
 
 export const ProductListQuerySchema = z
   .strictObject({
@@ -99,45 +127,60 @@ export const ProductListQuerySchema = z
         pattern: '^[A-Za-z0-9_-]+$',
         param: { description: 'nextCursor of the previous page (opaque); any other is 400.' },
       }),
-    category: text().min(1).max(100).optional(),
-    minPrice: uint(MAX_INT)
-      .optional()
-      .openapi({ param: { description: 'Lowest priceCents, inclusive.' } }),
-    maxPrice: uint(MAX_INT)
-      .optional()
-      .openapi({ param: { description: 'Highest priceCents, inclusive.' } }),
-    inStock: bool.optional().openapi({ param: { description: 'true: stock > 0; false: stock = 0.' } }),
-    q: text()
-      .max(200)
-      .optional()
-      .openapi({
-        param: {
-          description: 'Full-text search over name, description and category; every word must match, as a prefix.',
-        },
-      }),
+    ...listFilterFields,
     sort: z
       .enum(SORTS)
       .optional()
       .openapi({
-        param: { description: 'price, name or createdAt; a leading - sorts descending (default -createdAt).' },
+        param: {
+          description:
+            'price, name or createdAt; a leading - sorts descending. relevance (best first) is the default with q, ' +
+            'and without q it means -createdAt, the default otherwise.',
+        },
       }),
     order: z
       .enum(['asc', 'desc'])
       .optional()
       .openapi({ param: { description: 'Alternative to the - prefix.' } }),
-    includeInactive: bool.optional().openapi({ param: { description: 'Admin only: also list inactive products.' } }),
-    includeArchived: bool.optional().openapi({ param: { description: 'Admin only: also list archived products.' } }),
   })
-  .refine((v) => v.minPrice === undefined || v.maxPrice === undefined || v.minPrice <= v.maxPrice, {
-    message: 'minPrice must not exceed maxPrice',
-    path: ['minPrice'],
-  })
+  .refine(priceRangeInOrder, PRICE_RANGE_MESSAGE)
   .refine((v) => !(v.order && v.sort?.startsWith('-') && v.order === 'asc'), {
     message: 'sort says descending but order says asc',
     path: ['order'],
   });
 
 export type ProductListQuery = z.infer<typeof ProductListQuerySchema>;
+
+/** GET /products/facets: the listing's filters, without paging or sort. */
+export const ProductFacetsQuerySchema = z.strictObject(listFilterFields).refine(priceRangeInOrder, PRICE_RANGE_MESSAGE);
+
+export type ProductFacetsQuery = z.infer<typeof ProductFacetsQuerySchema>;
+
+const count = z.number().int().min(0);
+
+export const ProductFacetsSchema = z
+  .object({
+    total: count.openapi({ description: 'Products matching the filters: the sum of each facet list.' }),
+    categories: z
+      .array(z.object({ value: z.string(), count }))
+      .openapi({ description: 'Categories of the matching products, most products first (at most 100).' }),
+    priceBands: z
+      .array(
+        z.object({
+          minPrice: z.number().int().openapi({ description: 'Lowest priceCents in the band, inclusive.' }),
+          maxPrice: z
+            .number()
+            .int()
+            .nullable()
+            .openapi({ description: 'Highest priceCents in the band, inclusive; null for the open top band.' }),
+          count,
+        }),
+      )
+      .openapi({
+        description: 'Every price band, lowest first, with zero counts too; minPrice and maxPrice are filters.',
+      }),
+  })
+  .openapi('ProductFacets');
 
 /** Path ids are checked in the handler: a malformed id answers 404 like an unknown one. */
 export const IdParamSchema = z.object({

@@ -8,6 +8,7 @@ import { createProductLister } from '../catalog/listing';
 import { createProductStore } from '../catalog/product-store';
 import { followCatalogChanges } from '../catalog/invalidation';
 import { toProductJson } from '../catalog/product-row';
+import { addProductFacets } from './product-facets';
 import {
   IdParamSchema,
   ProductInputSchema,
@@ -130,6 +131,8 @@ export function productsRoutes(deps: AppDeps) {
     // Already-serialised JSON of the documented ProductPage; the typed c.json would serialise it again.
     return new Response(body, { status: 200, headers: { 'content-type': 'application/json' } }) as never;
   });
+
+  addProductFacets(router, deps.db, store.pages);
 
   router.openapi(getRoute, async (c) => {
     const id = c.req.param('id');

@@ -104,6 +104,7 @@ const all = (n: number): Record<Actor, number> => ({ anonymous: n, A: n, B: n, a
 const ROWS: Row[] = [
   { method: 'GET', template: '/health', path: () => '/health', expect: all(200) },
   { method: 'GET', template: '/products', path: () => '/products', expect: all(200) },
+  { method: 'GET', template: '/products/facets', path: () => '/products/facets', expect: all(200) },
   { method: 'GET', template: '/products/{id}', path: () => `/products/${productId}`, expect: all(200) },
   {
     method: 'POST',

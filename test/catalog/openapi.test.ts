@@ -16,6 +16,7 @@ afterAll(async () => {
 
 const CATALOG_ROUTES: [string, string, number[], boolean][] = [
   ['get', '/products', [200, 400, 401, 403], false],
+  ['get', '/products/facets', [200, 400, 401, 403], false],
   ['post', '/products', [201, 400, 401, 403, 409, 413, 415], true],
   ['get', '/products/{id}', [200, 304, 401, 404], false],
   ['put', '/products/{id}', [200, 400, 401, 403, 404, 409, 413, 415], true],
@@ -77,6 +78,7 @@ test('every catalog and cart route is documented with its error statuses, securi
     'ProductInput',
     'ProductPatch',
     'ProductPage',
+    'ProductFacets',
     'Cart',
     'CartLine',
     'AddCartItem',
@@ -88,6 +90,10 @@ test('every catalog and cart route is documented with its error statuses, securi
   const listParams = doc.paths['/products'].get.parameters.map((p: { name: string }) => p.name);
   expect(listParams).toEqual(
     expect.arrayContaining(['limit', 'cursor', 'category', 'minPrice', 'maxPrice', 'inStock', 'q', 'sort', 'order']),
+  );
+  const facetParams = doc.paths['/products/facets'].get.parameters.map((p: { name: string }) => p.name);
+  expect(facetParams.sort()).toEqual(
+    ['category', 'includeArchived', 'includeInactive', 'inStock', 'maxPrice', 'minPrice', 'q'].sort(),
   );
 });
 

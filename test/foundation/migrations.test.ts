@@ -31,6 +31,7 @@ const EXPECTED_TABLES = [
   'notifications',
   'cart_housekeeping',
   'rate_limits',
+  'search_words',
 ];
 
 async function rows<T>(handle: DbHandle, query: ReturnType<typeof sql>): Promise<T[]> {

@@ -55,7 +55,7 @@ describe('idempotency: request hash and order ids', () => {
 });
 
 describe('catalog cursors', () => {
-  const field = fc.constantFrom<SortField>('price', 'name', 'createdAt');
+  const field = fc.constantFrom<SortField>('price', 'name', 'createdAt', 'relevance');
   const dir = fc.constantFrom<SortDir>('asc', 'desc');
   const microIso = fc
     .tuple(fc.date({ min: new Date('2000-01-01'), max: new Date('2099-12-31'), noInvalidDate: true }), fc.nat(999))
@@ -63,7 +63,14 @@ describe('catalog cursors', () => {
   const cursorFor = (f: SortField, d: SortDir) =>
     fc.record({
       s: fc.constant(`${f}:${d}` as const),
-      k: f === 'price' ? fc.nat({ max: Number.MAX_SAFE_INTEGER }) : f === 'name' ? acceptedText : microIso,
+      k:
+        f === 'price'
+          ? fc.nat({ max: Number.MAX_SAFE_INTEGER })
+          : f === 'relevance'
+            ? fc.nat({ max: 2_147_483_647 })
+            : f === 'name'
+              ? acceptedText
+              : microIso,
       id: fc.uuid(),
     });
   const anyCursor = fc.tuple(field, dir).chain(([f, d]) => cursorFor(f, d).map((c) => ({ f, d, c: c as Cursor })));
