@@ -118,4 +118,19 @@ export class PageCache extends LruCache<string> {
   constructor(opts: Partial<LruOptions> = {}) {
     super({ ...PAGE_CACHE, ...opts });
   }
+
+  /**
+   * The response body for `key`, from the cache or from `load`, as a JSON response. Admins may see hidden products,
+   * so only public pages (the same for every other caller) are read from and stored in the cache.
+   */
+  async respond(key: string, admin: boolean, load: () => Promise<unknown>): Promise<Response> {
+    let body = admin ? undefined : this.get(key);
+    if (body === undefined) {
+      const epoch = this.epoch;
+      body = JSON.stringify(await load());
+      if (!admin) this.set(key, body, epoch);
+    }
+    // Already-serialised JSON of the documented schema; the typed c.json would serialise it again.
+    return new Response(body, { status: 200, headers: { 'content-type': 'application/json' } });
+  }
 }

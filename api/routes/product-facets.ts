@@ -23,16 +23,10 @@ const facetsRoute = createRoute({
 export function addProductFacets(router: OpenAPIHono<AppEnv>, db: Db, pages: PageCache): void {
   const countFacets = createFacetCounter(db);
   router.openapi(facetsRoute, async (c) => {
-    const cacheable = c.var.user?.role !== 'admin';
     const url = c.req.url;
     // The listing's keys are bare query strings; the prefix keeps the two apart in the shared page cache.
     const key = `facets?${url.slice(url.indexOf('?') + 1 || url.length)}`;
-    let body = cacheable ? pages.get(key) : undefined;
-    if (body === undefined) {
-      const epoch = pages.epoch;
-      body = JSON.stringify(await countFacets(c.req.valid('query'), c.var.user));
-      if (cacheable) pages.set(key, body, epoch);
-    }
-    return new Response(body, { status: 200, headers: { 'content-type': 'application/json' } }) as never;
+    const user = c.var.user;
+    return (await pages.respond(key, user?.role === 'admin', () => countFacets(c.req.valid('query'), user))) as never;
   });
 }

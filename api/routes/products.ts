@@ -117,19 +117,10 @@ export function productsRoutes(deps: AppDeps) {
 
   router.openapi(listRoute, async (c) => {
     const query = c.req.valid('query');
-    // Admins may see hidden products: only public pages (the same for every non-admin caller) are cached.
     const user = c.get('user');
-    const cacheable = user?.role !== 'admin';
     const url = c.req.url;
     const key = url.slice(url.indexOf('?') + 1 || url.length);
-    let body = cacheable ? store.pages.get(key) : undefined;
-    if (body === undefined) {
-      const epoch = store.pages.epoch;
-      body = JSON.stringify(await list(query, user));
-      if (cacheable) store.pages.set(key, body, epoch);
-    }
-    // Already-serialised JSON of the documented ProductPage; the typed c.json would serialise it again.
-    return new Response(body, { status: 200, headers: { 'content-type': 'application/json' } }) as never;
+    return (await store.pages.respond(key, user?.role === 'admin', () => list(query, user))) as never;
   });
 
   addProductFacets(router, deps.db, store.pages);
